@@ -1,0 +1,19 @@
+//! feedpub turns stored articles into valid RSS 2.0, Atom 1.0, JSON Feed 1.1 and HTML.
+//!
+//! One pipeline, one direction — each module talks only to the one below it:
+//!
+//! - [`config`]: the site configuration, strict (`deny_unknown_fields`).
+//! - [`model`]: the typed item model every stage shares; no I/O.
+//! - [`source`]: SOURCE — local articles under `feeds/<slug>/` → articles.
+//! - [`store`]: STORE — SQLite now (PostgreSQL later, behind the same trait).
+//! - [`render`]: RENDER — pure functions from items to bytes.
+//! - [`publish`]: PUBLISH — `build` writes files atomically.
+//! - [`cli`]: the commands; the only place that knows the order of the stages.
+
+pub mod cli;
+pub mod config;
+pub mod model;
+pub mod publish;
+pub mod render;
+pub mod source;
+pub mod store;

@@ -1,0 +1,209 @@
+//! Write the rendered site to a folder, for cron and static servers.
+//!
+//! Every file is written atomically (a temporary file in the same folder, fsync, rename), and
+//! only when its bytes changed: a no-change rebuild touches nothing, so a static server's ETag
+//! and Last-Modified stay put. Files a previous build wrote that are no longer part of the site
+//! (a deleted article's page) are removed; the list of what feedpub wrote is kept in a manifest,
+//! so nothing else in the folder is ever touched.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use crate::config::Compression;
+use crate::publish::compress;
+use crate::render::Output;
+
+/// The manifest of files feedpub wrote, one relative path per line.
+pub const MANIFEST: &str = ".feedpub-manifest";
+
+/// A write to the output folder failed; names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// An I/O error on a file or folder.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// What a build did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BuildReport {
+    /// Files in the site (including precompressed siblings).
+    pub files: usize,
+    /// Files written because they were new or changed.
+    pub written: usize,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Stale files removed.
+    pub removed: usize,
+}
+
+/// Writes `outputs` (and their `.gz`/`.br` siblings as `compress` says) under `out_dir`.
+pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> Result<BuildReport, PublishError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| PublishError::Io { path, source }
+    };
+    std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
+    let files = with_siblings(outputs, compress);
+    let mut report = BuildReport { files: files.len(), ..BuildReport::default() };
+    let mut touched_dirs = BTreeSet::new();
+    // Reverse render order: article pages land before the feeds and pages that link to them.
+    for (rel, bytes) in files.iter().rev() {
+        let path = out_dir.join(rel);
+        if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
+            continue;
+        }
+        write_atomic(&path, bytes)?;
+        touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
+        report.written += 1;
+        report.bytes_written += bytes.len() as u64;
+    }
+    let new: BTreeSet<&str> = files.iter().map(|(rel, _)| rel.as_str()).collect();
+    for stale in read_manifest(out_dir).iter().filter(|p| !new.contains(p.as_str())) {
+        let path = out_dir.join(stale);
+        match std::fs::remove_file(&path) {
+            Ok(()) => report.removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(PublishError::Io { path, source: e }),
+        }
+        remove_empty_parents(&path, out_dir);
+        touched_dirs.insert(out_dir.to_owned());
+    }
+    let manifest: String = new.iter().map(|p| format!("{p}\n")).collect();
+    let manifest_path = out_dir.join(MANIFEST);
+    if std::fs::read(&manifest_path).ok().as_deref() != Some(manifest.as_bytes()) {
+        write_atomic(&manifest_path, manifest.as_bytes())?;
+        touched_dirs.insert(out_dir.to_owned());
+    }
+    // Renames are durable once their folders are synced.
+    for dir in touched_dirs {
+        std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
+    }
+    Ok(report)
+}
+
+fn with_siblings(outputs: &[Output], compress: Compression) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::with_capacity(outputs.len() * 3);
+    for o in outputs {
+        files.push((o.path.clone(), o.bytes.clone()));
+        if compress.gzip {
+            files.push((format!("{}.gz", o.path), compress::gzip(&o.bytes)));
+        }
+        if compress.brotli {
+            files.push((format!("{}.br", o.path), compress::brotli(&o.bytes)));
+        }
+    }
+    files
+}
+
+/// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| PublishError::Io { path: p, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut tmp = tempfile::Builder::new().prefix(".feedpub-").suffix(".tmp").tempfile_in(dir).map_err(io(dir))?;
+    tmp.write_all(bytes).map_err(io(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io(tmp.path()))?;
+    // tempfile creates 0600; published files must be readable by the web server's user.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io(tmp.path()))?;
+    }
+    tmp.persist(path).map_err(|e| PublishError::Io { path: path.to_owned(), source: e.error })?;
+    Ok(())
+}
+
+/// The previous build's file list; entries that could escape the folder are ignored.
+fn read_manifest(out_dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.is_empty() && Path::new(l).components().all(|c| matches!(c, Component::Normal(_))))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn remove_empty_parents(path: &Path, root: &Path) {
+    let mut dir = path.parent();
+    while let Some(d) = dir.filter(|d| *d != root && d.starts_with(root)) {
+        // Fails (and stops) at the first folder that still holds something.
+        if std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(path: &str, text: &str) -> Output {
+        Output { path: path.into(), bytes: text.as_bytes().to_vec(), media_type: "text/plain" }
+    }
+
+    const NONE: Compression = Compression { gzip: false, brotli: false };
+
+    #[test]
+    fn writes_only_changes_and_prunes_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("keep.txt"), "not ours").unwrap();
+        let r = write_site(root, &[out("a/x.html", "1"), out("a/y.html", "2")], NONE).unwrap();
+        assert_eq!((r.files, r.written, r.removed), (2, 2, 0));
+        let r = write_site(root, &[out("a/x.html", "1"), out("a/y.html", "2")], NONE).unwrap();
+        assert_eq!((r.written, r.removed, r.bytes_written), (0, 0, 0));
+        let r = write_site(root, &[out("b/x.html", "1")], NONE).unwrap();
+        assert_eq!((r.written, r.removed), (1, 2));
+        assert!(!root.join("a").exists(), "emptied folder is removed");
+        assert_eq!(std::fs::read_to_string(root.join("keep.txt")).unwrap(), "not ours");
+        let leftovers: Vec<_> = std::fs::read_dir(root.join("b"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn siblings_follow_the_switches() {
+        let dir = tempfile::tempdir().unwrap();
+        let both = Compression { gzip: true, brotli: true };
+        let r = write_site(dir.path(), &[out("f.xml", "<x/>")], both).unwrap();
+        assert_eq!(r.files, 3);
+        assert!(dir.path().join("f.xml.gz").is_file() && dir.path().join("f.xml.br").is_file());
+        write_site(dir.path(), &[out("f.xml", "<x/>")], NONE).unwrap();
+        assert!(!dir.path().join("f.xml.gz").exists());
+    }
+
+    #[test]
+    fn a_hostile_manifest_cannot_delete_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "precious").unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir(&site).unwrap();
+        std::fs::write(site.join(MANIFEST), format!("../outside.txt\n{}\n", outside.display())).unwrap();
+        write_site(&site, &[out("i.html", "x")], NONE).unwrap();
+        assert!(outside.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_site(dir.path(), &[out("f.xml", "x")], NONE).unwrap();
+        let mode = std::fs::metadata(dir.path().join("f.xml")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+}

@@ -1,0 +1,208 @@
+//! STORE: where items live between runs.
+//!
+//! One interface, [`Store`], chosen by the database URL in [`open`]: SQLite now (the embedded
+//! default); PostgreSQL for scale-out implements the same trait later. The decision of what a sync
+//! changes ([`decide`]) is backend-independent, so every backend gives the same `updated` times
+//! and therefore the same rendered bytes.
+
+mod sqlite;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::config::DatabaseUrl;
+use crate::model::{Article, Item, Slug};
+
+pub use sqlite::SqliteStore;
+
+/// Store failures; each names the database file or the row it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open store {path}: {message}")]
+    Open {
+        /// The database file.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// A query failed.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// The database was migrated by a newer feedpub.
+    #[error("store {path} has schema version {found}, newer than this feedpub knows ({known}); upgrade feedpub")]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// Its version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A stored row cannot be read back.
+    #[error("store {path}: item {feed}/{id} is unreadable: {message}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// Feed slug.
+        feed: String,
+        /// Item id.
+        id: String,
+        /// What failed.
+        message: String,
+    },
+    /// The URL names a backend this build does not have.
+    #[error("database_url {0}: this build of feedpub has no PostgreSQL backend yet; use sqlite:PATH")]
+    Unsupported(String),
+}
+
+/// What a sync did, for the summary line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Articles seen for the first time.
+    pub added: usize,
+    /// Articles whose content changed.
+    pub changed: usize,
+    /// Articles that no longer exist.
+    pub removed: usize,
+    /// Articles as they were.
+    pub unchanged: usize,
+}
+
+/// The storage interface every backend implements.
+pub trait Store: Send {
+    /// Makes the stored local articles equal to `feeds` (every feed there is), in one
+    /// transaction: new articles are added, changed ones updated, vanished ones and the items of
+    /// vanished feeds removed. `now` is when this sync runs; it only becomes an item's `updated`
+    /// time when that item's content changed.
+    fn sync_local(&mut self, feeds: &[(&Slug, &[Article])], now: DateTime<Utc>) -> Result<SyncReport, StoreError>;
+
+    /// The newest `limit` items of a feed, newest first (ties broken by id, so order is stable).
+    fn items(&self, feed: &Slug, limit: usize) -> Result<Vec<Item>, StoreError>;
+}
+
+/// Opens (creating and migrating if needed) the store `url` names.
+pub fn open(url: &DatabaseUrl) -> Result<Box<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+        DatabaseUrl::Postgres(url) => Err(StoreError::Unsupported(redact(url))),
+    }
+}
+
+/// Hides a password in a URL before it reaches a log or an error message.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What the store already holds for an article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stored {
+    /// [`fingerprint`] of the stored version.
+    pub hash: String,
+    /// When the store first saw the stored content (`None`: the original content).
+    pub content_seen_at: Option<DateTime<Utc>>,
+}
+
+/// What a sync must do with one article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Not stored yet: its `updated` is its publication time until its content changes.
+    Insert,
+    /// Stored with other content: remember when this content was first seen.
+    Update {
+        /// The new `content_seen_at`.
+        content_seen_at: DateTime<Utc>,
+    },
+    /// Stored as is.
+    Unchanged,
+}
+
+/// The backend-independent sync rule.
+pub(crate) fn decide(stored: Option<&Stored>, article: &Article, hash: &str, now: DateTime<Utc>) -> Change {
+    match stored {
+        None => Change::Insert,
+        Some(s) if s.hash == hash => Change::Unchanged,
+        // Never before publication: an item updated before it was published confuses readers.
+        Some(_) => Change::Update { content_seen_at: now.max(article.published) },
+    }
+}
+
+/// A digest of everything rendered about an article, to notice a change.
+pub(crate) fn fingerprint(article: &Article) -> String {
+    let mut h = Sha256::new();
+    h.update(serde_json::to_vec(&article.content).expect("content serialises"));
+    h.update(timestamp(article.published));
+    if let Some(u) = article.updated {
+        h.update(timestamp(u));
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The one text form of a time in every backend: RFC 3339, UTC, seconds (sorts as text).
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The inverse of [`timestamp`].
+pub(crate) fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Content, ItemId};
+
+    fn article(body: &str) -> Article {
+        Article {
+            id: ItemId::new("a").unwrap(),
+            content: Content {
+                title: "t".into(),
+                summary: "s".into(),
+                body_html: body.into(),
+                language: None,
+                author: None,
+                tags: vec![],
+                image: None,
+                photo_credit: None,
+                source: None,
+            },
+            published: parse_timestamp("2023-11-16T00:00:00Z").unwrap(),
+            updated: None,
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        let now = parse_timestamp("2024-01-01T00:00:00Z").unwrap();
+        let a = article("<p>x</p>");
+        let h = fingerprint(&a);
+        assert_eq!(decide(None, &a, &h, now), Change::Insert);
+        let stored = Stored { hash: h.clone(), content_seen_at: None };
+        assert_eq!(decide(Some(&stored), &a, &h, now), Change::Unchanged);
+        let b = article("<p>y</p>");
+        let hb = fingerprint(&b);
+        assert_ne!(h, hb);
+        assert_eq!(decide(Some(&stored), &b, &hb, now), Change::Update { content_seen_at: now });
+        // A clock behind the publication date never makes updated < published.
+        let early = parse_timestamp("2020-01-01T00:00:00Z").unwrap();
+        assert_eq!(decide(Some(&stored), &b, &hb, early), Change::Update { content_seen_at: b.published });
+    }
+
+    #[test]
+    fn postgres_urls_are_refused_without_leaking_the_password() {
+        let e = open(&DatabaseUrl::Postgres("postgres://u:secret@h/db".into())).err().unwrap().to_string();
+        assert!(e.contains("PostgreSQL") && !e.contains("secret"), "{e}");
+    }
+}

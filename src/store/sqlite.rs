@@ -1,0 +1,193 @@
+//! The embedded default: one SQLite file, WAL mode, versioned migrations.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Change, Store, StoreError, Stored, SyncReport, decide, fingerprint, parse_timestamp, timestamp};
+use crate::model::{Article, Content, Item, ItemId, Slug};
+
+/// Versioned migrations, applied in order; `PRAGMA user_version` records the last one applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_items.sql")];
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+impl SqliteStore {
+    /// Opens `path`, creating the file and its folder on first use, and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let open_err = |message: String| StoreError::Open { path: name.clone(), message };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        let mut store = Self { conn, path: name.clone() };
+        store.configure().map_err(|e| open_err(e.to_string()))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        // WAL lets `serve` read while `build` or `poll` writes; the busy timeout makes writers
+        // wait for each other instead of failing.
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = MIGRATIONS.len() as i64;
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
+        if version > known {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: version, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(&err)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(&err)?;
+        }
+        tx.commit().map_err(&err)
+    }
+
+    fn stored(tx: &rusqlite::Transaction, feed: &Slug) -> rusqlite::Result<HashMap<String, Stored>> {
+        let mut stmt = tx.prepare("SELECT id, content_hash, content_seen_at FROM items WHERE feed = ?1")?;
+        let rows = stmt.query_map([feed.as_str()], |r| {
+            let seen: Option<String> = r.get(2)?;
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, seen))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, hash, seen) = row?;
+            let content_seen_at = seen.as_deref().and_then(|s| parse_timestamp(s).ok());
+            out.insert(id, Stored { hash, content_seen_at });
+        }
+        Ok(out)
+    }
+
+    fn write(
+        tx: &rusqlite::Transaction,
+        feed: &Slug,
+        a: &Article,
+        hash: &str,
+        seen: Option<DateTime<Utc>>,
+    ) -> rusqlite::Result<()> {
+        let content = serde_json::to_string(&a.content).expect("content serialises");
+        tx.execute(
+            "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (feed, id) DO UPDATE SET published = excluded.published,
+               meta_updated = excluded.meta_updated, content_seen_at = excluded.content_seen_at,
+               content_hash = excluded.content_hash, content = excluded.content",
+            params![
+                feed.as_str(),
+                a.id.as_str(),
+                timestamp(a.published),
+                a.updated.map(timestamp),
+                seen.map(timestamp),
+                hash,
+                content
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn sync_local(&mut self, feeds: &[(&Slug, &[Article])], now: DateTime<Utc>) -> Result<SyncReport, StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        let mut report = SyncReport::default();
+        let kept: Vec<&str> = feeds.iter().map(|(slug, _)| slug.as_str()).collect();
+        // Feeds whose folder is gone take their items with them.
+        let all: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT DISTINCT feed FROM items").map_err(&err)?;
+            stmt.query_map([], |r| r.get(0)).map_err(&err)?.collect::<Result<_, _>>().map_err(&err)?
+        };
+        for gone in all.iter().filter(|f| !kept.contains(&f.as_str())) {
+            report.removed += tx.execute("DELETE FROM items WHERE feed = ?1", [gone]).map_err(&err)?;
+        }
+        for (feed, articles) in feeds {
+            let mut stored = Self::stored(&tx, feed).map_err(&err)?;
+            for a in *articles {
+                let hash = fingerprint(a);
+                match decide(stored.get(a.id.as_str()), a, &hash, now) {
+                    Change::Insert => {
+                        Self::write(&tx, feed, a, &hash, None).map_err(&err)?;
+                        report.added += 1;
+                    }
+                    Change::Update { content_seen_at } => {
+                        Self::write(&tx, feed, a, &hash, Some(content_seen_at)).map_err(&err)?;
+                        report.changed += 1;
+                    }
+                    Change::Unchanged => report.unchanged += 1,
+                }
+                stored.remove(a.id.as_str());
+            }
+            for id in stored.keys() {
+                report.removed += tx
+                    .execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(report)
+    }
+
+    fn items(&self, feed: &Slug, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, published, COALESCE(meta_updated, content_seen_at, published), content
+                 FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![feed.as_str(), limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(self.err())?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (id, published, updated, content) = row.map_err(self.err())?;
+            let corrupt = |message: String| StoreError::Corrupt {
+                path: self.path.clone(),
+                feed: feed.to_string(),
+                id: id.clone(),
+                message,
+            };
+            items.push(Item {
+                id: ItemId::new(id.clone()).map_err(|e| corrupt(e.to_string()))?,
+                content: serde_json::from_str::<Content>(&content).map_err(|e| corrupt(e.to_string()))?,
+                published: parse_timestamp(&published).map_err(|e| corrupt(e.to_string()))?,
+                updated: parse_timestamp(&updated).map_err(|e| corrupt(e.to_string()))?,
+            });
+        }
+        Ok(items)
+    }
+}
+
+impl SqliteStore {
+    /// The schema version (`PRAGMA user_version`), for diagnostics and tests.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
+            .map(|v| v.unwrap_or(0))
+    }
+}

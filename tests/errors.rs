@@ -1,0 +1,146 @@
+//! Bad input: a clear error naming the file, line or key, a non-zero exit, and the previous
+//! output and store left exactly as they were.
+
+mod common;
+
+use common::*;
+
+/// Builds the good site, breaks it with `breakage`, builds again, and checks the failure.
+/// Returns stderr for message assertions.
+fn fails_cleanly(breakage: impl FnOnce(&Site)) -> String {
+    let site = Site::new();
+    site.build();
+    let out_before = snapshot(&site.out());
+    let db_before = std::fs::read(site.db()).unwrap();
+    breakage(&site);
+    for cmd in ["build", "check"] {
+        let out = site.run(&[cmd]);
+        assert_eq!(out.status.code(), Some(1), "{cmd} should fail: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(out.stdout.is_empty(), "{cmd} printed a success summary");
+    }
+    assert_eq!(out_before, snapshot(&site.out()), "published output changed");
+    assert_eq!(db_before, std::fs::read(site.db()).unwrap(), "store changed");
+    String::from_utf8(site.run(&["build"]).stderr).unwrap()
+}
+
+#[test]
+fn empty_article() {
+    let err = fails_cleanly(|s| s.write_feed_file("010_empty.txt", " \n\n"));
+    assert!(err.contains("010_empty.txt: the article is empty"), "{err}");
+}
+
+#[test]
+fn article_of_trailer_lines_only() {
+    let err = fails_cleanly(|s| s.write_feed_file("011_trailers.txt", "Photo: X\nالمصدر: تاس"));
+    assert!(err.contains("011_trailers.txt: the article is empty"), "{err}");
+}
+
+#[test]
+fn non_utf8_article_names_line_and_column() {
+    // "نص" then a windows-1256 byte on line 2.
+    let err = fails_cleanly(|s| s.write_feed_file("012_cp1256.txt", b"\xd9\x86\xd8\xb5 16 November 2023\nab\xe3"));
+    assert!(err.contains("012_cp1256.txt:2:3: not valid UTF-8"), "{err}");
+}
+
+#[test]
+fn article_without_a_date() {
+    let err = fails_cleanly(|s| s.write_feed_file("013_nodate.txt", "خبر بلا تاريخ."));
+    assert!(err.contains("013_nodate.txt: no date"), "{err}");
+}
+
+#[test]
+fn duplicate_ids() {
+    let err = fails_cleanly(|s| {
+        s.write_feed_file("014_dup.txt", "خبر، يوم 1 مارس 2024.");
+        s.write_feed_file("014_dup.toml", format!("id = \"{SEED}\"\n"));
+    });
+    assert!(err.contains(&format!("014_dup.txt: duplicate article id `{SEED}`")), "{err}");
+    assert!(err.contains(&format!("{SEED}.txt")), "{err}");
+}
+
+#[test]
+fn unknown_key_in_feed_toml() {
+    let err = fails_cleanly(|s| {
+        let path = s.feed_dir().join("feed.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(path, text.replace("limit = 50", "limit = 50\nlimt = 5")).unwrap();
+    });
+    assert!(err.contains("feed.toml:9: unknown field `limt`"), "{err}");
+}
+
+#[test]
+fn unknown_key_in_a_sidecar() {
+    let err = fails_cleanly(|s| s.write_feed_file(&format!("{SEED}.toml"), "title = \"x\"\nautor = \"y\"\n"));
+    assert!(err.contains(&format!("{SEED}.toml:2: unknown field `autor`")), "{err}");
+}
+
+#[test]
+fn unknown_key_in_front_matter() {
+    let err = fails_cleanly(|s| s.write_feed_file("015_fm.md", "+++\ndate = 2024-01-01\ntitel = \"x\"\n+++\nنص"));
+    assert!(err.contains("015_fm.md:3: unknown field `titel`"), "{err}");
+}
+
+#[test]
+fn unknown_key_in_the_config() {
+    let err = fails_cleanly(|s| {
+        let text = std::fs::read_to_string(s.config()).unwrap();
+        std::fs::write(s.config(), format!("{text}\n[serve]\nport = 1\n")).unwrap();
+    });
+    assert!(err.contains("feedpub.toml") && err.contains("unknown field `serve`"), "{err}");
+}
+
+#[test]
+fn bad_url_in_feed_toml() {
+    let err = fails_cleanly(|s| {
+        let path = s.feed_dir().join("feed.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(path, format!("link = \"ht tp://bad\"\n{text}")).unwrap();
+    });
+    assert!(err.contains("feed.toml:1: ") && err.contains("link = \"ht tp://bad\""), "{err}");
+}
+
+#[test]
+fn bad_base_url_in_the_config() {
+    let err = fails_cleanly(|s| {
+        let text = std::fs::read_to_string(s.config()).unwrap();
+        std::fs::write(s.config(), text.replace("http://localhost:8080/", "localhost:8080")).unwrap();
+    });
+    assert!(err.contains("key `base_url`"), "{err}");
+}
+
+#[test]
+fn date_with_a_time_but_no_offset() {
+    let err = fails_cleanly(|s| s.write_feed_file(&format!("{SEED}.toml"), "date = 2023-11-16T10:00:00\n"));
+    assert!(err.contains(&format!("{SEED}.toml: key `date`")) && err.contains("no UTC offset"), "{err}");
+}
+
+#[test]
+fn every_bad_article_is_reported_at_once() {
+    let err = fails_cleanly(|s| {
+        s.write_feed_file("020_a.txt", "");
+        s.write_feed_file("021_b.txt", "لا تاريخ");
+    });
+    assert!(err.contains("020_a.txt") && err.contains("021_b.txt"), "{err}");
+}
+
+#[test]
+fn missing_config_file() {
+    let out = feedpub(&["--config", "/nonexistent/feedpub.toml", "build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read config /nonexistent/feedpub.toml"), "{err}");
+}
+
+#[test]
+fn a_postgres_url_is_refused_clearly() {
+    let site = Site::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"))
+        .args(["--config", site.config().to_str().unwrap(), "build"])
+        .env("FEEDPUB_DATABASE_URL", "postgres://feedpub:hunter2@127.0.0.1/feedpub")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no PostgreSQL backend") && !err.contains("hunter2"), "{err}");
+    assert!(!site.out().exists());
+}

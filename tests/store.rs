@@ -1,0 +1,118 @@
+//! The SQLite store through the library API, with a controlled clock.
+
+use chrono::{DateTime, TimeZone, Utc};
+use feedpub::config::DatabaseUrl;
+use feedpub::model::{Article, Content, ItemId, Slug};
+use feedpub::store::{self, SqliteStore, Store, SyncReport};
+
+fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()
+}
+
+fn article(id: &str, body: &str, day: u32) -> Article {
+    Article {
+        id: ItemId::new(id).unwrap(),
+        content: Content {
+            title: format!("title {id}"),
+            summary: "s".into(),
+            body_html: body.into(),
+            language: None,
+            author: None,
+            tags: vec![],
+            image: None,
+            photo_credit: None,
+            source: None,
+        },
+        published: at(day),
+        updated: None,
+    }
+}
+
+fn report(added: usize, changed: usize, removed: usize, unchanged: usize) -> SyncReport {
+    SyncReport { added, changed, removed, unchanged }
+}
+
+#[test]
+fn sync_adds_changes_removes_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::Sqlite(dir.path().join("nested/db.sqlite3"));
+    let feed = Slug::new("f").unwrap();
+    let mut s = store::open(&url).unwrap();
+    let v1 = [article("a", "<p>1</p>", 1), article("b", "<p>2</p>", 2)];
+    assert_eq!(s.sync_local(&[(&feed, &v1)], at(10)).unwrap(), report(2, 0, 0, 0));
+    assert_eq!(s.sync_local(&[(&feed, &v1)], at(11)).unwrap(), report(0, 0, 0, 2));
+
+    let items = s.items(&feed, 10).unwrap();
+    assert_eq!(items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["b", "a"], "newest first");
+    // Original content: updated is the publication time, not the sync time.
+    assert_eq!(items[1].updated, at(1));
+
+    let v2 = [article("a", "<p>1 fixed</p>", 1)];
+    assert_eq!(s.sync_local(&[(&feed, &v2)], at(12)).unwrap(), report(0, 1, 1, 0));
+    let items = s.items(&feed, 10).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].content.body_html, "<p>1 fixed</p>");
+    assert_eq!(items[0].updated, at(12), "updated = when the store first saw this content");
+
+    // Later syncs keep that time: the bytes stay stable.
+    drop(s);
+    let mut s = store::open(&url).unwrap();
+    assert_eq!(s.sync_local(&[(&feed, &v2)], at(20)).unwrap(), report(0, 0, 0, 1));
+    assert_eq!(s.items(&feed, 10).unwrap()[0].updated, at(12));
+}
+
+#[test]
+fn metadata_updated_wins_and_limit_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(&dir.path().join("db")).unwrap();
+    let feed = Slug::new("f").unwrap();
+    let mut a = article("a", "<p>x</p>", 1);
+    a.updated = Some(at(5));
+    let many: Vec<Article> = (1..=9).map(|d| article(&format!("n{d}"), "<p/>", d)).chain([a]).collect();
+    s.sync_local(&[(&feed, &many)], at(28)).unwrap();
+    let items = s.items(&feed, 3).unwrap();
+    assert_eq!(items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["n9", "n8", "n7"]);
+    let all = s.items(&feed, 100).unwrap();
+    let a = all.iter().find(|i| i.id.as_str() == "a").unwrap();
+    assert_eq!(a.updated, at(5));
+    // Same publication time: ties are broken by id, so the order never wobbles.
+    assert_eq!(all.iter().map(|i| i.id.as_str()).collect::<Vec<_>>()[8..], ["a", "n1"]);
+}
+
+#[test]
+fn a_vanished_feed_takes_its_items_along() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(&dir.path().join("db")).unwrap();
+    let (f, g) = (Slug::new("f").unwrap(), Slug::new("g").unwrap());
+    let arts = [article("a", "<p/>", 1)];
+    s.sync_local(&[(&f, &arts), (&g, &arts)], at(2)).unwrap();
+    assert_eq!(s.sync_local(&[(&f, &arts)], at(3)).unwrap(), report(0, 0, 1, 1));
+    assert!(s.items(&g, 10).unwrap().is_empty());
+}
+
+#[test]
+fn migrations_are_versioned_and_a_newer_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 1);
+    drop(s);
+    // Reopening does not re-run migrations.
+    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 1);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let e = SqliteStore::open(&path).err().unwrap().to_string();
+    assert!(e.contains("schema version 99") && e.contains("upgrade feedpub"), "{e}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    let text = "this is not sqlite, and it is long enough to have a header page......";
+    std::fs::write(&path, text).unwrap();
+    let e = SqliteStore::open(&path).err().unwrap().to_string();
+    assert!(e.contains("notes.txt"), "{e}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the file was modified");
+}

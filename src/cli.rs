@@ -76,7 +76,8 @@ pub fn build(config: &Config, out: &Path) -> anyhow::Result<(SyncReport, BuildRe
     let sync = store.sync_local(&synced, Utc::now().trunc_subsecs(0))?;
     let mut items = Vec::with_capacity(feeds.len());
     for f in &feeds {
-        items.push(store.items(&f.meta.slug, f.meta.limit)?);
+        // Every stored article keeps its page; the feeds carry the newest `limit` of them.
+        items.push(store.items(&f.meta.slug, None)?);
     }
     let outputs = render_all(config, &feeds, &items)?;
     let report =
@@ -101,7 +102,6 @@ pub fn check(config: &Config) -> anyhow::Result<(Vec<LocalFeed>, Vec<Output>)> {
                 })
                 .collect();
             items.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
-            items.truncate(f.meta.limit);
             items
         })
         .collect();

@@ -197,3 +197,19 @@ fn markdown_with_front_matter_and_a_sidecar() {
     // Newest first: the 2024 article precedes the 2023 seed.
     assert!(rss.find("third.html").unwrap() < rss.find(SEED).unwrap());
 }
+
+#[test]
+fn an_item_past_the_limit_leaves_the_feeds_but_keeps_its_page() {
+    let site = Site::new();
+    let def = site.feed_dir().join("feed.toml");
+    let text = std::fs::read_to_string(&def).unwrap();
+    std::fs::write(&def, text.replace("limit = 50", "limit = 1")).unwrap();
+    site.write_feed_file("004_newer.txt", "خبر أحدث، وذلك يوم 1 ديسمبر 2023.");
+    site.build();
+    for name in FORMATS {
+        let doc = site.read(&format!("{SLUG}/{name}"));
+        assert!(doc.contains("004_newer") && !doc.contains(SEED), "{name} should carry only the newest item");
+    }
+    assert!(site.out().join(SLUG).join(format!("{SEED}.html")).is_file(), "the older page must stay");
+    assert!(site.read(&format!("{SLUG}/index.html")).contains(SEED), "the feed page lists every article");
+}

@@ -42,14 +42,14 @@ fn sync_adds_changes_removes_and_is_idempotent() {
     assert_eq!(s.sync_local(&[(&feed, &v1)], at(10)).unwrap(), report(2, 0, 0, 0));
     assert_eq!(s.sync_local(&[(&feed, &v1)], at(11)).unwrap(), report(0, 0, 0, 2));
 
-    let items = s.items(&feed, 10).unwrap();
+    let items = s.items(&feed, Some(10)).unwrap();
     assert_eq!(items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["b", "a"], "newest first");
     // Original content: updated is the publication time, not the sync time.
     assert_eq!(items[1].updated, at(1));
 
     let v2 = [article("a", "<p>1 fixed</p>", 1)];
     assert_eq!(s.sync_local(&[(&feed, &v2)], at(12)).unwrap(), report(0, 1, 1, 0));
-    let items = s.items(&feed, 10).unwrap();
+    let items = s.items(&feed, Some(10)).unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].content.body_html, "<p>1 fixed</p>");
     assert_eq!(items[0].updated, at(12), "updated = when the store first saw this content");
@@ -58,7 +58,7 @@ fn sync_adds_changes_removes_and_is_idempotent() {
     drop(s);
     let mut s = store::open(&url).unwrap();
     assert_eq!(s.sync_local(&[(&feed, &v2)], at(20)).unwrap(), report(0, 0, 0, 1));
-    assert_eq!(s.items(&feed, 10).unwrap()[0].updated, at(12));
+    assert_eq!(s.items(&feed, Some(10)).unwrap()[0].updated, at(12));
 }
 
 #[test]
@@ -70,9 +70,9 @@ fn metadata_updated_wins_and_limit_applies() {
     a.updated = Some(at(5));
     let many: Vec<Article> = (1..=9).map(|d| article(&format!("n{d}"), "<p/>", d)).chain([a]).collect();
     s.sync_local(&[(&feed, &many)], at(28)).unwrap();
-    let items = s.items(&feed, 3).unwrap();
+    let items = s.items(&feed, Some(3)).unwrap();
     assert_eq!(items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["n9", "n8", "n7"]);
-    let all = s.items(&feed, 100).unwrap();
+    let all = s.items(&feed, Some(100)).unwrap();
     let a = all.iter().find(|i| i.id.as_str() == "a").unwrap();
     assert_eq!(a.updated, at(5));
     // Same publication time: ties are broken by id, so the order never wobbles.
@@ -87,7 +87,7 @@ fn a_vanished_feed_takes_its_items_along() {
     let arts = [article("a", "<p/>", 1)];
     s.sync_local(&[(&f, &arts), (&g, &arts)], at(2)).unwrap();
     assert_eq!(s.sync_local(&[(&f, &arts)], at(3)).unwrap(), report(0, 0, 1, 1));
-    assert!(s.items(&g, 10).unwrap().is_empty());
+    assert!(s.items(&g, Some(10)).unwrap().is_empty());
 }
 
 #[test]

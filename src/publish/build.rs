@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::Compression;
-use crate::publish::compress;
+use crate::publish::compress::{self, Effort};
 use crate::render::Output;
 
 /// The manifest of files feedpub wrote, one relative path per line.
@@ -50,22 +50,32 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
         move |source| PublishError::Io { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    let files = with_siblings(outputs, compress);
-    let mut report = BuildReport { files: files.len(), ..BuildReport::default() };
+    // Reading old files and compressing is the expensive part and is independent per file.
+    let plans = parallel_map(outputs, |o| plan(out_dir, o, compress));
+    let siblings = usize::from(compress.gzip) + usize::from(compress.brotli);
+    let mut report = BuildReport { files: outputs.len() * (1 + siblings), ..BuildReport::default() };
     let mut touched_dirs = BTreeSet::new();
     // Reverse render order: article pages land before the feeds and pages that link to them.
-    for (rel, bytes) in files.iter().rev() {
-        let path = out_dir.join(rel);
-        if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
-            continue;
+    for writes in plans.iter().rev() {
+        for (rel, bytes) in writes {
+            let path = out_dir.join(rel);
+            write_atomic(&path, bytes)?;
+            touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
+            report.written += 1;
+            report.bytes_written += bytes.len() as u64;
         }
-        write_atomic(&path, bytes)?;
-        touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
-        report.written += 1;
-        report.bytes_written += bytes.len() as u64;
     }
-    let new: BTreeSet<&str> = files.iter().map(|(rel, _)| rel.as_str()).collect();
-    for stale in read_manifest(out_dir).iter().filter(|p| !new.contains(p.as_str())) {
+    let mut new = BTreeSet::new();
+    for o in outputs {
+        new.insert(o.path.clone());
+        if compress.gzip {
+            new.insert(format!("{}.gz", o.path));
+        }
+        if compress.brotli {
+            new.insert(format!("{}.br", o.path));
+        }
+    }
+    for stale in read_manifest(out_dir).iter().filter(|p| !new.contains(*p)) {
         let path = out_dir.join(stale);
         match std::fs::remove_file(&path) {
             Ok(()) => report.removed += 1,
@@ -88,18 +98,50 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
     Ok(report)
 }
 
-fn with_siblings(outputs: &[Output], compress: Compression) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::with_capacity(outputs.len() * 3);
-    for o in outputs {
-        files.push((o.path.clone(), o.bytes.clone()));
-        if compress.gzip {
-            files.push((format!("{}.gz", o.path), compress::gzip(&o.bytes)));
-        }
-        if compress.brotli {
-            files.push((format!("{}.br", o.path), compress::brotli(&o.bytes)));
-        }
+/// The files to write for one output, siblings first.
+///
+/// Siblings are derived from the primary file and always written before it, so an unchanged
+/// primary with its siblings present means the siblings are current too: a no-change rebuild
+/// compresses nothing.
+fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u8>)> {
+    let unchanged = |rel: &str, bytes: &[u8]| std::fs::read(out_dir.join(rel)).is_ok_and(|old| old == bytes);
+    let gz = format!("{}.gz", o.path);
+    let br = format!("{}.br", o.path);
+    let siblings_present =
+        (!compress.gzip || out_dir.join(&gz).is_file()) && (!compress.brotli || out_dir.join(&br).is_file());
+    let primary_unchanged = unchanged(&o.path, &o.bytes);
+    if primary_unchanged && siblings_present {
+        return Vec::new();
     }
-    files
+    let mut writes = Vec::new();
+    if compress.gzip {
+        writes.push((gz, compress::gzip(&o.bytes)));
+    }
+    if compress.brotli {
+        writes.push((br, compress::brotli(&o.bytes, effort(o))));
+    }
+    writes.retain(|(rel, bytes)| !unchanged(rel, bytes));
+    if !primary_unchanged {
+        writes.push((o.path.clone(), o.bytes.clone()));
+    }
+    writes
+}
+
+/// Feeds are re-polled by every subscriber, so their bytes are worth brotli's best effort;
+/// pages are opened now and then, and a feed past 1 MiB would cost seconds at quality 11.
+fn effort(o: &Output) -> Effort {
+    if o.media_type != crate::render::media::HTML && o.bytes.len() <= 1 << 20 { Effort::Best } else { Effort::Fast }
+}
+
+/// `f` over `items` on every core, results in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker thread panicked")).collect()
+    })
 }
 
 /// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part.

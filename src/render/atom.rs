@@ -23,7 +23,7 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         rights: meta.rights.clone().map(Text::plain),
         subtitle: Some(Text::plain(meta.description.clone())),
         generator: Some(Generator { value: "feedpub".into(), uri: None, version: None }),
-        entries: ch.entries.iter().map(|e| entry(ch, e)).collect(),
+        entries: ch.feed_entries().iter().map(|e| entry(ch, e)).collect(),
         lang: Some(meta.language.as_str().to_owned()),
         ..Feed::default()
     };

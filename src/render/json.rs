@@ -53,7 +53,7 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         description: &meta.description,
         language: meta.language.as_str(),
         authors: vec![author(&meta.author)],
-        items: ch.entries.iter().map(item).collect(),
+        items: ch.feed_entries().iter().map(item).collect(),
     };
     let mut bytes =
         serde_json::to_vec_pretty(&feed).map_err(|source| RenderError::Json { feed: meta.slug.to_string(), source })?;

@@ -30,12 +30,15 @@ pub struct SiteMeta {
     pub ttl: TtlBounds,
 }
 
-/// One feed to render: its definition and its newest items, newest first.
+/// One feed to render: its definition and all its items, newest first.
+///
+/// Every item gets a page (links readers kept must not break when an item ages out of the
+/// feed); the feed documents carry the newest `meta.limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct FeedView<'a> {
     /// The definition.
     pub meta: &'a FeedMeta,
-    /// The items, already limited to `meta.limit`.
+    /// Every item, newest first.
     pub items: &'a [Item],
 }
 
@@ -129,10 +132,18 @@ struct Channel<'a> {
     json_url: Url,
     /// The feed's `link`: from `feed.toml`, else its page here.
     link: Url,
-    /// Newest item's `updated`; the epoch for an empty feed (never the wall clock).
+    /// Newest `updated` among the feed's items; the epoch for an empty feed (never the clock).
     updated: DateTime<Utc>,
     ttl_minutes: u32,
+    /// Every item, newest first; the feed documents carry [`Channel::feed_entries`].
     entries: Vec<Entry<'a>>,
+}
+
+impl Channel<'_> {
+    /// The entries the feed documents carry: the newest `limit`.
+    fn feed_entries(&self) -> &[Entry<'_>] {
+        &self.entries[..self.entries.len().min(self.meta.limit)]
+    }
 }
 
 /// An item with its URLs, language and wrapped content worked out once.
@@ -172,8 +183,9 @@ impl<'a> Channel<'a> {
                 }
             })
             .collect();
-        let updated = view.items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
-        let published: Vec<DateTime<Utc>> = view.items.iter().map(|i| i.published).collect();
+        let in_feed = &view.items[..view.items.len().min(meta.limit)];
+        let updated = in_feed.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
+        let published: Vec<DateTime<Utc>> = in_feed.iter().map(|i| i.published).collect();
         Channel {
             meta,
             id: meta.id.clone().unwrap_or_else(|| page_url.to_string()),

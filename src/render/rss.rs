@@ -15,12 +15,12 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         description: meta.description.clone(),
         language: Some(meta.language.as_str().to_owned()),
         copyright: meta.rights.clone(),
-        pub_date: ch.entries.iter().map(|e| e.item.published).max().map(|t| t.to_rfc2822()),
+        pub_date: ch.feed_entries().iter().map(|e| e.item.published).max().map(|t| t.to_rfc2822()),
         last_build_date: Some(ch.updated.to_rfc2822()),
         generator: Some("feedpub".into()),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
         ttl: Some(ch.ttl_minutes.to_string()),
-        items: ch.entries.iter().map(item).collect(),
+        items: ch.feed_entries().iter().map(item).collect(),
         atom_ext: Some(AtomExtension {
             links: vec![Link {
                 href: ch.rss_url.to_string(),

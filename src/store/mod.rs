@@ -82,8 +82,9 @@ pub trait Store: Send {
     /// time when that item's content changed.
     fn sync_local(&mut self, feeds: &[(&Slug, &[Article])], now: DateTime<Utc>) -> Result<SyncReport, StoreError>;
 
-    /// The newest `limit` items of a feed, newest first (ties broken by id, so order is stable).
-    fn items(&self, feed: &Slug, limit: usize) -> Result<Vec<Item>, StoreError>;
+    /// A feed's items, newest first (ties broken by id, so the order is stable); the newest
+    /// `limit` of them, or all.
+    fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError>;
 }
 
 /// Opens (creating and migrating if needed) the store `url` names.

@@ -148,16 +148,16 @@ impl Store for SqliteStore {
         Ok(report)
     }
 
-    fn items(&self, feed: &Slug, limit: usize) -> Result<Vec<Item>, StoreError> {
+    fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT id, published, COALESCE(meta_updated, content_seen_at, published), content
-                 FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2",
+                 FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2", // -1: no limit
             )
             .map_err(self.err())?;
         let rows = stmt
-            .query_map(params![feed.as_str(), limit as i64], |r| {
+            .query_map(params![feed.as_str(), limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX))], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
             })
             .map_err(self.err())?;

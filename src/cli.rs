@@ -110,7 +110,12 @@ pub fn check(config: &Config) -> anyhow::Result<(Vec<LocalFeed>, Vec<Output>)> {
 }
 
 fn render_all(config: &Config, feeds: &[LocalFeed], items: &[Vec<Item>]) -> anyhow::Result<Vec<Output>> {
-    let site = SiteMeta { base_url: config.base_url.clone(), title: config.title.clone(), ttl: config.ttl };
+    let site = SiteMeta {
+        base_url: config.base_url.clone(),
+        title: config.title.clone(),
+        language: config.language.clone(),
+        ttl: config.ttl,
+    };
     let views: Vec<FeedView> = feeds.iter().zip(items).map(|(f, items)| FeedView { meta: &f.meta, items }).collect();
     Ok(render::render_site(&site, &views)?)
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+use crate::model::Language;
+
 /// Environment variable that overrides `database_url` (keeps credentials out of the file).
 pub const DATABASE_URL_ENV: &str = "FEEDPUB_DATABASE_URL";
 
@@ -107,6 +109,8 @@ struct RawConfig {
     base_url: String,
     #[serde(default = "default_title")]
     title: String,
+    #[serde(default = "default_language")]
+    language: String,
     #[serde(default = "default_feeds_dir")]
     feeds_dir: PathBuf,
     #[serde(default = "default_output_dir")]
@@ -121,6 +125,9 @@ struct RawConfig {
 
 fn default_title() -> String {
     "feedpub".into()
+}
+fn default_language() -> String {
+    "en".into()
 }
 fn default_feeds_dir() -> PathBuf {
     "feeds".into()
@@ -139,6 +146,8 @@ pub struct Config {
     pub base_url: Url,
     /// Title of the index page.
     pub title: String,
+    /// Language of the index page (each feed declares its own).
+    pub language: Language,
     /// Folder holding one sub-folder per feed.
     pub feeds_dir: PathBuf,
     /// Folder `build` writes to.
@@ -158,6 +167,7 @@ impl Config {
             toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_owned(), source: Box::new(e) })?;
         let invalid = |key, message: String| ConfigError::Invalid { path: origin.to_owned(), key, message };
         let base_url = parse_base_url(&raw.base_url).map_err(|m| invalid("base_url", m))?;
+        let language = Language::parse(&raw.language).map_err(|e| invalid("language", e.to_string()))?;
         let database = DatabaseUrl::parse(&raw.database_url).map_err(|m| invalid("database_url", m))?;
         if raw.ttl.min_minutes == 0 || raw.ttl.min_minutes > raw.ttl.max_minutes {
             return Err(invalid("ttl", "need 0 < min_minutes <= max_minutes".into()));
@@ -165,6 +175,7 @@ impl Config {
         Ok(Self {
             base_url,
             title: raw.title,
+            language,
             feeds_dir: raw.feeds_dir,
             output_dir: raw.output_dir,
             database,
@@ -232,6 +243,7 @@ mod tests {
         assert_eq!(c.database, DatabaseUrl::Sqlite("data/feedpub.sqlite3".into()));
         assert_eq!(c.ttl, TtlBounds { min_minutes: 15, max_minutes: 360 });
         assert!(c.compress.gzip && c.compress.brotli);
+        assert_eq!(c.language.as_str(), "en");
     }
 
     #[test]

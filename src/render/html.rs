@@ -25,11 +25,11 @@ pub(super) fn index(site: &SiteMeta, channels: &[Channel]) -> Vec<u8> {
         }
     };
     let discovery = html! { @for ch in channels { (alternates(ch)) } };
-    page(None, &site.title, site.base_url.as_str(), discovery, body)
+    page(&site.language, &site.title, site.base_url.as_str(), discovery, body)
 }
 
 /// A feed's page: its items, newest first.
-pub(super) fn feed_page(_site: &SiteMeta, ch: &Channel) -> Vec<u8> {
+pub(super) fn feed_page(ch: &Channel) -> Vec<u8> {
     let body = html! {
         header {
             h1 { (ch.meta.title) }
@@ -45,11 +45,11 @@ pub(super) fn feed_page(_site: &SiteMeta, ch: &Channel) -> Vec<u8> {
         }
         @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
     };
-    page(Some(&ch.meta.language), &ch.meta.title, ch.page_url.as_str(), alternates(ch), body)
+    page(&ch.meta.language, &ch.meta.title, ch.page_url.as_str(), alternates(ch), body)
 }
 
 /// An article's page: the same content the feeds carry.
-pub(super) fn item_page(_site: &SiteMeta, ch: &Channel, e: &Entry) -> Vec<u8> {
+pub(super) fn item_page(ch: &Channel, e: &Entry) -> Vec<u8> {
     let c = &e.item.content;
     let body = html! {
         article {
@@ -62,13 +62,13 @@ pub(super) fn item_page(_site: &SiteMeta, ch: &Channel, e: &Entry) -> Vec<u8> {
         }
         @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
     };
-    page(Some(e.language), &c.title, e.url.as_str(), alternates(ch), body)
+    page(e.language, &c.title, e.url.as_str(), alternates(ch), body)
 }
 
-fn page(lang: Option<&Language>, title: &str, canonical: &str, head: Markup, body: Markup) -> Vec<u8> {
+fn page(lang: &Language, title: &str, canonical: &str, head: Markup, body: Markup) -> Vec<u8> {
     let markup = html! {
         (DOCTYPE)
-        html lang=[lang.map(Language::as_str)] dir=(lang.map_or("auto", Language::dir)) {
+        html lang=(lang.as_str()) dir=(lang.dir()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";

@@ -26,6 +26,8 @@ pub struct SiteMeta {
     pub base_url: Url,
     /// Title of the index page.
     pub title: String,
+    /// Language of the index page.
+    pub language: Language,
     /// Bounds of the derived `<ttl>`.
     pub ttl: TtlBounds,
 }
@@ -105,15 +107,11 @@ pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output
         out.push(Output { path: Urls::rss_path(slug), bytes: rss::render(ch)?, media_type: media::RSS });
         out.push(Output { path: Urls::atom_path(slug), bytes: atom::render(ch)?, media_type: media::ATOM });
         out.push(Output { path: Urls::json_path(slug), bytes: json::render(ch)?, media_type: media::JSON_FEED });
-        out.push(Output {
-            path: Urls::feed_page_path(slug),
-            bytes: html::feed_page(site, ch),
-            media_type: media::HTML,
-        });
+        out.push(Output { path: Urls::feed_page_path(slug), bytes: html::feed_page(ch), media_type: media::HTML });
         for e in &ch.entries {
             out.push(Output {
                 path: Urls::item_path(slug, e.item.id.as_str()),
-                bytes: html::item_page(site, ch, e),
+                bytes: html::item_page(ch, e),
                 media_type: media::HTML,
             });
         }

@@ -101,7 +101,7 @@ pub fn check(config: &Config) -> anyhow::Result<(Vec<LocalFeed>, Vec<Output>)> {
                     updated: a.updated.unwrap_or(a.published),
                 })
                 .collect();
-            items.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
+            items.sort_by(Item::newest_first);
             items
         })
         .collect();

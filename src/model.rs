@@ -225,6 +225,23 @@ pub struct Content {
     pub source: Option<Attribution>,
 }
 
+impl Content {
+    /// Content with a title, summary and body, and nothing else set.
+    pub fn new(title: impl Into<String>, summary: impl Into<String>, body_html: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            summary: summary.into(),
+            body_html: body_html.into(),
+            language: None,
+            author: None,
+            tags: Vec::new(),
+            image: None,
+            photo_credit: None,
+            source: None,
+        }
+    }
+}
+
 /// An article as the source stage reads it, before the store has resolved its `updated` time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Article {
@@ -239,6 +256,8 @@ pub struct Article {
 }
 
 /// A stored item, ready to render.
+///
+/// Feeds list items [`Item::newest_first`]; every store orders its queries the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     /// Stable id within the feed.
@@ -250,6 +269,13 @@ pub struct Item {
     /// Last modification: the metadata's, else when the store first saw the current content,
     /// else the publication time.
     pub updated: DateTime<Utc>,
+}
+
+impl Item {
+    /// The one item order: newest publication first, ties broken by id so it never wobbles.
+    pub fn newest_first(a: &Item, b: &Item) -> std::cmp::Ordering {
+        b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
+    }
 }
 
 #[cfg(test)]

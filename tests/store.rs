@@ -12,17 +12,7 @@ fn at(day: u32) -> DateTime<Utc> {
 fn article(id: &str, body: &str, day: u32) -> Article {
     Article {
         id: ItemId::new(id).unwrap(),
-        content: Content {
-            title: format!("title {id}"),
-            summary: "s".into(),
-            body_html: body.into(),
-            language: None,
-            author: None,
-            tags: vec![],
-            image: None,
-            photo_credit: None,
-            source: None,
-        },
+        content: Content::new(format!("title {id}"), "s", body),
         published: at(day),
         updated: None,
     }

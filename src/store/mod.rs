@@ -168,17 +168,7 @@ mod tests {
     fn article(body: &str) -> Article {
         Article {
             id: ItemId::new("a").unwrap(),
-            content: Content {
-                title: "t".into(),
-                summary: "s".into(),
-                body_html: body.into(),
-                language: None,
-                author: None,
-                tags: vec![],
-                image: None,
-                photo_credit: None,
-                source: None,
-            },
+            content: Content::new("t", "s", body),
             published: parse_timestamp("2023-11-16T00:00:00Z").unwrap(),
             updated: None,
         }

@@ -153,7 +153,7 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(
                 "SELECT id, published, COALESCE(meta_updated, content_seen_at, published), content
-                 FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2", // -1: no limit
+                 FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2", // Item::newest_first; -1: no limit
             )
             .map_err(self.err())?;
         let rows = stmt

@@ -52,8 +52,14 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
     // Reading old files and compressing is the expensive part and is independent per file.
     let plans = parallel_map(outputs, |o| plan(out_dir, o, compress));
-    let siblings = usize::from(compress.gzip) + usize::from(compress.brotli);
-    let mut report = BuildReport { files: outputs.len() * (1 + siblings), ..BuildReport::default() };
+    let new: BTreeSet<String> = outputs
+        .iter()
+        .flat_map(|o| {
+            let (gz, br) = sibling_names(&o.path, compress);
+            [Some(o.path.clone()), gz, br].into_iter().flatten()
+        })
+        .collect();
+    let mut report = BuildReport { files: new.len(), ..BuildReport::default() };
     let mut touched_dirs = BTreeSet::new();
     // Reverse render order: article pages land before the feeds and pages that link to them.
     for writes in plans.iter().rev() {
@@ -63,16 +69,6 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
             touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
             report.written += 1;
             report.bytes_written += bytes.len() as u64;
-        }
-    }
-    let mut new = BTreeSet::new();
-    for o in outputs {
-        new.insert(o.path.clone());
-        if compress.gzip {
-            new.insert(format!("{}.gz", o.path));
-        }
-        if compress.brotli {
-            new.insert(format!("{}.br", o.path));
         }
     }
     for stale in read_manifest(out_dir).iter().filter(|p| !new.contains(*p)) {
@@ -105,19 +101,17 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
 /// compresses nothing.
 fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u8>)> {
     let unchanged = |rel: &str, bytes: &[u8]| std::fs::read(out_dir.join(rel)).is_ok_and(|old| old == bytes);
-    let gz = format!("{}.gz", o.path);
-    let br = format!("{}.br", o.path);
-    let siblings_present =
-        (!compress.gzip || out_dir.join(&gz).is_file()) && (!compress.brotli || out_dir.join(&br).is_file());
+    let (gz, br) = sibling_names(&o.path, compress);
+    let siblings_present = [&gz, &br].into_iter().flatten().all(|rel| out_dir.join(rel).is_file());
     let primary_unchanged = unchanged(&o.path, &o.bytes);
     if primary_unchanged && siblings_present {
         return Vec::new();
     }
     let mut writes = Vec::new();
-    if compress.gzip {
+    if let Some(gz) = gz {
         writes.push((gz, compress::gzip(&o.bytes)));
     }
-    if compress.brotli {
+    if let Some(br) = br {
         writes.push((br, compress::brotli(&o.bytes, effort(o))));
     }
     writes.retain(|(rel, bytes)| !unchanged(rel, bytes));
@@ -125,6 +119,11 @@ fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u
         writes.push((o.path.clone(), o.bytes.clone()));
     }
     writes
+}
+
+/// The `.gz` and `.br` names beside `path` that `compress` asks for.
+fn sibling_names(path: &str, compress: Compression) -> (Option<String>, Option<String>) {
+    (compress.gzip.then(|| format!("{path}.gz")), compress.brotli.then(|| format!("{path}.br")))
 }
 
 /// Feeds are re-polled by every subscriber, so their bytes are worth brotli's best effort;

@@ -7,7 +7,8 @@
 //! - [`source`]: SOURCE — local articles under `feeds/<slug>/` → articles.
 //! - [`store`]: STORE — SQLite now (PostgreSQL later, behind the same trait).
 //! - [`render`]: RENDER — pure functions from items to bytes.
-//! - [`publish`]: PUBLISH — `build` writes files atomically.
+//! - [`publish`]: PUBLISH — `build` writes files atomically; `serve` answers over HTTP.
+//! - [`shutdown`]: the one stop signal every long-running task selects on.
 //! - [`cli`]: the commands; the only place that knows the order of the stages.
 
 pub mod cli;
@@ -15,5 +16,6 @@ pub mod config;
 pub mod model;
 pub mod publish;
 pub mod render;
+pub mod shutdown;
 pub mod source;
 pub mod store;

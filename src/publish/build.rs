@@ -51,7 +51,7 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
     // Reading old files and compressing is the expensive part and is independent per file.
-    let plans = parallel_map(outputs, |o| plan(out_dir, o, compress));
+    let plans = super::parallel_map(outputs, |o| plan(out_dir, o, compress));
     let new: BTreeSet<String> = outputs
         .iter()
         .flat_map(|o| {
@@ -112,7 +112,7 @@ fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u
         writes.push((gz, compress::gzip(&o.bytes)));
     }
     if let Some(br) = br {
-        writes.push((br, compress::brotli(&o.bytes, effort(o))));
+        writes.push((br, compress::brotli(&o.bytes, Effort::for_output(o))));
     }
     writes.retain(|(rel, bytes)| !unchanged(rel, bytes));
     if !primary_unchanged {
@@ -124,23 +124,6 @@ fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u
 /// The `.gz` and `.br` names beside `path` that `compress` asks for.
 fn sibling_names(path: &str, compress: Compression) -> (Option<String>, Option<String>) {
     (compress.gzip.then(|| format!("{path}.gz")), compress.brotli.then(|| format!("{path}.br")))
-}
-
-/// Feeds are re-polled by every subscriber, so their bytes are worth brotli's best effort;
-/// pages are opened now and then, and a feed past 1 MiB would cost seconds at quality 11.
-fn effort(o: &Output) -> Effort {
-    if o.media_type != crate::render::media::HTML && o.bytes.len() <= 1 << 20 { Effort::Best } else { Effort::Fast }
-}
-
-/// `f` over `items` on every core, results in input order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("worker thread panicked")).collect()
-    })
 }
 
 /// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part.
@@ -189,7 +172,13 @@ mod tests {
     use super::*;
 
     fn out(path: &str, text: &str) -> Output {
-        Output { path: path.into(), bytes: text.as_bytes().to_vec(), media_type: "text/plain" }
+        Output {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+            kind: crate::render::OutputKind::ItemPage,
+            updated: chrono::DateTime::UNIX_EPOCH,
+            ttl_minutes: 15,
+        }
     }
 
     const NONE: Compression = Compression { gzip: false, brotli: false };

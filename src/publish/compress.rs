@@ -23,6 +23,14 @@ pub enum Effort {
     Fast,
 }
 
+impl Effort {
+    /// Feeds are re-polled by every subscriber, so their bytes are worth brotli's best effort;
+    /// pages are opened now and then, and a feed past 1 MiB would cost seconds at quality 11.
+    pub fn for_output(o: &crate::render::Output) -> Self {
+        if o.kind.is_feed() && o.bytes.len() <= 1 << 20 { Self::Best } else { Self::Fast }
+    }
+}
+
 /// Brotli with a 4 MiB window at the given effort.
 ///
 /// Measured on the seed's 6 KB article page: quality 11 gives 1,553 bytes in 11 ms, quality 9

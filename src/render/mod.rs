@@ -51,8 +51,59 @@ pub struct Output {
     pub path: String,
     /// The bytes.
     pub bytes: Vec<u8>,
+    /// What the file is (and so its media type).
+    pub kind: OutputKind,
+    /// The newest `updated` among the items the file shows (HTTP `Last-Modified`); the epoch
+    /// when it shows none.
+    pub updated: DateTime<Utc>,
+    /// How long readers may cache it, in minutes: the feed's `<ttl>` (HTTP `max-age`).
+    pub ttl_minutes: u32,
+}
+
+/// The kinds of published files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputKind {
+    /// The site index.
+    Index,
+    /// An RSS 2.0 feed.
+    Rss,
+    /// An Atom 1.0 feed.
+    Atom,
+    /// A JSON Feed 1.1 feed.
+    JsonFeed,
+    /// A feed's HTML page.
+    FeedPage,
+    /// An article's HTML page.
+    ItemPage,
+}
+
+impl OutputKind {
     /// Media type with charset, as served.
-    pub media_type: &'static str,
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Rss => media::RSS,
+            Self::Atom => media::ATOM,
+            Self::JsonFeed => media::JSON_FEED,
+            Self::Index | Self::FeedPage | Self::ItemPage => media::HTML,
+        }
+    }
+
+    /// A feed document (polled by readers), as opposed to a page (opened by people).
+    pub fn is_feed(self) -> bool {
+        matches!(self, Self::Rss | Self::Atom | Self::JsonFeed)
+    }
+
+    /// A short stable name, for metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Index => "index",
+            Self::Rss => "rss",
+            Self::Atom => "atom",
+            Self::JsonFeed => "json_feed",
+            Self::FeedPage => "feed_page",
+            Self::ItemPage => "item_page",
+        }
+    }
 }
 
 /// A serialiser failed (it writes to memory, so this means a bug, not bad input).
@@ -100,20 +151,34 @@ pub mod media {
 pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output>, RenderError> {
     let urls = Urls::new(&site.base_url);
     let channels: Vec<Channel> = feeds.iter().map(|f| Channel::new(site, &urls, *f)).collect();
-    let mut out =
-        vec![Output { path: "index.html".into(), bytes: html::index(site, &channels), media_type: media::HTML }];
-    for ch in &channels {
+    let newest = |items: &[Item]| items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
+    let all_updated = feeds.iter().map(|f| newest(f.items)).max().unwrap_or(DateTime::UNIX_EPOCH);
+    // The index changes with any feed, so it may be cached no longer than the busiest one.
+    let index_ttl = channels.iter().map(|c| c.ttl_minutes).min().unwrap_or(site.ttl.max_minutes);
+    let mut out = vec![Output {
+        path: "index.html".into(),
+        bytes: html::index(site, &channels),
+        kind: OutputKind::Index,
+        updated: all_updated,
+        ttl_minutes: index_ttl,
+    }];
+    for (ch, view) in channels.iter().zip(feeds) {
         let slug = ch.meta.slug.as_str();
-        out.push(Output { path: Urls::rss_path(slug), bytes: rss::render(ch)?, media_type: media::RSS });
-        out.push(Output { path: Urls::atom_path(slug), bytes: atom::render(ch)?, media_type: media::ATOM });
-        out.push(Output { path: Urls::json_path(slug), bytes: json::render(ch)?, media_type: media::JSON_FEED });
-        out.push(Output { path: Urls::feed_page_path(slug), bytes: html::feed_page(ch), media_type: media::HTML });
+        let file = |path: String, bytes: Vec<u8>, kind: OutputKind, updated: DateTime<Utc>| Output {
+            path,
+            bytes,
+            kind,
+            updated,
+            ttl_minutes: ch.ttl_minutes,
+        };
+        out.push(file(Urls::rss_path(slug), rss::render(ch)?, OutputKind::Rss, ch.updated));
+        out.push(file(Urls::atom_path(slug), atom::render(ch)?, OutputKind::Atom, ch.updated));
+        out.push(file(Urls::json_path(slug), json::render(ch)?, OutputKind::JsonFeed, ch.updated));
+        let page = html::feed_page(ch);
+        out.push(file(Urls::feed_page_path(slug), page, OutputKind::FeedPage, newest(view.items)));
         for e in &ch.entries {
-            out.push(Output {
-                path: Urls::item_path(slug, e.item.id.as_str()),
-                bytes: html::item_page(ch, e),
-                media_type: media::HTML,
-            });
+            let page = html::item_page(ch, e);
+            out.push(file(Urls::item_path(slug, e.item.id.as_str()), page, OutputKind::ItemPage, e.item.updated));
         }
     }
     Ok(out)

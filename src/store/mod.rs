@@ -85,6 +85,9 @@ pub trait Store: Send {
     /// A feed's items, newest first (ties broken by id, so the order is stable); the newest
     /// `limit` of them, or all.
     fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError>;
+
+    /// Checks that the store still answers (for readiness probes).
+    fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// Opens (creating and migrating if needed) the store `url` names.

@@ -148,6 +148,11 @@ impl Store for SqliteStore {
         Ok(report)
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        // Touches the items table, so a corrupt or unreadable database fails the probe.
+        self.conn.query_row("SELECT COUNT(*) FROM items", [], |_| Ok(())).map_err(self.err())
+    }
+
     fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError> {
         let mut stmt = self
             .conn

@@ -10,6 +10,10 @@ use url::Url;
 
 use crate::model::Language;
 
+mod serve;
+
+pub use serve::ServeConfig;
+
 /// Environment variable that overrides `database_url` (keeps credentials out of the file).
 pub const DATABASE_URL_ENV: &str = "FEEDPUB_DATABASE_URL";
 
@@ -121,6 +125,8 @@ struct RawConfig {
     ttl: TtlBounds,
     #[serde(default)]
     compress: Compression,
+    #[serde(default)]
+    serve: serve::RawServe,
 }
 
 fn default_title() -> String {
@@ -156,8 +162,10 @@ pub struct Config {
     pub database: DatabaseUrl,
     /// Bounds of the derived `<ttl>`.
     pub ttl: TtlBounds,
-    /// Precompressed siblings to write.
+    /// Precompressed siblings to write (and to hold in memory when serving).
     pub compress: Compression,
+    /// How `feedpub serve` listens and treats clients.
+    pub serve: ServeConfig,
 }
 
 impl Config {
@@ -172,6 +180,7 @@ impl Config {
         if raw.ttl.min_minutes == 0 || raw.ttl.min_minutes > raw.ttl.max_minutes {
             return Err(invalid("ttl", "need 0 < min_minutes <= max_minutes".into()));
         }
+        let serve = raw.serve.validate().map_err(|(key, m)| invalid(key, m))?;
         Ok(Self {
             base_url,
             title: raw.title,
@@ -181,6 +190,7 @@ impl Config {
             database,
             ttl: raw.ttl,
             compress: raw.compress,
+            serve,
         })
     }
 

@@ -1,0 +1,102 @@
+//! The command line: parses arguments and hands each subcommand to the module that wires it.
+//! [`pipeline`] is the only place that knows the order of the stages.
+
+pub mod pipeline;
+mod readers;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+
+pub use pipeline::{build, check, sync_and_render};
+
+/// feedpub: publish stored articles as RSS 2.0, Atom 1.0, JSON Feed 1.1 and HTML.
+#[derive(Debug, Parser)]
+#[command(name = "feedpub", version, about)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, short, global = true, env = "FEEDPUB_CONFIG", default_value = "config/feedpub.toml")]
+    pub config: PathBuf,
+    /// Log format on stderr (the level comes from RUST_LOG).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sync articles into the store and write every feed and page to the output folder.
+    Build {
+        /// Output folder (default: `output_dir` from the config).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate the config, feed definitions and articles; write nothing.
+    Check,
+    /// Serve the feeds and pages over HTTP, re-rendering when articles change.
+    Serve {
+        /// Address to listen on (default: `[serve] listen` from the config).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Show how feed readers poll a running `serve`: per User-Agent, requests, conditional
+    /// share, 304 share and the median interval between polls.
+    Readers {
+        /// The service's reader report (default: http://<[serve] listen>/readers).
+        #[arg(long)]
+        url: Option<String>,
+        /// Print the raw JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a parsed command line, printing a summary on stdout.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.config)?;
+    match cli.command {
+        Command::Build { out } => {
+            let out = out.unwrap_or_else(|| config.output_dir.clone());
+            let (sync, report) = build(&config, &out)?;
+            println!(
+                "store: {} added, {} changed, {} removed, {} unchanged",
+                sync.added, sync.changed, sync.removed, sync.unchanged
+            );
+            println!(
+                "{}: {} files, {} written ({} bytes), {} removed",
+                out.display(),
+                report.files,
+                report.written,
+                report.bytes_written,
+                report.removed
+            );
+        }
+        Command::Check => {
+            let (feeds, outputs) = check(&config)?;
+            let articles: usize = feeds.iter().map(|f| f.articles.len()).sum();
+            println!("ok: {} feeds, {articles} articles, {} files would be published", feeds.len(), outputs.len());
+        }
+        Command::Serve { listen } => serve::serve(config, listen)?,
+        Command::Readers { url, json } => {
+            let url = url.unwrap_or_else(|| format!("http://{}/readers", config.serve.listen));
+            readers::print(&url, json)?;
+        }
+    }
+    Ok(())
+}

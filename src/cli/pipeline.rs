@@ -1,0 +1,73 @@
+//! The one place that knows the order of the stages: Source → Store → Render → Publish.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use chrono::{SubsecRound as _, Utc};
+
+use crate::config::Config;
+use crate::model::Item;
+use crate::publish::{self, BuildReport};
+use crate::render::{self, FeedView, Output, SiteMeta};
+use crate::source::{self, LocalFeed};
+use crate::store::{self, Store, SyncReport};
+
+/// Source → Store → Render → Publish, for `build`. Nothing is written before every input has
+/// been read and every file rendered, so bad input leaves the previous output as it was.
+pub fn build(config: &Config, out: &Path) -> anyhow::Result<(SyncReport, BuildReport)> {
+    let mut store = store::open(&config.database)?;
+    let (sync, outputs) = sync_and_render(config, store.as_mut())?;
+    let report =
+        publish::write_site(out, &outputs, config.compress).with_context(|| format!("writing {}", out.display()))?;
+    Ok((sync, report))
+}
+
+/// Source → Store → Render, for `build` and `serve` alike (so both publish the same bytes):
+/// reads every article, syncs the store and renders every file from what it holds. Bad input
+/// fails before the store is touched.
+pub fn sync_and_render(config: &Config, store: &mut dyn Store) -> anyhow::Result<(SyncReport, Vec<Output>)> {
+    let feeds = source::load(&config.feeds_dir)?;
+    let synced: Vec<_> = feeds.iter().map(|f| (&f.meta.slug, f.articles.as_slice())).collect();
+    let sync = store.sync_local(&synced, Utc::now().trunc_subsecs(0))?;
+    let mut items = Vec::with_capacity(feeds.len());
+    for f in &feeds {
+        // Every stored article keeps its page; the feeds carry the newest `limit` of them.
+        items.push(store.items(&f.meta.slug, None)?);
+    }
+    Ok((sync, render_all(config, &feeds, &items)?))
+}
+
+/// Reads and renders everything in memory, as `build` would, without a store or any writes.
+pub fn check(config: &Config) -> anyhow::Result<(Vec<LocalFeed>, Vec<Output>)> {
+    let feeds = source::load(&config.feeds_dir)?;
+    let items: Vec<Vec<Item>> = feeds
+        .iter()
+        .map(|f| {
+            let mut items: Vec<Item> = f
+                .articles
+                .iter()
+                .map(|a| Item {
+                    id: a.id.clone(),
+                    content: a.content.clone(),
+                    published: a.published,
+                    updated: a.updated.unwrap_or(a.published),
+                })
+                .collect();
+            items.sort_by(Item::newest_first);
+            items
+        })
+        .collect();
+    let outputs = render_all(config, &feeds, &items)?;
+    Ok((feeds, outputs))
+}
+
+fn render_all(config: &Config, feeds: &[LocalFeed], items: &[Vec<Item>]) -> anyhow::Result<Vec<Output>> {
+    let site = SiteMeta {
+        base_url: config.base_url.clone(),
+        title: config.title.clone(),
+        language: config.language.clone(),
+        ttl: config.ttl,
+    };
+    let views: Vec<FeedView> = feeds.iter().zip(items).map(|(f, items)| FeedView { meta: &f.meta, items }).collect();
+    Ok(render::render_site(&site, &views)?)
+}

@@ -1,0 +1,144 @@
+//! `feedpub serve`: sync and render once, serve from memory, and re-render when an article
+//! under `feeds/` changes, appears or goes.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, TryLockError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+
+use super::pipeline::sync_and_render;
+use crate::config::Config;
+use crate::publish::serve::{self, App, Site};
+use crate::shutdown::Shutdown;
+use crate::store::{self, Store};
+
+type SharedStore = Arc<Mutex<Box<dyn Store>>>;
+
+/// Quiet time after the last file event before re-rendering: an editor's save or an rsync
+/// produces a burst of events, and one render should follow the burst.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Runs the service until SIGINT or SIGTERM.
+pub fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let config = Arc::new(config);
+        let store: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
+        let started = Instant::now();
+        let site = {
+            let (config, store) = (config.clone(), store.clone());
+            tokio::task::spawn_blocking(move || render(&config, &store, None)).await??
+        };
+        let addr = listen.unwrap_or(config.serve.listen);
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        tracing::info!(
+            feeds = site.feeds,
+            items = site.items,
+            seconds = started.elapsed().as_secs_f64(),
+            "rendered the site"
+        );
+        let probe = store.clone();
+        let app = App::new(
+            site,
+            started.elapsed().as_secs_f64(),
+            config.serve.min_refetch,
+            config.serve.trusted_proxies.clone(),
+            Box::new(move || match probe.try_lock() {
+                Ok(store) => store.ping().map_err(|e| e.to_string()),
+                // A render holds the store right now, so it is reachable.
+                Err(TryLockError::WouldBlock) => Ok(()),
+                Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
+            }),
+        );
+        let shutdown = Shutdown::new();
+        shutdown.trigger_on_signals()?;
+        let (trigger, changes) = mpsc::channel(1);
+        // Kept alive for as long as the service runs; dropping it stops the events.
+        let _watcher = if config.serve.watch { watch(&config.feeds_dir, trigger) } else { None };
+        tokio::spawn(rerender_on_change(changes, config.clone(), store, app.clone(), shutdown.clone()));
+        serve::run(listener, app, &config.serve, shutdown).await?;
+        Ok(())
+    })
+}
+
+/// Source → Store → Render, then prepared for serving (reusing `previous`'s compression for
+/// files whose bytes did not change).
+fn render(config: &Config, store: &SharedStore, previous: Option<&Site>) -> anyhow::Result<Site> {
+    let mut store = store.lock().map_err(|_| anyhow::anyhow!("a render panicked while holding the store"))?;
+    let (sync, outputs) = sync_and_render(config, store.as_mut())?;
+    drop(store);
+    if sync.added + sync.changed + sync.removed > 0 {
+        tracing::info!(added = sync.added, changed = sync.changed, removed = sync.removed, "store synced");
+    }
+    Ok(Site::new(outputs, config.compress, previous))
+}
+
+/// Watches `dir` recursively; every change that is not a mere read sends on `trigger`.
+/// Returns `None` (after a warning) when the platform refuses, e.g. out of inotify watches.
+fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let handler = move |event: notify::Result<notify::Event>| match event {
+        // Our own reads during a render must not trigger another render.
+        Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
+        // A full channel already holds a pending trigger; one render covers both.
+        Ok(_) => {
+            let _ = trigger.try_send(());
+        }
+        Err(e) => tracing::warn!(error = %e, "file watcher"),
+    };
+    let result =
+        notify::recommended_watcher(handler).and_then(|mut w| w.watch(dir, RecursiveMode::Recursive).map(|()| w));
+    match result {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot watch for changes; restart to pick them up");
+            None
+        }
+    }
+}
+
+/// Re-renders after each settled burst of changes and swaps the new site in. Bad input is
+/// logged and counted, and the last good site stays up.
+async fn rerender_on_change(
+    mut changes: mpsc::Receiver<()>,
+    config: Arc<Config>,
+    store: SharedStore,
+    app: Arc<App>,
+    shutdown: Shutdown,
+) {
+    loop {
+        tokio::select! {
+            change = changes.recv() => if change.is_none() { return },
+            () = shutdown.wait() => return,
+        }
+        // Let the burst settle.
+        loop {
+            tokio::select! {
+                change = changes.recv() => if change.is_none() { break },
+                () = tokio::time::sleep(SETTLE) => break,
+                () = shutdown.wait() => return,
+            }
+        }
+        let started = Instant::now();
+        let (config, store, previous) = (config.clone(), store.clone(), app.site());
+        let result = tokio::task::spawn_blocking(move || render(&config, &store, Some(&previous))).await;
+        match result {
+            Ok(Ok(site)) => {
+                let seconds = started.elapsed().as_secs_f64();
+                tracing::info!(feeds = site.feeds, items = site.items, seconds, "re-rendered");
+                app.swap(site, seconds);
+            }
+            Ok(Err(e)) => {
+                app.metrics().render_failed();
+                tracing::error!("re-render refused, still serving the last good site: {e:#}");
+            }
+            Err(e) => {
+                app.metrics().render_failed();
+                tracing::error!(error = %e, "re-render panicked");
+            }
+        }
+    }
+}

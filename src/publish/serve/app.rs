@@ -1,0 +1,222 @@
+//! The service's shared state and its routes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use headers::HeaderMapExt;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use ipnet::IpNet;
+
+use super::metrics::Metrics;
+use super::readers::{Poll, Readers, client_ip};
+use super::respond;
+use super::site::Site;
+
+/// Reports whether the store can be reached (for `/readyz`); the error says why not.
+pub type ReadyCheck = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// Everything the request handlers share.
+pub struct App {
+    site: ArcSwap<Site>,
+    readers: Arc<Readers>,
+    metrics: Metrics,
+    trusted_proxies: Vec<IpNet>,
+    ready_check: ReadyCheck,
+}
+
+impl App {
+    /// State serving `site` (which took `render_seconds` to make), refusing unconditional feed
+    /// re-fetches sooner than `min_refetch`.
+    pub fn new(
+        site: Site,
+        render_seconds: f64,
+        min_refetch: Duration,
+        trusted_proxies: Vec<IpNet>,
+        ready_check: ReadyCheck,
+    ) -> Arc<Self> {
+        let readers = Arc::new(Readers::new(min_refetch));
+        let metrics = Metrics::new(readers.clone());
+        metrics.rendered(render_seconds, site.feeds, site.items);
+        Arc::new(Self { site: ArcSwap::from_pointee(site), readers, metrics, trusted_proxies, ready_check })
+    }
+
+    /// The site being served now.
+    pub fn site(&self) -> Arc<Site> {
+        self.site.load_full()
+    }
+
+    /// Replaces the whole site at once: a request sees the old set or the new, never a mix.
+    pub fn swap(&self, site: Site, render_seconds: f64) {
+        self.metrics.rendered(render_seconds, site.feeds, site.items);
+        self.site.store(Arc::new(site));
+    }
+
+    /// The metrics, for recording renders.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The reader report.
+    pub fn readers(&self) -> &Readers {
+        &self.readers
+    }
+}
+
+/// The routes: operations endpoints, and every published file at its build path.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/readers", get(readers))
+        .fallback(published)
+        .layer(axum::middleware::map_response(nosniff))
+        .with_state(app)
+}
+
+async fn nosniff(mut response: Response) -> Response {
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn plain(app: &App, route: &'static str, status: StatusCode, text: String) -> Response {
+    app.metrics.request(route, status.as_u16(), text.len(), false);
+    let mut r = (status, text).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    plain(&app, "healthz", StatusCode::OK, "ok\n".into())
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    let probe = app.clone();
+    let store = tokio::task::spawn_blocking(move || (probe.ready_check)())
+        .await
+        .unwrap_or_else(|e| Err(format!("store check panicked: {e}")));
+    let site = app.site();
+    match store {
+        Ok(()) if !site.is_empty() => {
+            plain(&app, "readyz", StatusCode::OK, format!("ready: {} feeds, {} items\n", site.feeds, site.items))
+        }
+        Ok(()) => plain(&app, "readyz", StatusCode::SERVICE_UNAVAILABLE, "not ready: nothing rendered\n".into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            plain(&app, "readyz", StatusCode::SERVICE_UNAVAILABLE, "not ready: store unreachable\n".into())
+        }
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = app.metrics.encode();
+    app.metrics.request("metrics", 200, text.len(), false);
+    let mut r = text.into_response();
+    let ct = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn readers(State(app): State<Arc<App>>) -> Response {
+    let body = serde_json::to_string(&app.readers.report()).expect("the report serialises");
+    app.metrics.request("readers", 200, body.len(), false);
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Any other path: a published file, or 404/400/405.
+async fn published(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        let mut r = plain(&app, "method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only\n".into());
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let Some(path) = clean_path(uri.path()) else {
+        return plain(&app, "bad_request", StatusCode::BAD_REQUEST, "bad path\n".into());
+    };
+    let site = app.site();
+    let Some(res) = site.get(&path).or_else(|| path.strip_suffix("index.html").and_then(|dir| site.get(dir))) else {
+        if !path.ends_with('/') && site.get(&format!("{path}/")).is_some() {
+            // `/<slug>` → `/<slug>/`, so relative links on the page resolve.
+            app.metrics.request("redirect", 308, 0, false);
+            let to = HeaderValue::from_str(&format!("{path}/")).expect("a clean path is a valid header value");
+            return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response();
+        }
+        return plain(&app, "not_found", StatusCode::NOT_FOUND, "not found\n".into());
+    };
+    let route = res.kind.as_str();
+    let now = Instant::now();
+    let poll = res.kind.is_feed().then(|| Poll {
+        ip: client_ip(peer.ip(), headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()), &app.trusted_proxies),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        path: &path,
+        conditional: respond::is_conditional(&headers),
+    });
+    if let Some(poll) = &poll
+        && let Err(wait) = app.readers.admit(poll, now)
+    {
+        app.readers.record(poll, 429, now);
+        // Round up: a client that waits exactly Retry-After seconds must then be let in.
+        let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        let mut r = plain(&app, route, StatusCode::TOO_MANY_REQUESTS, too_many(wait));
+        r.headers_mut().typed_insert(headers::RetryAfter::delay(wait));
+        return r;
+    }
+    let answer = respond::answer(res, &headers, method == Method::HEAD);
+    let status = answer.response.status().as_u16();
+    if let Some(poll) = &poll {
+        app.readers.record(poll, status, now);
+    }
+    app.metrics.request(route, status, answer.body_bytes, true);
+    tracing::debug!(target: "feedpub::access", %peer, path, status, bytes = answer.body_bytes);
+    answer.response
+}
+
+fn too_many(wait: Duration) -> String {
+    format!(
+        "This feed was fetched in full moments ago. Retry after {} seconds, and send If-None-Match \
+         or If-Modified-Since: conditional requests are never refused.\n",
+        wait.as_secs()
+    )
+}
+
+/// The percent-decoded path, or `None` when it is not one a published file could have: a
+/// `.` or `..` segment, a backslash or NUL, or invalid UTF-8 (traversal attempts, decoded or not).
+fn clean_path(raw: &str) -> Option<String> {
+    let path = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    let bad_segment = |s: &str| s == "." || s == ".." || s.contains(['\\', '\0']);
+    if !path.starts_with('/') || path.split('/').any(bad_segment) {
+        return None;
+    }
+    Some(path.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_paths() {
+        assert_eq!(clean_path("/a/rss.xml").as_deref(), Some("/a/rss.xml"));
+        assert_eq!(clean_path("/a%2Drss/x").as_deref(), Some("/a-rss/x"));
+        for bad in ["/../etc/passwd", "/a/%2e%2e/b", "/a/%2E%2E%2Fb", "/a/./b", "/a\\b", "/a%00b", "/%ff", "/a/.."] {
+            assert_eq!(clean_path(bad), None, "{bad}");
+        }
+    }
+}

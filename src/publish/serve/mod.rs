@@ -1,0 +1,89 @@
+//! `serve`: answer feed readers over HTTP from the rendered bytes, held in memory.
+//!
+//! [`run`] takes a bound listener, the shared [`App`] and a [`Shutdown`], so tests start it on
+//! `127.0.0.1:0`. The accept loop bounds concurrent connections, hyper closes connections that
+//! are slow to send their headers, every request has a deadline, and on shutdown the listener
+//! closes at once while requests in flight get a grace period to finish.
+
+mod app;
+mod metrics;
+mod negotiate;
+pub mod readers;
+mod respond;
+mod site;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use hyper::StatusCode;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::ServeConfig;
+use crate::shutdown::Shutdown;
+
+pub use app::{App, ReadyCheck, router};
+pub use readers::AgentReport;
+pub use site::{Coding, Resource, Site, Variant};
+
+/// Serves `app` on `listener` until `shutdown` is triggered, then lets requests in flight
+/// finish (up to `options.shutdown_grace`) and returns.
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    options: &ServeConfig,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let router =
+        router(app).layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.request_timeout));
+    let limit = Arc::new(Semaphore::new(options.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    tracing::info!(address = %listener.local_addr()?, "serving");
+    loop {
+        // Wait for a free slot before accepting: excess connections queue in the kernel.
+        let permit = tokio::select! {
+            permit = limit.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = shutdown.wait() => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = shutdown.wait() => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let router = router.clone();
+            async move { Ok::<_, Infallible>(router.oneshot(request).await.unwrap_or_else(|never| match never {})) }
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("stopped accepting; finishing requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(options.shutdown_grace) => tracing::warn!("grace period over; closing the rest"),
+    }
+    Ok(())
+}

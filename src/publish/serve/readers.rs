@@ -1,0 +1,250 @@
+//! What feed readers do: who polls how often and how politely, and the guard against those
+//! that re-fetch whole feeds too fast.
+//!
+//! A client is an address and a User-Agent (many readers share an address behind NAT; one
+//! reader keeps its User-Agent). Memory is bounded: at most [`MAX_CLIENTS`] clients and
+//! [`MAX_AGENTS`] User-Agents are tracked; past that, new ones are counted under `(other)` and
+//! not throttled, so a flood of made-up User-Agents cannot exhaust memory.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Clients (address + User-Agent + feed) remembered at once.
+pub const MAX_CLIENTS: usize = 100_000;
+/// Distinct User-Agents reported at once.
+pub const MAX_AGENTS: usize = 1_000;
+/// User-Agents are cut to this many characters.
+const MAX_AGENT_LEN: usize = 200;
+/// Poll intervals kept per User-Agent for the median.
+const INTERVALS_KEPT: usize = 1_024;
+/// A client not seen for this long is forgotten when room is needed.
+const FORGET_AFTER: Duration = Duration::from_secs(48 * 3600);
+
+/// The client a request comes from: the peer address, or — when the peer is a trusted proxy
+/// — the last address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let Some(chain) = forwarded_for else { return peer };
+    // Proxies append, so the right end is the most trustworthy; walk left past our own.
+    let mut client = peer;
+    for hop in chain.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// One request to a feed, as the report and the guard see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Poll<'a> {
+    /// The client's address.
+    pub ip: IpAddr,
+    /// Its User-Agent (empty when it sent none).
+    pub user_agent: &'a str,
+    /// The feed's path.
+    pub path: &'a str,
+    /// Whether it sent `If-None-Match` or `If-Modified-Since`.
+    pub conditional: bool,
+}
+
+/// One line of the reader report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentReport {
+    /// The User-Agent (cut to 200 characters; `(none)`, `(other)`).
+    pub user_agent: String,
+    /// Feed requests.
+    pub requests: u64,
+    /// Share sent with `If-None-Match` or `If-Modified-Since`.
+    pub conditional_share: f64,
+    /// Share answered `304 Not Modified`.
+    pub not_modified_share: f64,
+    /// Requests refused with 429.
+    pub throttled: u64,
+    /// Median seconds between two polls of the same feed by the same client.
+    pub median_interval_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Client {
+    last_seen: Option<Instant>,
+    last_full_fetch: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Agent {
+    requests: u64,
+    conditional: u64,
+    not_modified: u64,
+    throttled: u64,
+    intervals: VecDeque<u64>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    clients: HashMap<(IpAddr, String, String), Client>,
+    agents: HashMap<String, Agent>,
+}
+
+/// The reader tracker shared by every connection.
+#[derive(Debug)]
+pub struct Readers {
+    min_refetch: Duration,
+    state: Mutex<State>,
+}
+
+impl Readers {
+    /// A tracker that refuses unconditional re-fetches sooner than `min_refetch` (zero: never).
+    pub fn new(min_refetch: Duration) -> Self {
+        Self { min_refetch, state: Mutex::default() }
+    }
+
+    /// Whether `poll` may be answered; `Err(retry_after)` when it comes too soon after the same
+    /// client's last unconditional fetch of the same feed. Conditional requests always pass.
+    pub fn admit(&self, poll: &Poll, now: Instant) -> Result<(), Duration> {
+        if poll.conditional || self.min_refetch.is_zero() {
+            return Ok(());
+        }
+        let state = self.state.lock().expect("reader state poisoned");
+        let key = (poll.ip, agent_name(poll.user_agent), poll.path.to_owned());
+        match state.clients.get(&key).and_then(|c| c.last_full_fetch) {
+            Some(last) if now.duration_since(last) < self.min_refetch => Err(self.min_refetch - (now - last)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records how `poll` was answered.
+    pub fn record(&self, poll: &Poll, status: u16, now: Instant) {
+        let mut state = self.state.lock().expect("reader state poisoned");
+        let State { clients, agents } = &mut *state;
+        let mut name = agent_name(poll.user_agent);
+        let key = (poll.ip, name.clone(), poll.path.to_owned());
+        if !clients.contains_key(&key) && clients.len() >= MAX_CLIENTS {
+            clients.retain(|_, c| c.last_seen.is_some_and(|t| now.duration_since(t) < FORGET_AFTER));
+        }
+        let client = if clients.len() < MAX_CLIENTS || clients.contains_key(&key) {
+            Some(clients.entry(key).or_default())
+        } else {
+            None
+        };
+        if !agents.contains_key(&name) && agents.len() >= MAX_AGENTS {
+            name = "(other)".into();
+        }
+        let agent = agents.entry(name).or_default();
+        agent.requests += 1;
+        agent.conditional += u64::from(poll.conditional);
+        agent.not_modified += u64::from(status == 304);
+        agent.throttled += u64::from(status == 429);
+        if let Some(client) = client {
+            if let Some(last) = client.last_seen {
+                if agent.intervals.len() == INTERVALS_KEPT {
+                    agent.intervals.pop_front();
+                }
+                agent.intervals.push_back(now.duration_since(last).as_secs());
+            }
+            client.last_seen = Some(now);
+            if status == 200 && !poll.conditional {
+                client.last_full_fetch = Some(now);
+            }
+        }
+    }
+
+    /// The report, busiest User-Agent first.
+    pub fn report(&self) -> Vec<AgentReport> {
+        let state = self.state.lock().expect("reader state poisoned");
+        let share = |n: u64, of: u64| if of == 0 { 0.0 } else { n as f64 / of as f64 };
+        let mut out: Vec<AgentReport> = state
+            .agents
+            .iter()
+            .map(|(name, a)| {
+                let mut sorted: Vec<u64> = a.intervals.iter().copied().collect();
+                sorted.sort_unstable();
+                AgentReport {
+                    user_agent: name.clone(),
+                    requests: a.requests,
+                    conditional_share: share(a.conditional, a.requests),
+                    not_modified_share: share(a.not_modified, a.requests),
+                    throttled: a.throttled,
+                    median_interval_seconds: sorted.get(sorted.len() / 2).copied(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.user_agent.cmp(&b.user_agent)));
+        out
+    }
+}
+
+fn agent_name(user_agent: &str) -> String {
+    let ua = user_agent.trim();
+    if ua.is_empty() { "(none)".into() } else { ua.chars().take(MAX_AGENT_LEN).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poll<'a>(ua: &'a str, conditional: bool) -> Poll<'a> {
+        Poll { ip: "127.0.0.1".parse().unwrap(), user_agent: ua, path: "/f/rss.xml", conditional }
+    }
+
+    #[test]
+    fn throttles_fast_unconditional_refetches_only() {
+        let r = Readers::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        let p = poll("curl/8", false);
+        assert!(r.admit(&p, t0).is_ok());
+        r.record(&p, 200, t0);
+        let wait = r.admit(&p, t0 + Duration::from_secs(10)).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(50));
+        // Another feed, another User-Agent, or a conditional request: not throttled.
+        assert!(r.admit(&Poll { path: "/f/atom.xml", ..p }, t0).is_ok());
+        assert!(r.admit(&poll("newsboat", false), t0).is_ok());
+        assert!(r.admit(&poll("curl/8", true), t0).is_ok());
+        assert!(r.admit(&p, t0 + Duration::from_secs(60)).is_ok());
+        assert!(Readers::new(Duration::ZERO).admit(&p, t0).is_ok());
+    }
+
+    #[test]
+    fn reports_shares_and_median_interval() {
+        let r = Readers::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        for (i, (conditional, status)) in [(false, 200), (true, 304), (true, 304), (true, 200)].into_iter().enumerate()
+        {
+            r.record(&poll("NetNewsWire", conditional), status, t0 + Duration::from_secs(600 * i as u64));
+        }
+        r.record(&poll("", false), 429, t0);
+        let report = r.report();
+        assert_eq!(report[0].user_agent, "NetNewsWire");
+        assert_eq!(report[0].requests, 4);
+        assert_eq!(report[0].conditional_share, 0.75);
+        assert_eq!(report[0].not_modified_share, 0.5);
+        assert_eq!(report[0].median_interval_seconds, Some(600));
+        assert_eq!((report[1].user_agent.as_str(), report[1].throttled), ("(none)", 1));
+        assert_eq!(report[1].median_interval_seconds, None);
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(client_ip(ip("192.0.2.9"), Some("198.51.100.1"), &trusted), ip("192.0.2.9"));
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("198.51.100.1"), &trusted), ip("198.51.100.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("6.6.6.6, 198.51.100.1, 10.0.0.2"), &trusted), ip("198.51.100.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("garbage"), &trusted), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), None, &trusted), ip("10.0.0.1"));
+    }
+}

@@ -1,0 +1,65 @@
+//! Answering for one published file: validators, conditional requests, content coding and
+//! caching headers (RFC 9110 §8.8, §13; RFC 9111 §5.2).
+
+use axum::body::Body;
+use axum::response::Response;
+use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch};
+use hyper::StatusCode;
+use hyper::header::{self, HeaderMap, HeaderValue};
+
+use super::negotiate;
+use super::site::{Coding, Resource};
+
+/// A response and the body bytes it carries (for the byte counter).
+pub struct Answer {
+    /// The response.
+    pub response: Response,
+    /// Body bytes sent (zero for HEAD and 304).
+    pub body_bytes: usize,
+}
+
+/// Whether the request carries a validator; such requests are never throttled.
+pub fn is_conditional(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::IF_NONE_MATCH) || headers.contains_key(header::IF_MODIFIED_SINCE)
+}
+
+/// Whether the client's cached copy is current: `If-None-Match` by weak comparison against
+/// every variant (a reader that cached the gzip variant keeps matching it), or — only when no
+/// `If-None-Match` was sent (RFC 9110 §13.1.3) — `If-Modified-Since` against the newest item.
+pub fn not_modified(res: &Resource, headers: &HeaderMap) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        // A malformed If-None-Match matches nothing: the client gets the full response.
+        return headers
+            .typed_get::<IfNoneMatch>()
+            .is_some_and(|inm| res.variants.iter().any(|v| !inm.precondition_passes(&v.etag)));
+    }
+    headers.typed_get::<IfModifiedSince>().is_some_and(|ims| !ims.is_modified(res.last_modified))
+}
+
+/// The 200 or 304 response for `res`. For HEAD the body is left out but `Content-Length`
+/// still tells its size.
+pub fn answer(res: &Resource, headers: &HeaderMap, head: bool) -> Answer {
+    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let variant = negotiate::choose(accept, &res.variants);
+    let mut builder = Response::builder()
+        .header(header::ETAG, variant.etag_header.clone())
+        .header(header::LAST_MODIFIED, res.last_modified_header.clone())
+        .header(header::CACHE_CONTROL, res.cache_control.clone());
+    if res.variants.len() > 1 {
+        builder = builder.header(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if not_modified(res, headers) {
+        let response = builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
+        return Answer { response, body_bytes: 0 };
+    }
+    builder = builder
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, res.content_type.clone())
+        .header(header::CONTENT_LENGTH, HeaderValue::from(variant.bytes.len()));
+    if variant.coding != Coding::Identity {
+        builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(variant.coding.token()));
+    }
+    let (body, body_bytes) =
+        if head { (Body::empty(), 0) } else { (Body::from(variant.bytes.clone()), variant.bytes.len()) };
+    Answer { response: builder.body(body).expect("valid response"), body_bytes }
+}

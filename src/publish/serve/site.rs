@@ -1,0 +1,235 @@
+//! The rendered site held in memory, ready to answer: bytes, precompressed variants and every
+//! header value worked out once, so a request does no rendering, compression or disk I/O.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use headers::ETag;
+use hyper::header::HeaderValue;
+use sha2::{Digest, Sha256};
+
+use crate::config::Compression;
+use crate::publish::compress::{self, Effort};
+use crate::render::{Output, OutputKind};
+
+/// A content coding feedpub holds a variant in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Coding {
+    /// No coding.
+    Identity,
+    /// gzip.
+    Gzip,
+    /// Brotli.
+    Brotli,
+}
+
+impl Coding {
+    /// The token used in `Accept-Encoding` and `Content-Encoding`.
+    pub fn token(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Gzip => "gzip",
+            Self::Brotli => "br",
+        }
+    }
+}
+
+/// One encoding of a resource.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Its coding.
+    pub coding: Coding,
+    /// The bytes as sent.
+    pub bytes: Bytes,
+    /// Its strong validator, for comparisons.
+    pub etag: ETag,
+    /// The same, as a header value.
+    pub etag_header: HeaderValue,
+}
+
+/// One published file with everything needed to answer for it.
+#[derive(Debug)]
+pub struct Resource {
+    /// What it is.
+    pub kind: OutputKind,
+    /// `Content-Type`.
+    pub content_type: HeaderValue,
+    /// The newest item time it shows, in whole seconds.
+    pub last_modified: SystemTime,
+    /// `Last-Modified`.
+    pub last_modified_header: HeaderValue,
+    /// `Cache-Control`.
+    pub cache_control: HeaderValue,
+    /// Identity first, then the compressed variants that came out smaller.
+    pub variants: Vec<Variant>,
+}
+
+/// Every resource of the site, by request path, and what it was made from.
+#[derive(Debug, Default)]
+pub struct Site {
+    resources: HashMap<String, Arc<Resource>>,
+    /// Feeds rendered.
+    pub feeds: usize,
+    /// Items across all feeds.
+    pub items: usize,
+}
+
+impl Site {
+    /// Prepares rendered outputs for serving, compressing on every core. Variants of a file
+    /// whose bytes are unchanged since `previous` are reused, so a re-render after one article
+    /// changed recompresses only the files that show it.
+    pub fn new(outputs: Vec<Output>, compress: Compression, previous: Option<&Site>) -> Self {
+        let feeds = outputs.iter().filter(|o| o.kind == OutputKind::Rss).count();
+        let items = outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
+        let prepared = crate::publish::parallel_map(&outputs, |o| {
+            let tag = content_tag(&o.bytes);
+            let reused = previous
+                .and_then(|p| p.resources.get(&request_path(&o.path)))
+                .filter(|r| r.variants[0].etag == make_etag(&tag, Coding::Identity).0)
+                .filter(|r| r.kind == o.kind && same_codings(r, compress));
+            let variants = match reused {
+                Some(r) => r.variants.clone(),
+                None => variants(o, &tag, compress),
+            };
+            (request_path(&o.path), Arc::new(resource(o, variants)))
+        });
+        Self { resources: prepared.into_iter().collect(), feeds, items }
+    }
+
+    /// The resource answering `path` (`/`, `/<slug>/` and `…/index.html` are the same page).
+    pub fn get(&self, path: &str) -> Option<&Arc<Resource>> {
+        self.resources.get(path)
+    }
+
+    /// How many resources there are.
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+}
+
+/// `russia-islamic-world/index.html` → `/russia-islamic-world/`; other paths gain a `/`.
+/// The `index.html` spelling is answered too (see [`super::handle`]).
+fn request_path(output_path: &str) -> String {
+    match output_path.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{output_path}"),
+    }
+}
+
+/// Whether `r` holds variants for exactly the codings `compress` now asks for (a config
+/// reload may have switched one off).
+fn same_codings(r: &Resource, compress: Compression) -> bool {
+    let has = |c| r.variants.iter().any(|v| v.coding == c);
+    (!has(Coding::Gzip) || compress.gzip) && (!has(Coding::Brotli) || compress.brotli)
+}
+
+/// The opaque part of the ETags: a digest of the identity bytes, so the same bytes get the
+/// same validator across restarts and replicas.
+fn content_tag(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn make_etag(tag: &str, coding: Coding) -> (ETag, HeaderValue) {
+    // A coded variant is a different representation (RFC 9110 §8.8.3), so it needs its own
+    // strong tag; the suffix keeps it derived from the same content digest.
+    let text = match coding {
+        Coding::Identity => format!("\"{tag}\""),
+        other => format!("\"{tag}-{}\"", other.token()),
+    };
+    let etag = text.parse().expect("a quoted hex tag is a valid ETag");
+    (etag, HeaderValue::from_str(&text).expect("a quoted hex tag is a valid header value"))
+}
+
+fn variants(o: &Output, tag: &str, compress: Compression) -> Vec<Variant> {
+    let variant = |coding, bytes: Vec<u8>| {
+        let (etag, etag_header) = make_etag(tag, coding);
+        Variant { coding, bytes: Bytes::from(bytes), etag, etag_header }
+    };
+    let mut out = vec![variant(Coding::Identity, o.bytes.clone())];
+    let mut add = |coding, bytes: Vec<u8>| {
+        // A tiny file can come out larger; then only identity is worth sending.
+        if bytes.len() < o.bytes.len() {
+            out.push(variant(coding, bytes));
+        }
+    };
+    if compress.brotli {
+        add(Coding::Brotli, compress::brotli(&o.bytes, Effort::for_output(o)));
+    }
+    if compress.gzip {
+        add(Coding::Gzip, compress::gzip(&o.bytes));
+    }
+    out
+}
+
+fn resource(o: &Output, variants: Vec<Variant>) -> Resource {
+    let secs = u64::try_from(o.updated.timestamp()).unwrap_or(0);
+    let last_modified = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+    let lm = httpdate::fmt_http_date(last_modified);
+    // The same lifetime the feed's <ttl> announces, so HTTP caches and readers agree.
+    let cache_control = format!("public, max-age={}", u64::from(o.ttl_minutes) * 60);
+    Resource {
+        kind: o.kind,
+        content_type: HeaderValue::from_static(o.kind.media_type()),
+        last_modified,
+        last_modified_header: HeaderValue::from_str(&lm).expect("an HTTP date is a valid header value"),
+        cache_control: HeaderValue::from_str(&cache_control).expect("ASCII"),
+        variants,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn output(path: &str, text: &str) -> Output {
+        Output {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+            kind: OutputKind::Rss,
+            updated: chrono::Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).unwrap(),
+            ttl_minutes: 60,
+        }
+    }
+
+    const BOTH: Compression = Compression { gzip: true, brotli: true };
+
+    #[test]
+    fn paths_headers_and_variants() {
+        let body = "<rss>مرحبا</rss>".repeat(50);
+        let site = Site::new(vec![output("index.html", &body), output("a/rss.xml", &body)], BOTH, None);
+        assert!(site.get("/").is_some());
+        let r = site.get("/a/rss.xml").unwrap();
+        assert_eq!(r.last_modified_header, "Thu, 16 Nov 2023 00:00:00 GMT");
+        assert_eq!(r.cache_control, "public, max-age=3600");
+        let codings: Vec<Coding> = r.variants.iter().map(|v| v.coding).collect();
+        assert_eq!(codings, [Coding::Identity, Coding::Brotli, Coding::Gzip]);
+        let tags: Vec<&HeaderValue> = r.variants.iter().map(|v| &v.etag_header).collect();
+        assert!(tags[1].to_str().unwrap().ends_with("-br\""), "{tags:?}");
+        assert_ne!(tags[0], tags[2]);
+        // The same bytes give the same validators in another process or replica.
+        let again = Site::new(vec![output("a/rss.xml", &body)], BOTH, None);
+        assert_eq!(again.get("/a/rss.xml").unwrap().variants[2].etag_header, *tags[2]);
+    }
+
+    #[test]
+    fn tiny_files_stay_identity_and_unchanged_files_reuse_variants() {
+        let site = Site::new(vec![output("x.xml", "<a/>")], BOTH, None);
+        assert_eq!(site.get("/x.xml").unwrap().variants.len(), 1);
+        let body = "<rss>text</rss>".repeat(100);
+        let first = Site::new(vec![output("a/rss.xml", &body)], BOTH, None);
+        let second = Site::new(vec![output("a/rss.xml", &body)], BOTH, Some(&first));
+        let (a, b) = (&first.get("/a/rss.xml").unwrap().variants[1], &second.get("/a/rss.xml").unwrap().variants[1]);
+        assert_eq!(a.bytes.as_ptr(), b.bytes.as_ptr(), "reused, not recompressed");
+        let off = Site::new(vec![output("a/rss.xml", &body)], Compression { gzip: false, brotli: false }, Some(&first));
+        assert_eq!(off.get("/a/rss.xml").unwrap().variants.len(), 1);
+    }
+}

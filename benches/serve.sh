@@ -147,8 +147,15 @@ export FEEDPUB_DATABASE_URL="sqlite:$T/store.sqlite3"
 mkdir -p "$T/config" "$T/raw"
 sed -e "s#^base_url = .*#base_url = \"$BASE\"#" -e "s#^feeds_dir = .*#feeds_dir = \"$ROOT/feeds\"#" \
   "$ROOT/config/feedpub.toml" > "$T/config/build.toml"
-{ cat "$T/config/build.toml"; printf '\n[serve]\n# unconditional re-fetches would get 429 otherwise\nmin_refetch_seconds = 0\n'; } \
-  > "$T/config/serve.toml"
+# serve: `[serve] min_refetch_seconds = 0`, or wrk's unconditional re-fetches get 429. Set
+# inside the config's [serve] table when it has one (replacing any value), else appended.
+awk '
+  /^[ \t]*\[/ { in_serve = ($0 ~ /^[ \t]*\[serve\][ \t]*(#.*)?$/) }
+  in_serve && /^[ \t]*min_refetch_seconds[ \t]*=/ { next }
+  { print }
+  in_serve && !done { print "min_refetch_seconds = 0  # benches/serve.sh: no 429 for re-fetches"; done = 1 }
+  END { if (!done) printf "\n[serve]\nmin_refetch_seconds = 0  # benches/serve.sh: no 429 for re-fetches\n" }
+' "$T/config/build.toml" > "$T/config/serve.toml"
 
 log "feedpub build --out $T/public"
 "$BIN" --config "$T/config/build.toml" build --out "$T/public" > "$T/build.log" 2>&1 \
@@ -426,9 +433,9 @@ done
 echo '```'
 if [ ${#FEEDPUB_CMD[@]} -gt 0 ]; then
   echo
-  echo "[serve] table appended to the temp config:"
+  echo "[serve] table of the temp config used by feedpub serve (comments dropped):"
   echo '```toml'
-  sed -n '/^\[serve\]/,$p' "$T/config/serve.toml"
+  awk '/^[ \t]*\[/ { on = /^[ \t]*\[serve\]/ } on && !/^[ \t]*(#|$)/' "$T/config/serve.toml"
   echo '```'
 fi
 if has "$SERVERS" nginx; then

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
+pub mod server;
+
 pub const SLUG: &str = "russia-islamic-world";
 pub const SEED: &str = "000_216685895bd1f649";
 

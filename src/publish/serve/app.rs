@@ -1,18 +1,20 @@
 //! The service's shared state and its routes.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use headers::HeaderMapExt;
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use ipnet::IpNet;
+use tower_http::timeout::TimeoutLayer;
 
 use super::metrics::Metrics;
 use super::readers::{Poll, Readers, client_ip};
@@ -70,18 +72,21 @@ impl App {
 }
 
 /// The routes: operations endpoints, and every published file at its build path.
-pub fn router(app: Arc<App>) -> Router {
+pub fn router(app: Arc<App>, request_timeout: Duration) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/readers", get(readers))
+        // Only these routes wait on anything (the store probe); published files are answered
+        // from memory, and slow clients are cut off at the socket (see `super::run`).
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .fallback(published)
-        .layer(axum::middleware::map_response(nosniff))
         .with_state(app)
 }
 
-async fn nosniff(mut response: Response) -> Response {
+/// Every response says `nosniff`: a feed must never be sniffed into HTML.
+pub(super) fn with_nosniff(mut response: Response) -> Response {
     response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
@@ -90,7 +95,7 @@ fn plain(app: &App, route: &'static str, status: StatusCode, text: String) -> Re
     app.metrics.request(route, status.as_u16(), text.len(), false);
     let mut r = (status, text).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_nosniff(r)
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
@@ -122,7 +127,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     let ct = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_nosniff(r)
 }
 
 async fn readers(State(app): State<Arc<App>>) -> Response {
@@ -131,60 +136,54 @@ async fn readers(State(app): State<Arc<App>>) -> Response {
     let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_nosniff(r)
 }
 
-/// Any other path: a published file, or 404/400/405.
-async fn published(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+/// Any other path: a published file, or 404/400/405. This is the hot path: it borrows the
+/// request instead of extracting copies, and takes one lock (the reader tracker's) per feed poll.
+async fn published(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (method, headers) = (request.method(), request.headers());
     if method != Method::GET && method != Method::HEAD {
         let mut r = plain(&app, "method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only\n".into());
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
-    let Some(path) = clean_path(uri.path()) else {
+    let Some(path) = clean_path(request.uri().path()) else {
         return plain(&app, "bad_request", StatusCode::BAD_REQUEST, "bad path\n".into());
     };
-    let site = app.site();
+    let site = app.site.load();
     let Some(res) = site.get(&path).or_else(|| path.strip_suffix("index.html").and_then(|dir| site.get(dir))) else {
         if !path.ends_with('/') && site.get(&format!("{path}/")).is_some() {
             // `/<slug>` → `/<slug>/`, so relative links on the page resolve.
             app.metrics.request("redirect", 308, 0, false);
             let to = HeaderValue::from_str(&format!("{path}/")).expect("a clean path is a valid header value");
-            return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response();
+            return with_nosniff((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response());
         }
         return plain(&app, "not_found", StatusCode::NOT_FOUND, "not found\n".into());
     };
     let route = res.kind.as_str();
-    let now = Instant::now();
-    let poll = res.kind.is_feed().then(|| Poll {
-        ip: client_ip(peer.ip(), headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()), &app.trusted_proxies),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(""),
-        path: &path,
-        conditional: respond::is_conditional(&headers),
-    });
-    if let Some(poll) = &poll
-        && let Err(wait) = app.readers.admit(poll, now)
-    {
-        app.readers.record(poll, 429, now);
-        // Round up: a client that waits exactly Retry-After seconds must then be let in.
-        let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
-        let mut r = plain(&app, route, StatusCode::TOO_MANY_REQUESTS, too_many(wait));
-        r.headers_mut().typed_insert(headers::RetryAfter::delay(wait));
-        return r;
-    }
-    let answer = respond::answer(res, &headers, method == Method::HEAD);
+    let answer = respond::answer(res, headers, method == Method::HEAD);
     let status = answer.response.status().as_u16();
-    if let Some(poll) = &poll {
-        app.readers.record(poll, status, now);
+    if res.kind.is_feed() {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let peer = peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let poll = Poll {
+            ip: client_ip(peer, forwarded, &app.trusted_proxies),
+            user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(""),
+            path: &path,
+            conditional: respond::is_conditional(headers),
+        };
+        if let Err(wait) = app.readers.observe(&poll, status, Instant::now()) {
+            // Round up: a client that waits exactly Retry-After seconds must then be let in.
+            let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+            let mut r = plain(&app, route, StatusCode::TOO_MANY_REQUESTS, too_many(wait));
+            r.headers_mut().typed_insert(headers::RetryAfter::delay(wait));
+            return r;
+        }
     }
     app.metrics.request(route, status, answer.body_bytes, true);
-    tracing::debug!(target: "feedpub::access", %peer, path, status, bytes = answer.body_bytes);
+    tracing::debug!(target: "feedpub::access", path = %path, status, bytes = answer.body_bytes);
     answer.response
 }
 
@@ -198,13 +197,13 @@ fn too_many(wait: Duration) -> String {
 
 /// The percent-decoded path, or `None` when it is not one a published file could have: a
 /// `.` or `..` segment, a backslash or NUL, or invalid UTF-8 (traversal attempts, decoded or not).
-fn clean_path(raw: &str) -> Option<String> {
+fn clean_path(raw: &str) -> Option<Cow<'_, str>> {
     let path = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
     let bad_segment = |s: &str| s == "." || s == ".." || s.contains(['\\', '\0']);
     if !path.starts_with('/') || path.split('/').any(bad_segment) {
         return None;
     }
-    Some(path.into_owned())
+    Some(path)
 }
 
 #[cfg(test)]

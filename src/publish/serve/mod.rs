@@ -17,13 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use hyper::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::config::ServeConfig;
 use crate::shutdown::Shutdown;
@@ -40,9 +38,18 @@ pub async fn run(
     options: &ServeConfig,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let router =
-        router(app).layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.request_timeout));
     let limit = Arc::new(Semaphore::new(options.max_connections));
+    run_with_limit(listener, app, options, shutdown, limit).await
+}
+
+async fn run_with_limit(
+    listener: TcpListener,
+    app: Arc<App>,
+    options: &ServeConfig,
+    shutdown: Shutdown,
+    limit: Arc<Semaphore>,
+) -> std::io::Result<()> {
+    let router = router(app, options.request_timeout);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
@@ -71,6 +78,12 @@ pub async fn run(
             let router = router.clone();
             async move { Ok::<_, Infallible>(router.oneshot(request).await.unwrap_or_else(|never| match never {})) }
         });
+        // A client that stops reading its response (or sending its request) for
+        // `request_timeout` is dropped, so it cannot hold a connection slot forever.
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_read_timeout(Some(options.request_timeout));
+        stream.set_write_timeout(Some(options.request_timeout));
+        let stream = Box::pin(stream);
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {

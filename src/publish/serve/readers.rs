@@ -7,6 +7,7 @@
 //! not throttled, so a flood of made-up User-Agents cannot exhaust memory.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher as _, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -96,7 +97,9 @@ struct Agent {
 
 #[derive(Debug, Default)]
 struct State {
-    clients: HashMap<(IpAddr, String, String), Client>,
+    /// By a keyed hash of (address, User-Agent, path): no allocation per request, and a
+    /// client cannot aim collisions at another (a collision would only merge two clients).
+    clients: HashMap<u64, Client>,
     agents: HashMap<String, Agent>,
 }
 
@@ -104,35 +107,25 @@ struct State {
 #[derive(Debug)]
 pub struct Readers {
     min_refetch: Duration,
+    hasher: RandomState,
     state: Mutex<State>,
 }
 
 impl Readers {
     /// A tracker that refuses unconditional re-fetches sooner than `min_refetch` (zero: never).
     pub fn new(min_refetch: Duration) -> Self {
-        Self { min_refetch, state: Mutex::default() }
+        Self { min_refetch, hasher: RandomState::new(), state: Mutex::default() }
     }
 
-    /// Whether `poll` may be answered; `Err(retry_after)` when it comes too soon after the same
-    /// client's last unconditional fetch of the same feed. Conditional requests always pass.
-    pub fn admit(&self, poll: &Poll, now: Instant) -> Result<(), Duration> {
-        if poll.conditional || self.min_refetch.is_zero() {
-            return Ok(());
-        }
-        let state = self.state.lock().expect("reader state poisoned");
-        let key = (poll.ip, agent_name(poll.user_agent), poll.path.to_owned());
-        match state.clients.get(&key).and_then(|c| c.last_full_fetch) {
-            Some(last) if now.duration_since(last) < self.min_refetch => Err(self.min_refetch - (now - last)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Records how `poll` was answered.
-    pub fn record(&self, poll: &Poll, status: u16, now: Instant) {
+    /// Records `poll` and decides it in one step: `Err(retry_after)` when it is an
+    /// unconditional fetch sooner than `min_refetch` after the same client's last full fetch of
+    /// the same feed (recorded as a 429), else `Ok` (recorded as `status`, the answer it gets).
+    /// Conditional requests always pass.
+    pub fn observe(&self, poll: &Poll, status: u16, now: Instant) -> Result<(), Duration> {
+        let name = agent_name(poll.user_agent);
+        let key = self.hasher.hash_one((poll.ip, name, poll.path));
         let mut state = self.state.lock().expect("reader state poisoned");
         let State { clients, agents } = &mut *state;
-        let mut name = agent_name(poll.user_agent);
-        let key = (poll.ip, name.clone(), poll.path.to_owned());
         if !clients.contains_key(&key) && clients.len() >= MAX_CLIENTS {
             clients.retain(|_, c| c.last_seen.is_some_and(|t| now.duration_since(t) < FORGET_AFTER));
         }
@@ -141,10 +134,19 @@ impl Readers {
         } else {
             None
         };
-        if !agents.contains_key(&name) && agents.len() >= MAX_AGENTS {
-            name = "(other)".into();
+        let wait = match client.as_ref().and_then(|c| c.last_full_fetch) {
+            Some(last) if !poll.conditional && !self.min_refetch.is_zero() => {
+                self.min_refetch.checked_sub(now.duration_since(last)).filter(|w| !w.is_zero())
+            }
+            _ => None,
+        };
+        let status = if wait.is_some() { 429 } else { status };
+        // Look up without allocating; a new User-Agent past the cap is counted as `(other)`.
+        let name = if agents.contains_key(name) || agents.len() < MAX_AGENTS { name } else { "(other)" };
+        if !agents.contains_key(name) {
+            agents.insert(name.to_owned(), Agent::default());
         }
-        let agent = agents.entry(name).or_default();
+        let agent = agents.get_mut(name).expect("inserted above");
         agent.requests += 1;
         agent.conditional += u64::from(poll.conditional);
         agent.not_modified += u64::from(status == 304);
@@ -161,6 +163,7 @@ impl Readers {
                 client.last_full_fetch = Some(now);
             }
         }
+        wait.map_or(Ok(()), Err)
     }
 
     /// The report, busiest User-Agent first.
@@ -188,9 +191,12 @@ impl Readers {
     }
 }
 
-fn agent_name(user_agent: &str) -> String {
+fn agent_name(user_agent: &str) -> &str {
     let ua = user_agent.trim();
-    if ua.is_empty() { "(none)".into() } else { ua.chars().take(MAX_AGENT_LEN).collect() }
+    if ua.is_empty() {
+        return "(none)";
+    }
+    ua.char_indices().nth(MAX_AGENT_LEN).map_or(ua, |(end, _)| &ua[..end])
 }
 
 #[cfg(test)]
@@ -206,16 +212,20 @@ mod tests {
         let r = Readers::new(Duration::from_secs(60));
         let t0 = Instant::now();
         let p = poll("curl/8", false);
-        assert!(r.admit(&p, t0).is_ok());
-        r.record(&p, 200, t0);
-        let wait = r.admit(&p, t0 + Duration::from_secs(10)).unwrap_err();
+        assert!(r.observe(&p, 200, t0).is_ok());
+        let wait = r.observe(&p, 200, t0 + Duration::from_secs(10)).unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
         // Another feed, another User-Agent, or a conditional request: not throttled.
-        assert!(r.admit(&Poll { path: "/f/atom.xml", ..p }, t0).is_ok());
-        assert!(r.admit(&poll("newsboat", false), t0).is_ok());
-        assert!(r.admit(&poll("curl/8", true), t0).is_ok());
-        assert!(r.admit(&p, t0 + Duration::from_secs(60)).is_ok());
-        assert!(Readers::new(Duration::ZERO).admit(&p, t0).is_ok());
+        assert!(r.observe(&Poll { path: "/f/atom.xml", ..p }, 200, t0).is_ok());
+        assert!(r.observe(&poll("newsboat", false), 200, t0).is_ok());
+        assert!(r.observe(&poll("curl/8", true), 304, t0 + Duration::from_secs(11)).is_ok());
+        // The refused attempt did not restart the clock.
+        assert!(r.observe(&p, 200, t0 + Duration::from_secs(60)).is_ok());
+        let off = Readers::new(Duration::ZERO);
+        assert!(off.observe(&p, 200, t0).is_ok() && off.observe(&p, 200, t0).is_ok());
+        let report = r.report();
+        let curl = report.iter().find(|a| a.user_agent == "curl/8").unwrap();
+        assert_eq!((curl.requests, curl.throttled), (5, 1));
     }
 
     #[test]
@@ -224,17 +234,21 @@ mod tests {
         let t0 = Instant::now();
         for (i, (conditional, status)) in [(false, 200), (true, 304), (true, 304), (true, 200)].into_iter().enumerate()
         {
-            r.record(&poll("NetNewsWire", conditional), status, t0 + Duration::from_secs(600 * i as u64));
+            r.observe(&poll("NetNewsWire", conditional), status, t0 + Duration::from_secs(600 * i as u64)).unwrap();
         }
-        r.record(&poll("", false), 429, t0);
+        r.observe(&poll("", false), 200, t0).unwrap();
+        r.observe(&poll(" ", false), 200, t0).unwrap_err();
         let report = r.report();
         assert_eq!(report[0].user_agent, "NetNewsWire");
         assert_eq!(report[0].requests, 4);
         assert_eq!(report[0].conditional_share, 0.75);
         assert_eq!(report[0].not_modified_share, 0.5);
         assert_eq!(report[0].median_interval_seconds, Some(600));
-        assert_eq!((report[1].user_agent.as_str(), report[1].throttled), ("(none)", 1));
-        assert_eq!(report[1].median_interval_seconds, None);
+        // A blank User-Agent is `(none)`, and the same client as an absent one.
+        assert_eq!((report[1].user_agent.as_str(), report[1].requests, report[1].throttled), ("(none)", 2, 1));
+        assert_eq!(report[1].median_interval_seconds, Some(0));
+        r.observe(&Poll { ip: "::1".parse().unwrap(), ..poll("solo", false) }, 200, t0).unwrap();
+        assert_eq!(r.report().iter().find(|a| a.user_agent == "solo").unwrap().median_interval_seconds, None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use hyper::StatusCode;
 use hyper::header::{self, HeaderMap, HeaderValue};
 
+use super::app::with_nosniff;
 use super::negotiate;
 use super::site::{Coding, Resource};
 
@@ -50,7 +51,7 @@ pub fn answer(res: &Resource, headers: &HeaderMap, head: bool) -> Answer {
     }
     if not_modified(res, headers) {
         let response = builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
-        return Answer { response, body_bytes: 0 };
+        return Answer { response: with_nosniff(response), body_bytes: 0 };
     }
     builder = builder
         .status(StatusCode::OK)
@@ -61,5 +62,5 @@ pub fn answer(res: &Resource, headers: &HeaderMap, head: bool) -> Answer {
     }
     let (body, body_bytes) =
         if head { (Body::empty(), 0) } else { (Body::from(variant.bytes.clone()), variant.bytes.len()) };
-    Answer { response: builder.body(body).expect("valid response"), body_bytes }
+    Answer { response: with_nosniff(builder.body(body).expect("valid response")), body_bytes }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """feedparser_check.py SEED URL... -- Python feedparser reads each feed without `bozo`, with
-language `ar`, the date 2023-11-16, and each of the seed's five paragraphs verbatim."""
+language `ar`, the date 2023-11-16, and each of the seed's five paragraphs verbatim; a second
+poll with the validators feedparser kept comes back 304 Not Modified."""
 import html
 import sys
 import time
@@ -36,4 +37,8 @@ for url in urls:
             check(p in text, "paragraph %d verbatim in the content" % i)
         check("المصدر: تاس" in text, "source attribution in the content")
         check('dir="rtl"' in content, "content keeps dir=rtl")
+    if url.startswith("http"):
+        check(d.get("etag") and d.get("modified"), "ETag %r and Last-Modified %r" % (d.get("etag"), d.get("modified")))
+        again = feedparser.parse(url, etag=d.get("etag"), modified=d.get("modified"))
+        check(again.get("status") == 304, "re-poll with validators: status %s" % again.get("status"))
 sys.exit(0 if ok else 1)

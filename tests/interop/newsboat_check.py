@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """newsboat_check.py URL... -- Debian's newsboat fetches each feed (loopback URLs only) and
-stores it right-to-left, with one item dated 2023-11-16 and no error in its log."""
+stores it right-to-left, with one item dated 2023-11-16 and no error in its log. It reloads three
+times with one cache: newsboat 2.21 keeps a new feed's validators only from its second fetch, so
+the third reload is the first conditional one (and must get 304)."""
 import datetime
 import os
 import sqlite3
@@ -24,9 +26,10 @@ for url in sys.argv[1:]:
         open(urls, "w").write(url + "\n")
         open(conf, "w").close()
         env = dict(os.environ, HOME=t, LANG="C.UTF-8", LC_ALL="C.UTF-8")
-        rc = subprocess.run(["newsboat", "-q", "-u", urls, "-c", cache, "-C", conf, "-l", "3", "-d", log, "-x", "reload"],
-                            env=env, timeout=120).returncode
-        check(rc == 0, "newsboat exit %d" % rc)
+        for attempt in ("first", "second", "third"):
+            rc = subprocess.run(["newsboat", "-q", "-u", urls, "-c", cache, "-C", conf, "-l", "3", "-d", log,
+                                 "-x", "reload"], env=env, timeout=120).returncode
+            check(rc == 0, "%s reload: newsboat exit %d" % (attempt, rc))
         errors = [l.strip() for l in open(log, encoding="utf-8", errors="replace") if "ERROR" in l]
         check(not errors, "no errors logged %s" % errors[:3])
         con = sqlite3.connect(cache)

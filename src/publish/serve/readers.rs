@@ -83,7 +83,8 @@ pub struct AgentReport {
 #[derive(Debug, Default)]
 struct Client {
     last_seen: Option<Instant>,
-    last_full_fetch: Option<Instant>,
+    /// The two latest unconditional 200s, older first.
+    full_fetches: [Option<Instant>; 2],
 }
 
 #[derive(Debug, Default)]
@@ -117,10 +118,10 @@ impl Readers {
         Self { min_refetch, hasher: RandomState::new(), state: Mutex::default() }
     }
 
-    /// Records `poll` and decides it in one step: `Err(retry_after)` when it is an
-    /// unconditional fetch sooner than `min_refetch` after the same client's last full fetch of
-    /// the same feed (recorded as a 429), else `Ok` (recorded as `status`, the answer it gets).
-    /// Conditional requests always pass.
+    /// Records `poll` and decides it in one step: `Err(retry_after)` when it would be the
+    /// third unconditional fetch of the same feed by the same client within `min_refetch`
+    /// (recorded as a 429), else `Ok` (recorded as `status`, the answer it gets). Conditional
+    /// requests always pass.
     pub fn observe(&self, poll: &Poll, status: u16, now: Instant) -> Result<(), Duration> {
         let name = agent_name(poll.user_agent);
         let key = self.hasher.hash_one((poll.ip, name, poll.path));
@@ -134,7 +135,10 @@ impl Readers {
         } else {
             None
         };
-        let wait = match client.as_ref().and_then(|c| c.last_full_fetch) {
+        // The second of two full fetches in a row is let through: newsboat 2.21 stores the
+        // validators of a new feed only from its second fetch, so its second poll is
+        // unconditional however polite it is. The third within the window is refused.
+        let wait = match client.as_ref().and_then(|c| c.full_fetches[0]) {
             Some(last) if !poll.conditional && !self.min_refetch.is_zero() => {
                 self.min_refetch.checked_sub(now.duration_since(last)).filter(|w| !w.is_zero())
             }
@@ -160,7 +164,7 @@ impl Readers {
             }
             client.last_seen = Some(now);
             if status == 200 && !poll.conditional {
-                client.last_full_fetch = Some(now);
+                client.full_fetches = [client.full_fetches[1], Some(now)];
             }
         }
         wait.map_or(Ok(()), Err)
@@ -213,19 +217,21 @@ mod tests {
         let t0 = Instant::now();
         let p = poll("curl/8", false);
         assert!(r.observe(&p, 200, t0).is_ok());
+        assert!(r.observe(&p, 200, t0 + Duration::from_secs(1)).is_ok(), "a second full fetch passes");
         let wait = r.observe(&p, 200, t0 + Duration::from_secs(10)).unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
         // Another feed, another User-Agent, or a conditional request: not throttled.
         assert!(r.observe(&Poll { path: "/f/atom.xml", ..p }, 200, t0).is_ok());
         assert!(r.observe(&poll("newsboat", false), 200, t0).is_ok());
         assert!(r.observe(&poll("curl/8", true), 304, t0 + Duration::from_secs(11)).is_ok());
-        // The refused attempt did not restart the clock.
+        // The refused attempt did not restart the clock; the window slides past the first fetch.
         assert!(r.observe(&p, 200, t0 + Duration::from_secs(60)).is_ok());
+        assert!(r.observe(&p, 200, t0 + Duration::from_secs(60)).is_err(), "t0+1 s is still inside");
         let off = Readers::new(Duration::ZERO);
         assert!(off.observe(&p, 200, t0).is_ok() && off.observe(&p, 200, t0).is_ok());
         let report = r.report();
         let curl = report.iter().find(|a| a.user_agent == "curl/8").unwrap();
-        assert_eq!((curl.requests, curl.throttled), (5, 1));
+        assert_eq!((curl.requests, curl.throttled), (7, 2));
     }
 
     #[test]
@@ -237,6 +243,7 @@ mod tests {
             r.observe(&poll("NetNewsWire", conditional), status, t0 + Duration::from_secs(600 * i as u64)).unwrap();
         }
         r.observe(&poll("", false), 200, t0).unwrap();
+        r.observe(&poll("", false), 200, t0).unwrap();
         r.observe(&poll(" ", false), 200, t0).unwrap_err();
         let report = r.report();
         assert_eq!(report[0].user_agent, "NetNewsWire");
@@ -245,7 +252,7 @@ mod tests {
         assert_eq!(report[0].not_modified_share, 0.5);
         assert_eq!(report[0].median_interval_seconds, Some(600));
         // A blank User-Agent is `(none)`, and the same client as an absent one.
-        assert_eq!((report[1].user_agent.as_str(), report[1].requests, report[1].throttled), ("(none)", 2, 1));
+        assert_eq!((report[1].user_agent.as_str(), report[1].requests, report[1].throttled), ("(none)", 3, 1));
         assert_eq!(report[1].median_interval_seconds, Some(0));
         r.observe(&Poll { ip: "::1".parse().unwrap(), ..poll("solo", false) }, 200, t0).unwrap();
         assert_eq!(r.report().iter().find(|a| a.user_agent == "solo").unwrap().median_interval_seconds, None);

@@ -76,21 +76,32 @@ fn render(config: &Config, store: &SharedStore, previous: Option<&Site>) -> anyh
     Ok(Site::new(outputs, config.compress, previous))
 }
 
-/// Watches `dir` recursively; every change that is not a mere read sends on `trigger`.
-/// Returns `None` (after a warning) when the platform refuses, e.g. out of inotify watches.
-fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+/// Watches `dir` recursively; every change that is not a mere read sends on `trigger`. Uses
+/// the platform's notifications (inotify, FSEvents, …), else polls every two seconds (network
+/// file systems, exhausted inotify watches); `None` (after a warning) when both fail.
+fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<Box<dyn notify::Watcher + Send>> {
     use notify::{EventKind, RecursiveMode, Watcher as _};
-    let handler = move |event: notify::Result<notify::Event>| match event {
-        // Our own reads during a render must not trigger another render.
-        Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
-        // A full channel already holds a pending trigger; one render covers both.
-        Ok(_) => {
-            let _ = trigger.try_send(());
+    let handler = |trigger: mpsc::Sender<()>| {
+        move |event: notify::Result<notify::Event>| match event {
+            // Our own reads during a render must not trigger another render.
+            Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
+            // A full channel already holds a pending trigger; one render covers both.
+            Ok(_) => {
+                let _ = trigger.try_send(());
+            }
+            Err(e) => tracing::warn!(error = %e, "file watcher"),
         }
-        Err(e) => tracing::warn!(error = %e, "file watcher"),
     };
-    let result =
-        notify::recommended_watcher(handler).and_then(|mut w| w.watch(dir, RecursiveMode::Recursive).map(|()| w));
+    let native = notify::recommended_watcher(handler(trigger.clone())).and_then(|mut w| {
+        w.watch(dir, RecursiveMode::Recursive).map(|()| Box::new(w) as Box<dyn notify::Watcher + Send>)
+    });
+    let result = native.or_else(|e| {
+        tracing::warn!(dir = %dir.display(), error = %e, "no change notifications; polling every 2 s");
+        let config = notify::Config::default().with_poll_interval(Duration::from_secs(2));
+        notify::PollWatcher::new(handler(trigger), config).and_then(|mut w| {
+            w.watch(dir, RecursiveMode::Recursive).map(|()| Box::new(w) as Box<dyn notify::Watcher + Send>)
+        })
+    });
     match result {
         Ok(w) => Some(w),
         Err(e) => {

@@ -1,7 +1,7 @@
 //! The service's shared state and its routes.
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,7 +81,7 @@ pub fn router(app: Arc<App>, request_timeout: Duration) -> Router {
         // Only these routes wait on anything (the store probe); published files are answered
         // from memory, and slow clients are cut off at the socket (see `super::run`).
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
-        .fallback(published)
+        .fallback(fallback)
         .with_state(app)
 }
 
@@ -92,7 +92,7 @@ pub(super) fn with_nosniff(mut response: Response) -> Response {
 }
 
 fn plain(app: &App, route: &'static str, status: StatusCode, text: String) -> Response {
-    app.metrics.request(route, status.as_u16(), text.len(), false);
+    app.metrics.request(route, status.as_u16(), text.len());
     let mut r = (status, text).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     with_nosniff(r)
@@ -122,7 +122,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let text = app.metrics.encode();
-    app.metrics.request("metrics", 200, text.len(), false);
+    app.metrics.request("metrics", 200, text.len());
     let mut r = text.into_response();
     let ct = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
@@ -132,41 +132,50 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 
 async fn readers(State(app): State<Arc<App>>) -> Response {
     let body = serde_json::to_string(&app.readers.report()).expect("the report serialises");
-    app.metrics.request("readers", 200, body.len(), false);
+    app.metrics.request("readers", 200, body.len());
     let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     with_nosniff(r)
 }
 
-/// Any other path: a published file, or 404/400/405. This is the hot path: it borrows the
-/// request instead of extracting copies, and takes one lock (the reader tracker's) per feed poll.
-async fn published(State(app): State<Arc<App>>, request: Request) -> Response {
+/// The operations endpoints; every other path is answered by [`published`].
+pub(super) fn is_ops_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/readers")
+}
+
+async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    published(&app, peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into()), &request)
+}
+
+/// A published file, or 404/400/405, for a request from `peer`. This is the hot path, called by
+/// the connection loop without the router: synchronous, it borrows the request, and takes one
+/// lock (the reader tracker's) per feed poll.
+pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>) -> Response {
     let (method, headers) = (request.method(), request.headers());
     if method != Method::GET && method != Method::HEAD {
-        let mut r = plain(&app, "method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only\n".into());
+        let mut r = plain(app, "method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only\n".into());
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
     let Some(path) = clean_path(request.uri().path()) else {
-        return plain(&app, "bad_request", StatusCode::BAD_REQUEST, "bad path\n".into());
+        return plain(app, "bad_request", StatusCode::BAD_REQUEST, "bad path\n".into());
     };
     let site = app.site.load();
     let Some(res) = site.get(&path).or_else(|| path.strip_suffix("index.html").and_then(|dir| site.get(dir))) else {
         if !path.ends_with('/') && site.get(&format!("{path}/")).is_some() {
             // `/<slug>` → `/<slug>/`, so relative links on the page resolve.
-            app.metrics.request("redirect", 308, 0, false);
+            app.metrics.request("redirect", 308, 0);
             let to = HeaderValue::from_str(&format!("{path}/")).expect("a clean path is a valid header value");
             return with_nosniff((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response());
         }
-        return plain(&app, "not_found", StatusCode::NOT_FOUND, "not found\n".into());
+        return plain(app, "not_found", StatusCode::NOT_FOUND, "not found\n".into());
     };
     let route = res.kind.as_str();
     let answer = respond::answer(res, headers, method == Method::HEAD);
     let status = answer.response.status().as_u16();
     if res.kind.is_feed() {
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let peer = peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let poll = Poll {
             ip: client_ip(peer, forwarded, &app.trusted_proxies),
@@ -177,12 +186,12 @@ async fn published(State(app): State<Arc<App>>, request: Request) -> Response {
         if let Err(wait) = app.readers.observe(&poll, status, Instant::now()) {
             // Round up: a client that waits exactly Retry-After seconds must then be let in.
             let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
-            let mut r = plain(&app, route, StatusCode::TOO_MANY_REQUESTS, too_many(wait));
+            let mut r = plain(app, route, StatusCode::TOO_MANY_REQUESTS, too_many(wait));
             r.headers_mut().typed_insert(headers::RetryAfter::delay(wait));
             return r;
         }
     }
-    app.metrics.request(route, status, answer.body_bytes, true);
+    app.metrics.site_request(res.kind, status, answer.body_bytes);
     tracing::debug!(target: "feedpub::access", path = %path, status, bytes = answer.body_bytes);
     answer.response
 }

@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 
 use super::readers::Readers;
+use crate::render::OutputKind;
 
 /// Labels of the request counter: a bounded set of routes, never the raw path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -34,7 +35,21 @@ pub struct Metrics {
     feeds: Gauge,
     items: Gauge,
     ratios: Arc<Ratios>,
+    /// Handles into `requests` for published files, made up front so the hot path counts
+    /// without the family's lock: `[kind][200, 304, 429]`.
+    site: Vec<[Counter; 3]>,
 }
+
+/// Every kind of published file, in the order of `Metrics::site`.
+const KINDS: [OutputKind; 6] = [
+    OutputKind::Index,
+    OutputKind::Rss,
+    OutputKind::Atom,
+    OutputKind::JsonFeed,
+    OutputKind::FeedPage,
+    OutputKind::ItemPage,
+];
+const SITE_STATUSES: [u16; 3] = [200, 304, 429];
 
 /// Counts behind the 304 share, read at scrape time.
 #[derive(Debug, Default)]
@@ -72,19 +87,37 @@ impl Metrics {
         registry.register("items", "Items across all feeds", items.clone());
         let ratios = Arc::new(Ratios { readers: Some(readers), ..Ratios::default() });
         registry.register_collector(Box::new(ratios.clone()));
-        Self { registry, requests, bytes_sent, renders, render_errors, render_seconds, feeds, items, ratios }
+        let site = KINDS
+            .iter()
+            .map(|k| {
+                SITE_STATUSES.map(|status| requests.get_or_create(&RequestLabels { route: k.as_str(), status }).clone())
+            })
+            .collect();
+        Self { registry, requests, bytes_sent, renders, render_errors, render_seconds, feeds, items, ratios, site }
     }
 
-    /// Counts one answered request; `site` says whether it was for a published file.
-    pub fn request(&self, route: &'static str, status: u16, body_bytes: usize, site: bool) {
-        self.requests.get_or_create(&RequestLabels { route, status }).inc();
-        self.bytes_sent.inc_by(body_bytes as u64);
-        if site {
-            self.ratios.site_requests.fetch_add(1, Ordering::Relaxed);
-            if status == 304 {
-                self.ratios.not_modified.fetch_add(1, Ordering::Relaxed);
+    /// Counts one answered request for a published file.
+    pub fn site_request(&self, kind: OutputKind, status: u16, body_bytes: usize) {
+        let k = KINDS.iter().position(|k| *k == kind).expect("every kind is listed");
+        match SITE_STATUSES.iter().position(|s| *s == status) {
+            Some(i) => {
+                self.site[k][i].inc();
+            }
+            None => {
+                self.requests.get_or_create(&RequestLabels { route: kind.as_str(), status }).inc();
             }
         }
+        self.bytes_sent.inc_by(body_bytes as u64);
+        self.ratios.site_requests.fetch_add(1, Ordering::Relaxed);
+        if status == 304 {
+            self.ratios.not_modified.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts one answered request that was not for a published file.
+    pub fn request(&self, route: &'static str, status: u16, body_bytes: usize) {
+        self.requests.get_or_create(&RequestLabels { route, status }).inc();
+        self.bytes_sent.inc_by(body_bytes as u64);
     }
 
     /// Records a finished render.

@@ -49,7 +49,7 @@ async fn run_with_limit(
     shutdown: Shutdown,
     limit: Arc<Semaphore>,
 ) -> std::io::Result<()> {
-    let router = router(app, options.request_timeout);
+    let router = router(app.clone(), options.request_timeout);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
@@ -72,16 +72,23 @@ async fn run_with_limit(
             },
             () = shutdown.wait() => break,
         };
-        let router = router.clone();
+        let (app, router) = (app.clone(), router.clone());
         let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
+            // Published files skip the router: the answer is ready before any await.
+            let fast = (!app::is_ops_path(request.uri().path())).then(|| app::published(&app, peer.ip(), &request));
             let router = router.clone();
-            async move { Ok::<_, Infallible>(router.oneshot(request).await.unwrap_or_else(|never| match never {})) }
+            async move {
+                if let Some(response) = fast {
+                    return Ok::<_, Infallible>(response);
+                }
+                request.extensions_mut().insert(ConnectInfo(peer));
+                Ok(router.oneshot(request).await.unwrap_or_else(|never| match never {}))
+            }
         });
-        // A client that stops reading its response (or sending its request) for
-        // `request_timeout` is dropped, so it cannot hold a connection slot forever.
+        // A client that stops reading its response for `request_timeout` is dropped, so it
+        // cannot hold a connection slot forever.
         let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(options.request_timeout));
+        // (Reads need no timer of their own: hyper's header timeout covers a silent client.)
         stream.set_write_timeout(Some(options.request_timeout));
         let stream = Box::pin(stream);
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));

@@ -7,7 +7,6 @@ use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use hyper::StatusCode;
 use hyper::header::{self, HeaderMap, HeaderValue};
 
-use super::app::with_nosniff;
 use super::negotiate;
 use super::site::{Coding, Resource};
 
@@ -28,7 +27,11 @@ pub fn is_conditional(headers: &HeaderMap) -> bool {
 /// every variant (a reader that cached the gzip variant keeps matching it), or — only when no
 /// `If-None-Match` was sent (RFC 9110 §13.1.3) — `If-Modified-Since` against the newest item.
 pub fn not_modified(res: &Resource, headers: &HeaderMap) -> bool {
-    if headers.contains_key(header::IF_NONE_MATCH) {
+    if let Some(sent) = headers.get(header::IF_NONE_MATCH) {
+        // Readers echo the tag they were given: match those bytes before parsing anything.
+        if res.variants.iter().any(|v| v.etag_header == sent) {
+            return true;
+        }
         // A malformed If-None-Match matches nothing: the client gets the full response.
         return headers
             .typed_get::<IfNoneMatch>()
@@ -42,25 +45,30 @@ pub fn not_modified(res: &Resource, headers: &HeaderMap) -> bool {
 pub fn answer(res: &Resource, headers: &HeaderMap, head: bool) -> Answer {
     let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
     let variant = negotiate::choose(accept, &res.variants);
-    let mut builder = Response::builder()
-        .header(header::ETAG, variant.etag_header.clone())
-        .header(header::LAST_MODIFIED, res.last_modified_header.clone())
-        .header(header::CACHE_CONTROL, res.cache_control.clone());
+    // Filled in place: every value is prepared once per render and only cloned (a refcount) here.
+    let mut out = HeaderMap::with_capacity(10);
+    out.insert(header::ETAG, variant.etag_header.clone());
+    out.insert(header::LAST_MODIFIED, res.last_modified_header.clone());
+    out.insert(header::CACHE_CONTROL, res.cache_control.clone());
+    out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if res.variants.len() > 1 {
-        builder = builder.header(header::VARY, HeaderValue::from_static("accept-encoding"));
+        out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    if not_modified(res, headers) {
-        let response = builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
-        return Answer { response: with_nosniff(response), body_bytes: 0 };
-    }
-    builder = builder
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, res.content_type.clone())
-        .header(header::CONTENT_LENGTH, HeaderValue::from(variant.bytes.len()));
-    if variant.coding != Coding::Identity {
-        builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(variant.coding.token()));
-    }
-    let (body, body_bytes) =
-        if head { (Body::empty(), 0) } else { (Body::from(variant.bytes.clone()), variant.bytes.len()) };
-    Answer { response: with_nosniff(builder.body(body).expect("valid response")), body_bytes }
+    let (status, body, body_bytes) = if not_modified(res, headers) {
+        (StatusCode::NOT_MODIFIED, Body::empty(), 0)
+    } else {
+        out.insert(header::CONTENT_TYPE, res.content_type.clone());
+        out.insert(header::CONTENT_LENGTH, HeaderValue::from(variant.bytes.len()));
+        if variant.coding != Coding::Identity {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(variant.coding.token()));
+        }
+        match head {
+            true => (StatusCode::OK, Body::empty(), 0),
+            false => (StatusCode::OK, Body::from(variant.bytes.clone()), variant.bytes.len()),
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = out;
+    Answer { response, body_bytes }
 }

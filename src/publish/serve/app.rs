@@ -69,6 +69,12 @@ impl App {
     pub fn readers(&self) -> &Readers {
         &self.readers
     }
+
+    /// Answers a request for a published file (or 400/404/405) from `peer`, without a socket:
+    /// what the connection loop does for every path but the operations endpoints.
+    pub fn answer<B>(&self, peer: IpAddr, request: &hyper::Request<B>) -> Response {
+        published(self, peer, request)
+    }
 }
 
 /// The routes: operations endpoints, and every published file at its build path.

@@ -10,6 +10,7 @@ pub mod infer;
 mod markdown;
 mod meta;
 mod text;
+pub mod upstream;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

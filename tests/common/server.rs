@@ -58,9 +58,16 @@ pub fn render(config: &Config) -> Vec<Output> {
     feedpub::cli::sync_and_render(config, store.as_mut()).unwrap().1
 }
 
-/// A client that does not decompress or follow redirects, so tests see the bytes as sent.
+/// A client that does not decompress, ask for a coding or follow redirects, so tests see
+/// exactly what was sent.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .build()
+        .unwrap()
 }
 
 /// Sends `request` verbatim and returns everything the server sends until it closes.

@@ -1,0 +1,357 @@
+//! FETCH: one upstream document over HTTP, as a good citizen.
+//!
+//! Validators are sent back verbatim, redirects are followed by hand (so each hop is checked
+//! by the SSRF guard, counted, and a permanent move is reported for the caller to persist), the
+//! body is capped on the *decompressed* stream while it is read (reqwest has no cap, and a gzip
+//! bomb must not get past one), and every failure names the URL.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use headers::HeaderMapExt as _;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use url::{Host, Url};
+
+use super::guard::{self, GuardedResolver};
+
+/// How the fetcher behaves.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Sent on every request: name, version and a URL to find the operator.
+    pub user_agent: String,
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time for a whole exchange, body included.
+    pub timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub body_cap: u64,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+    /// Lifts the SSRF guard (config key or `FEEDPUB_ALLOW_PRIVATE_NETWORKS=true`).
+    pub allow_private_networks: bool,
+}
+
+impl FetchOptions {
+    /// The defaults, identifying the operator by `contact` (the site's URL).
+    pub fn new(contact: &Url) -> Self {
+        Self {
+            user_agent: format!("feedpub/{} (+{contact})", env!("CARGO_PKG_VERSION")),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            body_cap: 15 << 20,
+            max_redirects: 5,
+            allow_private_networks: guard::lifted_by_env(),
+        }
+    }
+}
+
+/// The validators of the last successful fetch, sent back verbatim.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// `ETag` as received.
+    pub etag: Option<String>,
+    /// `Last-Modified` as received.
+    pub last_modified: Option<String>,
+}
+
+/// What the upstream says about how long its answer stays fresh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Freshness {
+    /// `Cache-Control: max-age`.
+    pub max_age: Option<Duration>,
+    /// `Expires`.
+    pub expires: Option<SystemTime>,
+}
+
+/// A successful exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// `304`: nothing new.
+    NotModified {
+        /// Where a permanent redirect (301/308) says the source now lives.
+        moved_to: Option<Url>,
+        /// Freshness hints.
+        freshness: Freshness,
+    },
+    /// A document.
+    Document {
+        /// The body as sent (decompressed), never transcoded: the parser reads the encoding.
+        bytes: Vec<u8>,
+        /// The `charset` parameter of `Content-Type`, for documents that declare none.
+        charset: Option<String>,
+        /// The URL the body came from, after redirects (for relative links).
+        url: Url,
+        /// Validators to send next time.
+        validators: Validators,
+        /// Where a permanent redirect says the source now lives.
+        moved_to: Option<Url>,
+        /// Freshness hints.
+        freshness: Freshness,
+    },
+    /// `410 Gone`: the source is retired.
+    Gone,
+}
+
+/// A failed exchange; every variant names the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The SSRF guard or the scheme check refused the URL; no connection was made.
+    #[error("{url}: refused: {reason}")]
+    Refused {
+        /// The URL.
+        url: Url,
+        /// Why.
+        reason: String,
+    },
+    /// Connecting or reading failed.
+    #[error("{url}: {message}")]
+    Network {
+        /// The URL.
+        url: Url,
+        /// The cause, with its chain.
+        message: String,
+    },
+    /// The exchange took longer than the timeout.
+    #[error("{url}: timed out")]
+    Timeout {
+        /// The URL.
+        url: Url,
+    },
+    /// An error status; `retry_after` when the server said when to come back (429, 503).
+    #[error("{url}: HTTP {status}")]
+    Status {
+        /// The URL.
+        url: Url,
+        /// The status code.
+        status: u16,
+        /// How long the server asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The (decompressed) body passed the cap; reading stopped there.
+    #[error("{url}: body larger than {cap} bytes")]
+    TooLarge {
+        /// The URL.
+        url: Url,
+        /// The cap.
+        cap: u64,
+    },
+    /// Too many redirects, or a redirect back to a URL already visited.
+    #[error("{url}: {message}")]
+    Redirect {
+        /// The URL that redirected.
+        url: Url,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// An HTTP client for upstream feeds.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    options: Arc<FetchOptions>,
+}
+
+impl Fetcher {
+    /// A client with `options`; the SSRF guard is in its resolver unless lifted.
+    pub fn new(options: FetchOptions) -> reqwest::Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(&options.user_agent)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            // Followed by hand, so each hop is checked and permanent moves are seen.
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would connect on our behalf, past the guard.
+            .no_proxy();
+        if !options.allow_private_networks {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver));
+        }
+        Ok(Self { client: builder.build()?, options: Arc::new(options) })
+    }
+
+    /// Fetches `url`, sending `validators`.
+    pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut current = url.clone();
+        let mut visited = vec![url.clone()];
+        // A move is permanent only while every hop so far was permanent.
+        let (mut moved_to, mut permanent) = (None, true);
+        loop {
+            self.check(&current)?;
+            let response = self.send(&current, validators).await?;
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let next = redirect_target(&current, response.headers())?;
+                if visited.len() > self.options.max_redirects {
+                    let message = format!("more than {} redirects", self.options.max_redirects);
+                    return Err(FetchError::Redirect { url: current, message });
+                }
+                if visited.contains(&next) {
+                    return Err(FetchError::Redirect {
+                        url: current,
+                        message: format!("redirect loop back to {next}"),
+                    });
+                }
+                permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                if permanent {
+                    moved_to = Some(next.clone());
+                }
+                visited.push(next.clone());
+                current = next;
+                continue;
+            }
+            let freshness = freshness(response.headers());
+            return match status {
+                StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified { moved_to, freshness }),
+                StatusCode::GONE => Ok(Fetched::Gone),
+                s if s.is_success() => {
+                    let charset = charset(response.headers());
+                    let validators = Validators {
+                        etag: header_text(response.headers(), header::ETAG),
+                        last_modified: header_text(response.headers(), header::LAST_MODIFIED),
+                    };
+                    let bytes = self.read_capped(&current, response).await?;
+                    Ok(Fetched::Document { bytes, charset, url: current, validators, moved_to, freshness })
+                }
+                s => Err(FetchError::Status {
+                    url: current,
+                    status: s.as_u16(),
+                    retry_after: retry_after(response.headers(), SystemTime::now()),
+                }),
+            };
+        }
+    }
+
+    /// Scheme and IP-literal checks, before any connection (names are checked by the resolver).
+    fn check(&self, url: &Url) -> Result<(), FetchError> {
+        let refuse = |reason: String| Err(FetchError::Refused { url: url.clone(), reason });
+        if !matches!(url.scheme(), "http" | "https") {
+            return refuse(format!("scheme {:?}: only http and https", url.scheme()));
+        }
+        if self.options.allow_private_networks {
+            return Ok(());
+        }
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => ip.into(),
+            Some(Host::Ipv6(ip)) => ip.into(),
+            Some(Host::Domain(_)) => return Ok(()),
+            None => return refuse("no host".into()),
+        };
+        if guard::is_blocked(ip) {
+            return refuse(format!(
+                "{ip} is not a public address; set {}=true to allow private networks",
+                guard::ALLOW_PRIVATE_ENV
+            ));
+        }
+        Ok(())
+    }
+
+    async fn send(&self, url: &Url, validators: &Validators) -> Result<reqwest::Response, FetchError> {
+        let mut request = self.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
+        if let Some(etag) = &validators.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        request.send().await.map_err(|e| classify(url, &e))
+    }
+
+    async fn read_capped(&self, url: &Url, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        let cap = self.options.body_cap;
+        let mut body = Vec::new();
+        // `chunk()` yields decompressed bytes, so this counts what a bomb would expand to.
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(url, &e))? {
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(FetchError::TooLarge { url: url.clone(), cap });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// What we can read, best first.
+const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, \
+                      application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, */*;q=0.1";
+
+fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout { url: url.clone() };
+    }
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    if message.contains("non-public addresses") {
+        return FetchError::Refused { url: url.clone(), reason: message };
+    }
+    FetchError::Network { url: url.clone(), message }
+}
+
+/// The `Location` of a redirect, resolved against the URL that sent it.
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, FetchError> {
+    let bad = |message: String| FetchError::Redirect { url: from.clone(), message };
+    let location = headers.get(header::LOCATION).ok_or_else(|| bad("redirect without Location".into()))?;
+    let location = location.to_str().map_err(|_| bad("Location is not text".into()))?;
+    from.join(location).map_err(|e| bad(format!("bad Location {location:?}: {e}")))
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn charset(headers: &HeaderMap) -> Option<String> {
+    let content_type = headers.typed_get::<headers::ContentType>()?;
+    let mime: mime::Mime = content_type.into();
+    mime.get_param(mime::CHARSET).map(|c| c.as_str().to_owned())
+}
+
+fn freshness(headers: &HeaderMap) -> Freshness {
+    Freshness {
+        max_age: headers.typed_get::<headers::CacheControl>().and_then(|c| c.max_age()),
+        expires: headers.typed_get::<headers::Expires>().map(SystemTime::from),
+    }
+}
+
+/// `Retry-After` in either form (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_both_forms() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&h, SystemTime::now()), Some(Duration::from_secs(120)));
+        let now = httpdate::parse_http_date("Sun, 29 Nov 2026 06:00:00 GMT").unwrap();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("Sun, 29 Nov 2026 06:05:00 GMT"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(300)));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("Sun, 29 Nov 2026 05:00:00 GMT"));
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn charset_and_freshness() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/rss+xml; charset=windows-1256"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=900"));
+        assert_eq!(charset(&h).as_deref(), Some("windows-1256"));
+        assert_eq!(freshness(&h).max_age, Some(Duration::from_secs(900)));
+    }
+}

@@ -1,0 +1,219 @@
+//! PARSE: an upstream document's raw bytes → typed items (RSS 0.9x/1.0/2.0, Atom 0.3/1.0,
+//! JSON Feed 1.0/1.1, via feed-rs), with titles as plain text and content sanitised.
+//!
+//! Encodings: feed-rs reads the XML declaration itself, so bytes are handed over untouched
+//! unless the document declares nothing; then the HTTP `charset` decides (encoding_rs), so a
+//! windows-1256 Arabic feed labelled only in its `Content-Type` comes out right. A BOM is left
+//! to the XML reader, which honours it.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::sanitize;
+
+/// A parsed upstream feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamFeed {
+    /// The feed's own id (Atom `id`; RSS: its link), for provenance.
+    pub id: Option<String>,
+    /// Its title, plain text.
+    pub title: Option<String>,
+    /// Its home page.
+    pub link: Option<Url>,
+    /// Its items, in document order.
+    pub items: Vec<UpstreamItem>,
+}
+
+/// One upstream item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamItem {
+    /// What identifies it within its source: the GUID/id, else the link, else a digest of
+    /// title and content. Never random, never the poll time.
+    pub key: String,
+    /// Its link, absolute.
+    pub link: Option<Url>,
+    /// Plain-text title (empty when it has none).
+    pub title: String,
+    /// Sanitised HTML content (or summary, when there is no content).
+    pub content_html: String,
+    /// Publication time, UTC.
+    pub published: Option<DateTime<Utc>>,
+    /// Last update, UTC.
+    pub updated: Option<DateTime<Utc>>,
+    /// Author names.
+    pub authors: Vec<String>,
+    /// Declared language.
+    pub language: Option<String>,
+}
+
+/// The document could not be read as a feed.
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: not a feed feedpub can read: {message}")]
+pub struct ParseError {
+    /// Where the document came from.
+    pub url: Url,
+    /// What the parser said.
+    pub message: String,
+}
+
+/// Parses `bytes` fetched from `url`, whose `Content-Type` named `charset` (if any).
+pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamFeed, ParseError> {
+    let bytes = transcode_if_undeclared(bytes, charset);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(url.as_str()))
+        // No made-up ids: an empty id tells us there was none, and we key the item ourselves.
+        .id_generator(|_, _, _| String::new())
+        .build();
+    let feed = parser.parse(&bytes[..]).map_err(|e| ParseError { url: url.clone(), message: e.to_string() })?;
+    let link = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .and_then(|l| absolute(&l.href, url));
+    let items = feed
+        .entries
+        .into_iter()
+        .map(|e| {
+            let link = e
+                .links
+                .iter()
+                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .and_then(|l| absolute(&l.href, url));
+            let base = link.as_ref().unwrap_or(url);
+            let title = e.title.map(|t| sanitize::plain_text(&t.content, is_html(&t.content_type))).unwrap_or_default();
+            let body = e
+                .content
+                .and_then(|c| c.body.map(|b| (b, c.content_type.to_string())))
+                .or_else(|| e.summary.map(|s| (s.content, s.content_type.to_string())));
+            let content_html = match body {
+                Some((b, ty)) if ty.contains("html") => sanitize::html(&b, base),
+                Some((b, _)) => sanitize::text_to_html(&b),
+                None => String::new(),
+            };
+            let key = item_key(&e.id, link.as_ref(), &title, &content_html);
+            UpstreamItem {
+                key,
+                link,
+                title,
+                content_html,
+                published: e.published.or(e.updated),
+                updated: e.updated,
+                authors: e.authors.into_iter().filter_map(|p| p.name).filter(|n| !n.trim().is_empty()).collect(),
+                language: e.language,
+            }
+        })
+        .collect();
+    Ok(UpstreamFeed {
+        id: Some(feed.id).filter(|i| !i.is_empty()),
+        title: feed.title.map(|t| sanitize::plain_text(&t.content, is_html(&t.content_type))),
+        link,
+        items,
+    })
+}
+
+fn is_html(media_type: &impl std::fmt::Display) -> bool {
+    media_type.to_string().contains("html")
+}
+
+fn absolute(href: &str, base: &Url) -> Option<Url> {
+    base.join(href.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn item_key(guid: &str, link: Option<&Url>, title: &str, content: &str) -> String {
+    if !guid.trim().is_empty() {
+        return format!("id:{}", guid.trim());
+    }
+    if let Some(link) = link {
+        return format!("link:{link}");
+    }
+    let digest = Sha256::digest(format!("{title}\0{content}"));
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("hash:{hex}")
+}
+
+/// UTF-8 bytes for a document that declares no encoding but whose HTTP `charset` names one;
+/// the bytes unchanged otherwise (feed-rs honours a declaration or a BOM itself).
+fn transcode_if_undeclared<'a>(bytes: &'a [u8], charset: Option<&str>) -> std::borrow::Cow<'a, [u8]> {
+    use std::borrow::Cow;
+    let Some(encoding) = charset.and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes())) else {
+        return Cow::Borrowed(bytes);
+    };
+    if encoding == encoding_rs::UTF_8 || encoding_rs::Encoding::for_bom(bytes).is_some() || declares_encoding(bytes) {
+        return Cow::Borrowed(bytes);
+    }
+    let (text, _, _) = encoding.decode(bytes);
+    Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// Whether the document starts with an XML declaration that names an encoding.
+fn declares_encoding(bytes: &[u8]) -> bool {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    match reader.read_event_into(&mut buf) {
+        Ok(quick_xml::events::Event::Decl(decl)) => decl.encoding().is_some(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://wire.example/feed.xml").unwrap()
+    }
+
+    #[test]
+    fn windows_1256_labelled_only_in_http() {
+        let text = "<rss version=\"2.0\"><channel><title>وكالة</title><item><guid>g1</guid><title>عنوان الخبر</title>\
+                    <description>نص الخبر</description></item></channel></rss>";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1256.encode(text);
+        let feed = parse(&bytes, Some("windows-1256"), &url()).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("وكالة"));
+        assert_eq!(feed.items[0].title, "عنوان الخبر");
+        assert!(feed.items[0].content_html.contains("نص الخبر"));
+        // A declaration wins over the HTTP label.
+        let declared = format!("<?xml version=\"1.0\" encoding=\"windows-1256\"?>{text}");
+        let (bytes, _, _) = encoding_rs::WINDOWS_1256.encode(&declared);
+        assert_eq!(parse(&bytes, Some("utf-8"), &url()).unwrap().items[0].title, "عنوان الخبر");
+    }
+
+    #[test]
+    fn keys_are_stable_and_never_random() {
+        let doc = "<rss version=\"2.0\"><channel><title>t</title>\
+                   <item><guid>abc</guid><title>a</title></item>\
+                   <item><link>/news/2</link><title>b</title></item>\
+                   <item><title>c</title><description>body</description></item></channel></rss>";
+        let first = parse(doc.as_bytes(), None, &url()).unwrap();
+        let again = parse(doc.as_bytes(), None, &url()).unwrap();
+        let keys: Vec<&str> = first.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys[0], "id:abc");
+        assert_eq!(keys[1], "link:https://wire.example/news/2");
+        assert!(keys[2].starts_with("hash:"));
+        assert_eq!(first, again);
+    }
+
+    #[test]
+    fn rss1_atom_and_json_feed() {
+        let rdf = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+            <channel rdf:about="https://wire.example/"><title>w</title><link>https://wire.example/</link></channel>
+            <item rdf:about="https://wire.example/1"><title>one</title><link>https://wire.example/1</link></item></rdf:RDF>"#;
+        let f = parse(rdf.as_bytes(), None, &url()).unwrap();
+        assert_eq!(f.items[0].link.as_ref().unwrap().as_str(), "https://wire.example/1");
+        assert_eq!(f.items[0].key, "link:https://wire.example/1");
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:w</id><title>w</title><updated>2023-11-16T09:00:00+03:00</updated>
+            <entry><id>urn:w:1</id><title type="html">&lt;b&gt;bold&lt;/b&gt; news</title><updated>2023-11-16T09:00:00+03:00</updated>
+            <content type="html">&lt;p dir="rtl" lang="ar"&gt;نص&lt;/p&gt;</content></entry></feed>"#;
+        let f = parse(atom.as_bytes(), None, &url()).unwrap();
+        assert_eq!((f.id.as_deref(), f.items[0].title.as_str()), (Some("urn:w"), "bold news"));
+        assert_eq!(f.items[0].published.unwrap().to_rfc3339(), "2023-11-16T06:00:00+00:00");
+        let json =
+            r#"{"version":"https://jsonfeed.org/version/1.1","title":"j","items":[{"id":"7","content_text":"a < b"}]}"#;
+        let f = parse(json.as_bytes(), None, &url()).unwrap();
+        assert_eq!(f.items[0].key, "id:7");
+        assert!(f.items[0].content_html.contains("a &lt; b"), "{}", f.items[0].content_html);
+        let e = parse(b"<html>not a feed</html>", None, &url()).unwrap_err();
+        assert!(e.to_string().starts_with("https://wire.example/feed.xml: "), "{e}");
+    }
+}

@@ -174,6 +174,32 @@ pub struct FeedMeta {
     pub id: Option<String>,
     /// A fixed RSS `<ttl>` in minutes; `None` derives it from the feed's cadence.
     pub ttl_minutes: Option<u32>,
+    /// Upstream feeds whose items are re-published here (`[[source]]` tables).
+    pub sources: Vec<UpstreamSource>,
+}
+
+/// An upstream feed polled for items (`[[source]]` in `feed.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSource {
+    /// The feed's URL as configured; also the source's identity (item ids derive from it, so
+    /// they survive the permanent redirects the poller follows).
+    pub url: Url,
+    /// Never poll more often than this, whatever the upstream says (minutes, default 15).
+    #[serde(default = "default_min_interval")]
+    pub min_interval_minutes: u32,
+    /// Poll at least this often (minutes, default 360).
+    #[serde(default = "default_max_interval")]
+    pub max_interval_minutes: u32,
+    /// How many of the upstream's newest items to take per poll (default: all).
+    pub limit: Option<usize>,
+}
+
+fn default_min_interval() -> u32 {
+    15
+}
+fn default_max_interval() -> u32 {
+    360
 }
 
 /// An image that illustrates an article.

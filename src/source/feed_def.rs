@@ -6,7 +6,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::SourceError;
-use crate::model::{FeedMeta, Language, Person, Slug};
+use crate::model::{FeedMeta, Language, Person, Slug, UpstreamSource};
 
 /// The file name of a feed's definition inside its folder.
 pub const FEED_FILE: &str = "feed.toml";
@@ -26,6 +26,8 @@ struct RawFeed {
     limit: Option<usize>,
     id: Option<String>,
     ttl: Option<u32>,
+    #[serde(default)]
+    source: Vec<UpstreamSource>,
 }
 
 /// Parses `feed.toml` text for the feed in folder `slug`; `path` labels errors.
@@ -51,6 +53,20 @@ pub fn parse(text: &str, slug: Slug, path: &Path) -> Result<FeedMeta, SourceErro
     if raw.ttl == Some(0) {
         return Err(invalid("ttl", "must be at least 1 (minutes)".into()));
     }
+    for (i, source) in raw.source.iter().enumerate() {
+        let key = "source";
+        check_http("url", &source.url).map_err(|m| invalid(key, format!("[[source]] #{}: {m}", i + 1)))?;
+        if source.min_interval_minutes == 0 || source.min_interval_minutes > source.max_interval_minutes {
+            let m = format!("[[source]] #{}: need 0 < min_interval_minutes <= max_interval_minutes", i + 1);
+            return Err(invalid(key, m));
+        }
+        if source.limit == Some(0) {
+            return Err(invalid(key, format!("[[source]] #{}: limit must be at least 1", i + 1)));
+        }
+        if raw.source[..i].iter().any(|s| s.url == source.url) {
+            return Err(invalid(key, format!("[[source]] #{}: {} is listed twice", i + 1, source.url)));
+        }
+    }
     // The publisher defaults to the feed's title: a publisher's own feed is usually named after it.
     let publisher = raw.publisher.unwrap_or_else(|| Person { name: raw.title.clone(), email: None, uri: None });
     let author = raw.author.unwrap_or_else(|| publisher.clone());
@@ -66,6 +82,7 @@ pub fn parse(text: &str, slug: Slug, path: &Path) -> Result<FeedMeta, SourceErro
         limit,
         id: raw.id,
         ttl_minutes: raw.ttl,
+        sources: raw.source,
     })
 }
 
@@ -117,6 +134,29 @@ mod tests {
         assert!(e.contains("`limit`"), "{e}");
         let e = feed("title = \"T\"\ndescription = \"D\"\nlanguage = \"??\"\n").unwrap_err().to_string();
         assert!(e.contains("`language`"), "{e}");
+    }
+
+    #[test]
+    fn sources() {
+        let f = feed(&format!("{MINIMAL}[[source]]\nurl = \"https://wire.example/rss\"\n[[source]]\nurl = \"https://b.example/atom\"\nlimit = 5\nmin_interval_minutes = 30\n")).unwrap();
+        assert_eq!(f.sources.len(), 2);
+        assert_eq!(
+            (f.sources[0].min_interval_minutes, f.sources[0].max_interval_minutes, f.sources[0].limit),
+            (15, 360, None)
+        );
+        assert_eq!((f.sources[1].min_interval_minutes, f.sources[1].limit), (30, Some(5)));
+        for bad in [
+            "[[source]]\nurl = \"ftp://x.example/\"\n",
+            "[[source]]\nurl = \"https://x.example/\"\nmin_interval_minutes = 0\n",
+            "[[source]]\nurl = \"https://x.example/\"\nmin_interval_minutes = 900\n",
+            "[[source]]\nurl = \"https://x.example/\"\n[[source]]\nurl = \"https://x.example/\"\n",
+        ] {
+            let e = feed(&format!("{MINIMAL}{bad}")).unwrap_err().to_string();
+            assert!(e.contains("feed.toml") && e.contains("`source`"), "{e}");
+        }
+        let e =
+            feed(&format!("{MINIMAL}[[source]]\nurl = \"https://x.example/\"\nevery = 5\n")).unwrap_err().to_string();
+        assert!(e.contains("every"), "{e}");
     }
 
     #[test]

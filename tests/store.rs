@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use feedpub::config::DatabaseUrl;
 use feedpub::model::{Article, Content, ItemId, Slug};
-use feedpub::store::{self, SqliteStore, Store, SyncReport};
+use feedpub::store::{self, SourceState, SqliteStore, Store, SyncReport, UpstreamArticle};
 
 fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()
@@ -85,10 +85,10 @@ fn migrations_are_versioned_and_a_newer_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
     let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 1);
+    assert_eq!(s.schema_version().unwrap(), 2);
     drop(s);
     // Reopening does not re-run migrations.
-    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 1);
+    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 2);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
@@ -105,4 +105,68 @@ fn a_file_that_is_not_a_database_is_an_error_naming_it() {
     let e = SqliteStore::open(&path).err().unwrap().to_string();
     assert!(e.contains("notes.txt"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the file was modified");
+}
+
+fn upstream(id: &str, body: &str, published: Option<DateTime<Utc>>) -> UpstreamArticle {
+    UpstreamArticle {
+        id: ItemId::new(id).unwrap(),
+        content: Content::new(format!("up {id}"), "s", body),
+        published,
+        updated: None,
+    }
+}
+
+#[test]
+fn polls_store_items_and_state_beside_local_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store::open(&DatabaseUrl::Sqlite(dir.path().join("db.sqlite3"))).unwrap();
+    let feed = Slug::new("f").unwrap();
+    let source = url::Url::parse("https://wire.example/rss").unwrap();
+    assert_eq!(s.source_state(&feed, &source).unwrap(), None);
+    s.sync_local(&[(&feed, &[article("local", "<p>l</p>", 1)])], at(2)).unwrap();
+
+    let mut state = SourceState::new(&source, at(3));
+    state.etag = Some("\"e1\"".into());
+    state.last_status = Some("200".into());
+    let batch = [upstream("u1", "<p>one</p>", Some(at(2))), upstream("u2", "<p>undated</p>", None)];
+    let r = s.record_poll(&feed, &source, &state, &batch, at(3)).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (2, 0, 0));
+    assert_eq!(s.source_state(&feed, &source).unwrap(), Some(state.clone()));
+    // Polling again brings nothing new, and the undated item keeps its first-seen time.
+    let r = s.record_poll(&feed, &source, &state, &batch, at(9)).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (0, 0, 2));
+    let items = s.items(&feed, None).unwrap();
+    let undated = items.iter().find(|i| i.id.as_str() == "u2").unwrap();
+    assert_eq!(undated.published, at(3));
+    // New content under a known id updates the item.
+    let changed = [upstream("u1", "<p>one, corrected</p>", Some(at(2)))];
+    let r = s.record_poll(&feed, &source, &state, &changed, at(10)).unwrap();
+    assert_eq!((r.added, r.updated), (0, 1));
+    // A local sync leaves upstream items alone.
+    let sync = s.sync_local(&[(&feed, &[article("local", "<p>l</p>", 1)])], at(11)).unwrap();
+    assert_eq!((sync.removed, sync.unchanged), (0, 1));
+    let ids: Vec<String> = s.items(&feed, None).unwrap().iter().map(|i| i.id.to_string()).collect();
+    assert_eq!(ids, ["u2", "u1", "local"]);
+    // A vanished feed takes its sources' items and state along.
+    s.sync_local(&[], at(12)).unwrap();
+    assert!(s.items(&feed, None).unwrap().is_empty());
+    assert_eq!(s.source_state(&feed, &source).unwrap(), None);
+}
+
+#[test]
+fn a_version_1_store_migrates_and_keeps_its_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(include_str!("../src/store/migrations/sqlite/0001_items.sql")).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    let content = serde_json::to_string(&Content::new("t", "s", "<p>kept</p>")).unwrap();
+    conn.execute("INSERT INTO items VALUES ('f', 'a', '2024-01-01T12:00:00Z', NULL, NULL, 'h', ?1)", [content])
+        .unwrap();
+    drop(conn);
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].content.body_html, "<p>kept</p>");
 }

@@ -6,6 +6,8 @@
 //! and therefore the same rendered bytes.
 
 mod sqlite;
+mod sqlite_upstream;
+mod upstream;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -14,6 +16,7 @@ use crate::config::DatabaseUrl;
 use crate::model::{Article, Item, Slug};
 
 pub use sqlite::SqliteStore;
+pub use upstream::{PollReport, SourceState, UpstreamArticle};
 
 /// Store failures; each names the database file or the row it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,21 @@ pub trait Store: Send {
 
     /// Checks that the store still answers (for readiness probes).
     fn ping(&self) -> Result<(), StoreError>;
+
+    /// The poll state of `source` in `feed`; `None` before its first poll.
+    fn source_state(&self, feed: &Slug, source: &url::Url) -> Result<Option<SourceState>, StoreError>;
+
+    /// Stores what one poll of `source` brought and its new state, in one transaction. An item
+    /// already stored under its id is updated when its content changed; an item without a
+    /// date keeps the time it was first seen.
+    fn record_poll(
+        &mut self,
+        feed: &Slug,
+        source: &url::Url,
+        state: &SourceState,
+        items: &[UpstreamArticle],
+        now: DateTime<Utc>,
+    ) -> Result<PollReport, StoreError>;
 }
 
 /// Opens (creating and migrating if needed) the store `url` names.

@@ -7,16 +7,20 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Change, Store, StoreError, Stored, SyncReport, decide, fingerprint, parse_timestamp, timestamp};
+use super::{
+    Change, PollReport, SourceState, Store, StoreError, Stored, SyncReport, UpstreamArticle, decide, fingerprint,
+    parse_timestamp, timestamp,
+};
 use crate::model::{Article, Content, Item, ItemId, Slug};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records the last one applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_items.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/sqlite/0001_items.sql"), include_str!("migrations/sqlite/0002_sources.sql")];
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
-    conn: Connection,
-    path: String,
+    pub(super) conn: Connection,
+    pub(super) path: String,
 }
 
 impl SqliteStore {
@@ -64,7 +68,8 @@ impl SqliteStore {
     }
 
     fn stored(tx: &rusqlite::Transaction, feed: &Slug) -> rusqlite::Result<HashMap<String, Stored>> {
-        let mut stmt = tx.prepare("SELECT id, content_hash, content_seen_at FROM items WHERE feed = ?1")?;
+        let mut stmt =
+            tx.prepare("SELECT id, content_hash, content_seen_at FROM items WHERE feed = ?1 AND source IS NULL")?;
         let rows = stmt.query_map([feed.as_str()], |r| {
             let seen: Option<String> = r.get(2)?;
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, seen))
@@ -78,20 +83,21 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn write(
+    pub(super) fn write(
         tx: &rusqlite::Transaction,
         feed: &Slug,
         a: &Article,
         hash: &str,
         seen: Option<DateTime<Utc>>,
+        source: Option<&str>,
     ) -> rusqlite::Result<()> {
         let content = serde_json::to_string(&a.content).expect("content serialises");
         tx.execute(
-            "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (feed, id) DO UPDATE SET published = excluded.published,
                meta_updated = excluded.meta_updated, content_seen_at = excluded.content_seen_at,
-               content_hash = excluded.content_hash, content = excluded.content",
+               content_hash = excluded.content_hash, content = excluded.content, source = excluded.source",
             params![
                 feed.as_str(),
                 a.id.as_str(),
@@ -99,7 +105,8 @@ impl SqliteStore {
                 a.updated.map(timestamp),
                 seen.map(timestamp),
                 hash,
-                content
+                content,
+                source
             ],
         )?;
         Ok(())
@@ -120,6 +127,7 @@ impl Store for SqliteStore {
         };
         for gone in all.iter().filter(|f| !kept.contains(&f.as_str())) {
             report.removed += tx.execute("DELETE FROM items WHERE feed = ?1", [gone]).map_err(&err)?;
+            tx.execute("DELETE FROM sources WHERE feed = ?1", [gone]).map_err(&err)?;
         }
         for (feed, articles) in feeds {
             let mut stored = Self::stored(&tx, feed).map_err(&err)?;
@@ -127,11 +135,11 @@ impl Store for SqliteStore {
                 let hash = fingerprint(a);
                 match decide(stored.get(a.id.as_str()), a, &hash, now) {
                     Change::Insert => {
-                        Self::write(&tx, feed, a, &hash, None).map_err(&err)?;
+                        Self::write(&tx, feed, a, &hash, None, None).map_err(&err)?;
                         report.added += 1;
                     }
                     Change::Update { content_seen_at } => {
-                        Self::write(&tx, feed, a, &hash, Some(content_seen_at)).map_err(&err)?;
+                        Self::write(&tx, feed, a, &hash, Some(content_seen_at), None).map_err(&err)?;
                         report.changed += 1;
                     }
                     Change::Unchanged => report.unchanged += 1,
@@ -151,6 +159,21 @@ impl Store for SqliteStore {
     fn ping(&self) -> Result<(), StoreError> {
         // Touches the items table, so a corrupt or unreadable database fails the probe.
         self.conn.query_row("SELECT COUNT(*) FROM items", [], |_| Ok(())).map_err(self.err())
+    }
+
+    fn source_state(&self, feed: &Slug, source: &url::Url) -> Result<Option<SourceState>, StoreError> {
+        self.read_source_state(feed, source)
+    }
+
+    fn record_poll(
+        &mut self,
+        feed: &Slug,
+        source: &url::Url,
+        state: &SourceState,
+        items: &[UpstreamArticle],
+        now: DateTime<Utc>,
+    ) -> Result<PollReport, StoreError> {
+        self.write_poll(feed, source, state, items, now)
     }
 
     fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError> {

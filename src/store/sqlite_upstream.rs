@@ -1,0 +1,133 @@
+//! The SQLite side of upstream sources: poll state and re-published items.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use url::Url;
+
+use super::sqlite::SqliteStore;
+use super::{
+    Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, decide, fingerprint, parse_timestamp,
+    timestamp,
+};
+use crate::model::{Article, Slug};
+
+impl SqliteStore {
+    pub(super) fn read_source_state(&self, feed: &Slug, source: &Url) -> Result<Option<SourceState>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired
+                 FROM sources WHERE feed = ?1 AND url = ?2",
+                params![feed.as_str(), source.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, u32>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, bool>(8)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+        let Some((current, etag, last_modified, next, failures, last_status, last_error, polled, retired)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            feed: feed.to_string(),
+            id: format!("source {source}"),
+            message,
+        };
+        Ok(Some(SourceState {
+            current_url: Url::parse(&current).map_err(|e| corrupt(e.to_string()))?,
+            etag,
+            last_modified,
+            next_poll: parse_timestamp(&next).map_err(|e| corrupt(e.to_string()))?,
+            failures,
+            last_status,
+            last_error,
+            last_polled: polled.as_deref().map(parse_timestamp).transpose().map_err(|e| corrupt(e.to_string()))?,
+            retired,
+        }))
+    }
+
+    pub(super) fn write_poll(
+        &mut self,
+        feed: &Slug,
+        source: &Url,
+        state: &SourceState,
+        items: &[UpstreamArticle],
+        now: DateTime<Utc>,
+    ) -> Result<PollReport, StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        tx.execute(
+            "INSERT INTO sources (feed, url, current_url, etag, last_modified, next_poll, failures, last_status,
+                                  last_error, last_polled, retired)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (feed, url) DO UPDATE SET current_url = excluded.current_url, etag = excluded.etag,
+               last_modified = excluded.last_modified, next_poll = excluded.next_poll, failures = excluded.failures,
+               last_status = excluded.last_status, last_error = excluded.last_error,
+               last_polled = excluded.last_polled, retired = excluded.retired",
+            params![
+                feed.as_str(),
+                source.as_str(),
+                state.current_url.as_str(),
+                state.etag,
+                state.last_modified,
+                timestamp(state.next_poll),
+                state.failures,
+                state.last_status,
+                state.last_error,
+                state.last_polled.map(timestamp),
+                state.retired
+            ],
+        )
+        .map_err(&err)?;
+        let mut report = PollReport::default();
+        for item in items {
+            let stored: Option<(String, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT published, content_hash, content_seen_at FROM items WHERE feed = ?1 AND id = ?2",
+                    params![feed.as_str(), item.id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(&err)?;
+            // An undated item keeps the time it was first seen, so rebuilds stay byte-stable.
+            let first_seen = stored.as_ref().and_then(|(p, _, _)| parse_timestamp(p).ok());
+            let article = Article {
+                id: item.id.clone(),
+                content: item.content.clone(),
+                published: item.published.or(first_seen).unwrap_or(now),
+                updated: item.updated,
+            };
+            let hash = fingerprint(&article);
+            let stored = stored.map(|(_, hash, seen)| Stored {
+                hash,
+                content_seen_at: seen.as_deref().and_then(|s| parse_timestamp(s).ok()),
+            });
+            match decide(stored.as_ref(), &article, &hash, now) {
+                Change::Insert => {
+                    Self::write(&tx, feed, &article, &hash, None, Some(source.as_str())).map_err(&err)?;
+                    report.added += 1;
+                }
+                Change::Update { content_seen_at } => {
+                    Self::write(&tx, feed, &article, &hash, Some(content_seen_at), Some(source.as_str()))
+                        .map_err(&err)?;
+                    report.updated += 1;
+                }
+                Change::Unchanged => report.unchanged += 1,
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(report)
+    }
+}

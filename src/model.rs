@@ -249,6 +249,28 @@ pub struct Content {
     /// The source attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Attribution>,
+    /// The original link of a re-published upstream item (its feeds link there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Url>,
+    /// Where a re-published upstream item came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// The upstream feed a re-published item came from (Atom `<source>`, RSS `<source url>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The upstream feed's URL.
+    pub feed_url: Url,
+    /// The upstream feed's own id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_id: Option<String>,
+    /// Its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_title: Option<String>,
+    /// Its home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_link: Option<Url>,
 }
 
 impl Content {
@@ -264,6 +286,8 @@ impl Content {
             image: None,
             photo_credit: None,
             source: None,
+            link: None,
+            origin: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Atom 1.0 (RFC 4287) with `atom_syndication`.
 
 use ::atom_syndication::{
-    Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person as AtomPerson, Text, WriteConfig,
+    Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person as AtomPerson, Source as AtomSource, Text,
+    WriteConfig,
 };
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -51,6 +52,18 @@ fn entry(ch: &Channel, e: &Entry) -> AtomEntry {
         categories: c.tags.iter().map(|t| Category { term: t.clone(), scheme: None, label: None }).collect(),
         links: vec![link(e.url.as_str(), "alternate", "text/html")],
         summary: Some(text(&c.summary)),
+        // A re-published item names its upstream feed (RFC 4287 §4.2.11).
+        source: c.origin.as_ref().map(|o| AtomSource {
+            id: o.feed_id.clone().unwrap_or_else(|| o.feed_url.to_string()),
+            title: Text::plain(o.feed_title.clone().unwrap_or_else(|| o.feed_url.to_string())),
+            links: o
+                .feed_link
+                .iter()
+                .map(|l| link(l.as_str(), "alternate", "text/html"))
+                .chain([Link { href: o.feed_url.to_string(), rel: "self".into(), ..Link::default() }])
+                .collect(),
+            ..AtomSource::default()
+        }),
         content: Some(Content {
             value: Some(e.content_html.clone()),
             content_type: Some("html".into()),

@@ -38,7 +38,7 @@ pub(super) fn feed_page(ch: &Channel) -> Vec<u8> {
         }
         @for e in &ch.entries {
             article lang=(e.language.as_str()) dir=(e.language.dir()) {
-                h2 { a href=(e.url) { (e.item.content.title) } }
+                h2 { a href=(e.page) { (e.item.content.title) } }
                 (time(e.item.published))
                 p { (e.item.content.summary) }
             }
@@ -62,7 +62,7 @@ pub(super) fn item_page(ch: &Channel, e: &Entry) -> Vec<u8> {
         }
         @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
     };
-    page(e.language, &c.title, e.url.as_str(), alternates(ch), body)
+    page(e.language, &c.title, e.page.as_str(), alternates(ch), body)
 }
 
 fn page(lang: &Language, title: &str, canonical: &str, head: Markup, body: Markup) -> Vec<u8> {

@@ -213,7 +213,10 @@ impl Channel<'_> {
 struct Entry<'a> {
     item: &'a Item,
     id: String,
+    /// The item's link in the feeds: its original link when re-published, else its page.
     url: Url,
+    /// Its page here.
+    page: Url,
     language: &'a Language,
     author: &'a Person,
     /// The body inside an element carrying `lang` and `dir`, followed by the credits.
@@ -229,17 +232,19 @@ impl<'a> Channel<'a> {
             .items
             .iter()
             .map(|item| {
-                let url = urls.item(slug, item.id.as_str());
+                let page = urls.item(slug, item.id.as_str());
                 let id = match &meta.id {
                     Some(tag) => format!("{tag}/{}", item.id),
-                    None => url.to_string(),
+                    None => page.to_string(),
                 };
+                let url = item.content.link.clone().unwrap_or_else(|| page.clone());
                 let language = item.content.language.as_ref().unwrap_or(&meta.language);
                 let content_html = wrap_content(item, language);
                 Entry {
                     item,
                     id,
                     url,
+                    page,
                     language,
                     author: item.content.author.as_ref().unwrap_or(&meta.author),
                     content_html,

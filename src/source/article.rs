@@ -101,6 +101,8 @@ fn resolve(draft: Draft, path: &Path, meta_path: &Path) -> Result<Article, Sourc
         image,
         photo_credit: draft.photo_credit,
         source,
+        link: None,
+        origin: None,
     };
     Ok(Article { id, content, published, updated })
 }

@@ -23,11 +23,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let code = if e.downcast_ref::<feedpub::cli::SourcesFailed>().is_some() { 3 } else { 1 };
             // One line per cause; source errors already list one bad input per line.
             for line in format!("{e:#}").lines() {
                 eprintln!("error: {line}");
             }
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! [`pipeline`] is the only place that knows the order of the stages.
 
 pub mod pipeline;
+pub mod poll;
 mod readers;
 mod serve;
 
@@ -55,6 +56,15 @@ pub enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Poll the upstream sources that are due (all with --force) once, for cron.
+    Poll {
+        /// Only this feed's sources.
+        #[arg(long)]
+        feed: Option<String>,
+        /// Poll every source now, due or not.
+        #[arg(long)]
+        force: bool,
+    },
     /// Show how feed readers poll a running `serve`: per User-Agent, requests, conditional
     /// share, 304 share and the median interval between polls.
     Readers {
@@ -66,6 +76,11 @@ pub enum Command {
         json: bool,
     },
 }
+
+/// `poll` finished, but this many sources failed (exit status 3; what was fetched is stored).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} source(s) failed; see the lines above")]
+pub struct SourcesFailed(pub usize);
 
 /// Runs a parsed command line, printing a summary on stdout.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -93,6 +108,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ok: {} feeds, {articles} articles, {} files would be published", feeds.len(), outputs.len());
         }
         Command::Serve { listen } => serve::serve(config, listen)?,
+        Command::Poll { feed, force } => {
+            let outcomes = poll::poll(&config, feed.as_deref(), force)?;
+            for o in &outcomes {
+                let next = o.next_poll.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+                println!(
+                    "{} {}: {}; {} new, {} updated; next poll {next}",
+                    o.feed, o.url, o.status, o.report.added, o.report.updated
+                );
+            }
+            let failed = outcomes.iter().filter(|o| o.failed).count();
+            if failed > 0 {
+                return Err(SourcesFailed(failed).into());
+            }
+        }
         Command::Readers { url, json } => {
             let url = url.unwrap_or_else(|| format!("http://{}/readers", config.serve.listen));
             readers::print(&url, json)?;

@@ -10,8 +10,10 @@ use url::Url;
 
 use crate::model::Language;
 
+mod poll;
 mod serve;
 
+pub use poll::PollConfig;
 pub use serve::ServeConfig;
 
 /// Environment variable that overrides `database_url` (keeps credentials out of the file).
@@ -127,6 +129,8 @@ struct RawConfig {
     compress: Compression,
     #[serde(default)]
     serve: serve::RawServe,
+    #[serde(default)]
+    poll: PollConfig,
 }
 
 fn default_title() -> String {
@@ -166,6 +170,8 @@ pub struct Config {
     pub compress: Compression,
     /// How `feedpub serve` listens and treats clients.
     pub serve: ServeConfig,
+    /// How upstream sources are polled.
+    pub poll: PollConfig,
 }
 
 impl Config {
@@ -191,6 +197,7 @@ impl Config {
             ttl: raw.ttl,
             compress: raw.compress,
             serve,
+            poll: raw.poll,
         })
     }
 

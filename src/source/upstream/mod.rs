@@ -1,11 +1,13 @@
 //! Upstream feeds: fetched over HTTP (the SSRF guard on by default), parsed from raw bytes,
-//! sanitised, to be stored beside the local articles. One verb per module: fetch, parse,
-//! sanitize.
+//! sanitised, and stored beside the local articles. One verb per module: fetch, parse,
+//! sanitize, schedule.
 
 pub mod fetch;
 pub mod guard;
+pub mod import;
 pub mod parse;
 pub mod sanitize;
+pub mod schedule;
 
 pub use fetch::{FetchError, FetchOptions, Fetched, Fetcher, Freshness, Validators};
 pub use parse::{ParseError, UpstreamFeed, UpstreamItem, parse};

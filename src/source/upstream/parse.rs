@@ -21,6 +21,8 @@ pub struct UpstreamFeed {
     pub title: Option<String>,
     /// Its home page.
     pub link: Option<Url>,
+    /// RSS `<ttl>` in minutes: how long the publisher says it may be cached.
+    pub ttl_minutes: Option<u32>,
     /// Its items, in document order.
     pub items: Vec<UpstreamItem>,
 }
@@ -108,6 +110,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         id: Some(feed.id).filter(|i| !i.is_empty()),
         title: feed.title.map(|t| sanitize::plain_text(&t.content, is_html(&t.content_type))),
         link,
+        ttl_minutes: feed.ttl,
         items,
     })
 }

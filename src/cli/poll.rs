@@ -1,0 +1,190 @@
+//! `feedpub poll`: fetch → parse → sanitise → import → store, for every source that is due.
+//! The one place that knows the order of the upstream stages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound as _, Utc};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::Config;
+use crate::model::{Slug, UpstreamSource};
+use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators, schedule};
+use crate::source::{self};
+use crate::store::{self, PollReport, SourceState, Store};
+
+/// Sources fetched at once, and from one host at once.
+const GLOBAL_CONCURRENCY: usize = 16;
+const PER_HOST_CONCURRENCY: usize = 2;
+
+/// What happened to one source.
+#[derive(Debug)]
+pub struct SourceOutcome {
+    /// The feed it belongs to.
+    pub feed: Slug,
+    /// Its configured URL.
+    pub url: Url,
+    /// `200`, `304`, `410 gone`, `not due`, `retired`, or the error.
+    pub status: String,
+    /// Whether this counts as a failure (for the exit code).
+    pub failed: bool,
+    /// What the store changed.
+    pub report: PollReport,
+    /// When it is due again.
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+/// Polls the sources of every feed (or of `only`) that are due (all with `force`).
+pub fn poll(config: &Config, only: Option<&str>, force: bool) -> anyhow::Result<Vec<SourceOutcome>> {
+    let feeds = source::load(&config.feeds_dir)?;
+    if let Some(slug) = only
+        && !feeds.iter().any(|f| f.meta.slug.as_str() == slug)
+    {
+        anyhow::bail!("--feed {slug}: no such feed in {}", config.feeds_dir.display());
+    }
+    let mut store = store::open(&config.database)?;
+    let now = Utc::now().trunc_subsecs(0);
+    let mut options = FetchOptions::new(&config.base_url);
+    options.allow_private_networks |= config.poll.allow_private_networks;
+    let fetcher = Fetcher::new(options)?;
+    let mut due = Vec::new();
+    let mut outcomes = Vec::new();
+    for feed in feeds.iter().filter(|f| only.is_none_or(|s| f.meta.slug.as_str() == s)) {
+        for src in &feed.meta.sources {
+            let state =
+                store.source_state(&feed.meta.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
+            let skip = |status: &str| SourceOutcome {
+                feed: feed.meta.slug.clone(),
+                url: src.url.clone(),
+                status: status.into(),
+                failed: false,
+                report: PollReport::default(),
+                next_poll: (!state.retired).then_some(state.next_poll),
+            };
+            if state.retired {
+                outcomes.push(skip("retired (410 Gone)"));
+            } else if !force && state.next_poll > now {
+                outcomes.push(skip("not due"));
+            } else {
+                due.push((feed.meta.slug.clone(), src.clone(), state));
+            }
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let fetched = runtime.block_on(fetch_all(&fetcher, due));
+    // Writes are sequential: one transaction per source, each all-or-nothing.
+    for (feed, src, state, result) in fetched {
+        outcomes.push(apply(store.as_mut(), &feed, &src, state, result, now)?);
+    }
+    Ok(outcomes)
+}
+
+type Fetch = Result<Fetched, upstream::FetchError>;
+
+/// Fetches every due source, at most 16 at once and 2 per host.
+async fn fetch_all(
+    fetcher: &Fetcher,
+    due: Vec<(Slug, UpstreamSource, SourceState)>,
+) -> Vec<(Slug, UpstreamSource, SourceState, Fetch)> {
+    let global = Arc::new(Semaphore::new(GLOBAL_CONCURRENCY));
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (feed, src, state)) in due.into_iter().enumerate() {
+        let host = state.current_url.host_str().unwrap_or("").to_owned();
+        let per_host = hosts.entry(host).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY))).clone();
+        let (global, fetcher) = (global.clone(), fetcher.clone());
+        tasks.spawn(async move {
+            let _host = per_host.acquire_owned().await.expect("never closed");
+            let _slot = global.acquire_owned().await.expect("never closed");
+            let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+            let result = fetcher.fetch(&state.current_url, &validators).await;
+            (i, feed, src, state, result)
+        });
+    }
+    let mut done: Vec<_> = tasks.join_all().await;
+    // Back in configuration order, so the report and the writes are deterministic.
+    done.sort_by_key(|(i, ..)| *i);
+    done.into_iter().map(|(_, feed, src, state, result)| (feed, src, state, result)).collect()
+}
+
+/// Parses and stores one fetch result with the source's new state.
+fn apply(
+    store: &mut dyn Store,
+    feed: &Slug,
+    src: &UpstreamSource,
+    mut state: SourceState,
+    result: Fetch,
+    now: DateTime<Utc>,
+) -> anyhow::Result<SourceOutcome> {
+    state.last_polled = Some(now);
+    let mut items = Vec::new();
+    let failure = match result {
+        Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
+            match upstream::parse(&bytes, charset.as_deref(), &url) {
+                Ok(parsed) => {
+                    items = upstream::import::import(&src.url, &url, &parsed, src.limit);
+                    if let Some(to) = moved_to {
+                        tracing::info!(feed = %feed, from = %state.current_url, to = %to, "source moved permanently");
+                        state.current_url = to;
+                    }
+                    state.etag = validators.etag;
+                    state.last_modified = validators.last_modified;
+                    state.next_poll = schedule::after_success(src, freshness, parsed.ttl_minutes, now);
+                    state.last_status = Some("200".into());
+                    None
+                }
+                // A malformed document changes nothing stored; validators stay as they were, so
+                // the next poll fetches it again.
+                Err(e) => Some((e.to_string(), None)),
+            }
+        }
+        Ok(Fetched::NotModified { moved_to, freshness }) => {
+            if let Some(to) = moved_to {
+                state.current_url = to;
+            }
+            state.next_poll = schedule::after_success(src, freshness, None, now);
+            state.last_status = Some("304".into());
+            None
+        }
+        Ok(Fetched::Gone) => {
+            tracing::warn!(feed = %feed, url = %src.url, "source is gone (410): retired");
+            state.retired = true;
+            state.last_status = Some("410 gone".into());
+            None
+        }
+        Err(e) => {
+            let retry_after = match &e {
+                upstream::FetchError::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            Some((e.to_string(), retry_after))
+        }
+    };
+    let failed = failure.is_some();
+    match failure {
+        Some((error, retry_after)) => {
+            state.failures += 1;
+            state.next_poll = schedule::after_failure(src, state.failures, retry_after, now);
+            state.last_status = Some("error".into());
+            state.last_error = Some(error);
+        }
+        None => {
+            state.failures = 0;
+            state.last_error = None;
+        }
+    }
+    let report = store.record_poll(feed, &src.url, &state, &items, now)?;
+    let status = match (&state.last_error, failed) {
+        (Some(e), true) => e.clone(),
+        _ => state.last_status.clone().unwrap_or_default(),
+    };
+    Ok(SourceOutcome {
+        feed: feed.clone(),
+        url: src.url.clone(),
+        status,
+        failed,
+        report,
+        next_poll: (!state.retired).then_some(state.next_poll),
+    })
+}

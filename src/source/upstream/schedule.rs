@@ -1,0 +1,101 @@
+//! SCHEDULE: when a source is due again. Pure functions of what the last poll said.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::fetch::Freshness;
+use crate::model::UpstreamSource;
+
+/// Failures back off to at most this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+
+/// After a success (200 or 304): the longest of the configured minimum, the feed's `<ttl>`,
+/// `Cache-Control: max-age` and `Expires`, within the source's bounds.
+pub fn after_success(
+    source: &UpstreamSource,
+    freshness: Freshness,
+    ttl_minutes: Option<u32>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let min = minutes(source.min_interval_minutes);
+    let max = minutes(source.max_interval_minutes);
+    let expires = freshness.expires.and_then(|t| t.duration_since(SystemTime::from(now)).ok());
+    let hints = [ttl_minutes.map(minutes), freshness.max_age, expires];
+    let wait = hints.into_iter().flatten().fold(min, Duration::max).min(max);
+    now + wait
+}
+
+/// After the `failures`-th failure in a row: the server's `Retry-After` if it gave one (never
+/// sooner than the configured minimum), else exponential backoff from the minimum with ±10 %
+/// jitter (so sources that failed together do not retry together), capped at a day. Never
+/// "give up": a source that recovers is polled again.
+pub fn after_failure(
+    source: &UpstreamSource,
+    failures: u32,
+    retry_after: Option<Duration>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let min = minutes(source.min_interval_minutes);
+    if let Some(wait) = retry_after {
+        return now + wait.max(min);
+    }
+    let exponent = failures.saturating_sub(1).min(16);
+    let backoff = min.saturating_mul(1 << exponent).min(MAX_BACKOFF);
+    // Deterministic jitter from the source and the attempt: reproducible, yet spread out.
+    let digest = Sha256::digest(format!("{}\n{failures}", source.url));
+    let unit = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / f64::from(u16::MAX);
+    let factor = 0.9 + 0.2 * unit;
+    now + backoff.mul_f64(factor).min(MAX_BACKOFF)
+}
+
+fn minutes(m: u32) -> Duration {
+    Duration::from_secs(u64::from(m) * 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn source() -> UpstreamSource {
+        UpstreamSource {
+            url: url::Url::parse("https://wire.example/rss").unwrap(),
+            min_interval_minutes: 15,
+            max_interval_minutes: 360,
+            limit: None,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 29, 6, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn success_takes_the_longest_hint_within_bounds() {
+        let s = source();
+        let mins = |t: DateTime<Utc>| (t - now()).num_minutes();
+        assert_eq!(mins(after_success(&s, Freshness::default(), None, now())), 15);
+        assert_eq!(mins(after_success(&s, Freshness::default(), Some(60), now())), 60);
+        let f = Freshness { max_age: Some(Duration::from_secs(7200)), expires: None };
+        assert_eq!(mins(after_success(&s, f, Some(60), now())), 120);
+        let f = Freshness { max_age: None, expires: Some(SystemTime::from(now()) + Duration::from_secs(30 * 3600)) };
+        assert_eq!(mins(after_success(&s, f, None, now())), 360, "capped at the maximum");
+        let f = Freshness { max_age: Some(Duration::from_secs(10)), expires: None };
+        assert_eq!(mins(after_success(&s, f, None, now())), 15, "never below the minimum");
+    }
+
+    #[test]
+    fn failures_back_off_with_jitter_and_respect_retry_after() {
+        let s = source();
+        let mins = |t: DateTime<Utc>| (t - now()).num_seconds() as f64 / 60.0;
+        for (failures, base) in [(1, 15.0), (2, 30.0), (3, 60.0), (5, 240.0)] {
+            let m = mins(after_failure(&s, failures, None, now()));
+            assert!((base * 0.9..=base * 1.1).contains(&m), "{failures}: {m}");
+        }
+        assert!(mins(after_failure(&s, 30, None, now())) <= 24.0 * 60.0);
+        assert_eq!(mins(after_failure(&s, 1, Some(Duration::from_secs(7200)), now())), 120.0);
+        assert_eq!(mins(after_failure(&s, 1, Some(Duration::from_secs(5)), now())), 15.0);
+    }
+}

@@ -1,0 +1,119 @@
+//! `feedpub poll` end to end against an upstream on loopback: items stored and re-published
+//! with their original links and provenance, validators sent back (304), failures reported with
+//! exit status 3 and nothing lost, and the SSRF guard refusing loopback unless lifted.
+
+mod common;
+
+use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use common::{SLUG, Site};
+
+const UPSTREAM: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>وكالة الأنباء</title><link>https://wire.example/</link><ttl>30</ttl>
+<item><guid>wire-1</guid><title>خبر من الوكالة</title><link>https://wire.example/news/1</link>
+<pubDate>Fri, 17 Nov 2023 08:00:00 +0300</pubDate>
+<description>&lt;p dir="rtl" lang="ar" onclick="x()"&gt;نص الخبر&lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;</description></item>
+</channel></rss>"#;
+
+#[derive(Default)]
+struct Seen {
+    requests: AtomicUsize,
+    conditional: AtomicUsize,
+}
+
+async fn upstream(seen: Arc<Seen>, broken: Arc<std::sync::atomic::AtomicBool>) -> std::net::SocketAddr {
+    let app = Router::new().route(
+        "/rss",
+        get(move |headers: HeaderMap| {
+            let (seen, broken) = (seen.clone(), broken.clone());
+            async move {
+                seen.requests.fetch_add(1, Ordering::SeqCst);
+                if broken.load(Ordering::SeqCst) {
+                    return (StatusCode::OK, "<rss><channel><item>").into_response();
+                }
+                if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"w1\"") {
+                    seen.conditional.fetch_add(1, Ordering::SeqCst);
+                    return StatusCode::NOT_MODIFIED.into_response();
+                }
+                let r: Response = ([(header::ETAG, "\"w1\""), (header::CONTENT_TYPE, "application/rss+xml")], UPSTREAM)
+                    .into_response();
+                r
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+async fn run(site: &Site, args: &[&str], allow_private: bool) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"));
+    cmd.args(["--config", site.config().to_str().unwrap()]).args(args).env_remove("FEEDPUB_DATABASE_URL");
+    if allow_private {
+        cmd.env("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true");
+    } else {
+        cmd.env_remove("FEEDPUB_ALLOW_PRIVATE_NETWORKS");
+    }
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poll_stores_and_build_republishes_with_provenance() {
+    let seen = Arc::new(Seen::default());
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let addr = upstream(seen.clone(), broken.clone()).await;
+    let site = Site::new();
+    let def = std::fs::read_to_string(site.feed_dir().join("feed.toml")).unwrap();
+    let source_url = format!("http://{addr}/rss");
+    std::fs::write(site.feed_dir().join("feed.toml"), format!("{def}\n[[source]]\nurl = \"{source_url}\"\n")).unwrap();
+
+    // The guard is on by default: loopback is refused, and nothing reaches the server.
+    let out = run(&site, &["poll"], false).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("not a public address"), "{}", text(&out));
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 0);
+
+    let out = run(&site, &["poll", "--force"], true).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(": 200; 1 new, 0 updated; next poll"), "{}", text(&out));
+    common::assert_success(&site.run(&["build"]));
+    let rss = site.read(&format!("{SLUG}/rss.xml"));
+    assert!(rss.contains("<title>خبر من الوكالة</title>"), "{rss}");
+    assert!(rss.contains("<link>https://wire.example/news/1</link>"), "keeps its original link");
+    assert!(rss.contains(&format!("<source url=\"{source_url}\">وكالة الأنباء</source>")), "{rss}");
+    assert!(rss.contains("نص الخبر") && !rss.contains("alert") && !rss.contains("onclick"), "sanitised: {rss}");
+    assert!(rss.contains("dir=\"rtl\" lang=\"ar\""), "direction kept");
+    let atom = site.read(&format!("{SLUG}/atom.xml"));
+    assert!(atom.contains("<source>") && atom.contains("<title>وكالة الأنباء</title>"), "{atom}");
+    // The local article is still there, after the newer upstream item.
+    assert!(rss.find("خبر من الوكالة").unwrap() < rss.find("منظمة معاهدة الأمن الجماعي").unwrap());
+
+    // Polling again sends the validators back: 304, nothing new, nothing duplicated.
+    let out = run(&site, &["poll", "--force"], true).await;
+    assert!(text(&out).contains(": 304; 0 new"), "{}", text(&out));
+    assert_eq!(seen.conditional.load(Ordering::SeqCst), 1);
+    // Not due yet without --force (the upstream's <ttl> is 30 minutes).
+    let before = seen.requests.load(Ordering::SeqCst);
+    let out = run(&site, &["poll"], true).await;
+    assert!(text(&out).contains("not due"), "{}", text(&out));
+    assert_eq!(seen.requests.load(Ordering::SeqCst), before);
+
+    // A malformed upstream fails the poll (exit 3) and changes nothing published.
+    broken.store(true, Ordering::SeqCst);
+    let out = run(&site, &["poll", "--force"], true).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains(&source_url), "names the URL: {}", text(&out));
+    common::assert_success(&site.run(&["build"]));
+    assert_eq!(site.read(&format!("{SLUG}/rss.xml")), rss, "the published feed is unchanged");
+}

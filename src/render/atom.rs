@@ -62,6 +62,9 @@ fn entry(ch: &Channel, e: &Entry) -> AtomEntry {
                 .map(|l| link(l.as_str(), "alternate", "text/html"))
                 .chain([Link { href: o.feed_url.to_string(), rel: "self".into(), ..Link::default() }])
                 .collect(),
+            // The upstream feed was updated at least when this entry was (the default would be
+            // 1970, which validators rightly call implausible).
+            updated: fixed(e.item.updated),
             ..AtomSource::default()
         }),
         content: Some(Content {

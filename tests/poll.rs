@@ -117,3 +117,31 @@ async fn poll_stores_and_build_republishes_with_provenance() {
     common::assert_success(&site.run(&["build"]));
     assert_eq!(site.read(&format!("{SLUG}/rss.xml")), rss, "the published feed is unchanged");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_polls_on_schedule_and_serves_new_upstream_items() {
+    let seen = Arc::new(Seen::default());
+    let addr = upstream(seen.clone(), Arc::default()).await;
+    let site = Site::new();
+    let def = std::fs::read_to_string(site.feed_dir().join("feed.toml")).unwrap();
+    std::fs::write(site.feed_dir().join("feed.toml"), format!("{def}\n[[source]]\nurl = \"http://{addr}/rss\"\n"))
+        .unwrap();
+    let child = tokio::task::spawn_blocking(move || {
+        let c = common::child::Child::start(&site, &[("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")]);
+        (c, site)
+    })
+    .await
+    .unwrap();
+    let (child, _site) = child;
+    let rss = child.url(&format!("/{SLUG}/rss.xml"));
+    let started = std::time::Instant::now();
+    loop {
+        let body = common::server::client().get(&rss).header("if-none-match", "\"x\"").send().await.unwrap();
+        if body.text().await.unwrap().contains("<link>https://wire.example/news/1</link>") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the upstream item never appeared");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 1, "polled once at start, then not before it is due");
+}

@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::io::BufRead as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::TimeZone as _;
+use common::child::Child;
 use common::server::{Server, client};
 use common::{SLUG, Site};
 use feedpub::config::{Compression, Config};
@@ -167,66 +167,6 @@ async fn slow_headers_are_cut_off_and_the_connection_limit_holds() {
     server.stop().await;
 }
 
-/// `feedpub serve` as a child process; its address is read from its JSON log.
-struct Child {
-    process: std::process::Child,
-    addr: String,
-}
-
-impl Child {
-    fn start(site: &Site) -> Self {
-        let process = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"))
-            .args([
-                "--config",
-                site.config().to_str().unwrap(),
-                "--log-format",
-                "json",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env_remove("FEEDPUB_DATABASE_URL")
-            .env("RUST_LOG", "info")
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Owned by a `Child` from here on, so a failed start still kills it.
-        let mut child = Child { process, addr: String::new() };
-        let stderr = std::io::BufReader::new(child.process.stderr.take().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let started = Instant::now();
-        loop {
-            let line = rx.recv_timeout(Duration::from_secs(60)).expect("serve logs its address");
-            let log: serde_json::Value =
-                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-            if log["fields"]["message"] == "serving" {
-                child.addr = log["fields"]["address"].as_str().unwrap().to_owned();
-                // Keep draining stderr so the child never blocks on a full pipe.
-                std::thread::spawn(move || while rx.recv().is_ok() {});
-                return child;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60));
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Child {
-    /// A failed test must not leave a server behind.
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
 async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
     while !check().await {
@@ -238,7 +178,7 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn the_binary_rerenders_on_change_reports_readers_and_stops_on_sigterm() {
     let site = Site::new();
-    let mut child = Child::start(&site);
+    let mut child = Child::start(&site, &[]);
     let rss = child.url(&format!("/{SLUG}/rss.xml"));
     let body = |url: String| async move {
         client()

@@ -57,9 +57,11 @@ pub fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<()> {
         shutdown.trigger_on_signals()?;
         let (trigger, changes) = mpsc::channel(1);
         // Kept alive for as long as the service runs; dropping it stops the events.
-        let _watcher = if config.serve.watch { watch(&config.feeds_dir, trigger) } else { None };
+        let _watcher = if config.serve.watch { watch(&config.feeds_dir, trigger.clone()) } else { None };
+        let poller = poll_on_schedule(config.clone(), trigger, shutdown.clone());
         tokio::spawn(rerender_on_change(changes, config.clone(), store, app.clone(), shutdown.clone()));
         serve::run(listener, app, &config.serve, shutdown).await?;
+        poller.join().map_err(|_| anyhow::anyhow!("the poller panicked"))?;
         Ok(())
     })
 }
@@ -109,6 +111,44 @@ fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<Box<dyn notify::Watche
             None
         }
     }
+}
+
+/// How often the poller looks for due sources; each source keeps its own schedule.
+const POLL_TICK: Duration = Duration::from_secs(60);
+
+/// Runs `feedpub poll` (due sources only) now and every minute on a thread of its own, and asks
+/// for a re-render when a poll stored something new or changed. Stops on `shutdown`.
+fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Shutdown) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("feedpub-poller".into())
+        .spawn(move || {
+            let has_sources = |c: &Config| {
+                crate::source::load(&c.feeds_dir).map(|f| f.iter().any(|f| !f.meta.sources.is_empty())).unwrap_or(true)
+            };
+            while !shutdown.is_triggered() {
+                if has_sources(&config) {
+                    match super::poll::poll(&config, None, false) {
+                        Ok(outcomes) => {
+                            for o in outcomes.iter().filter(|o| o.status != "not due") {
+                                let (feed, url, status) = (&o.feed, &o.url, &o.status);
+                                let (added, updated) = (o.report.added, o.report.updated);
+                                tracing::info!(%feed, %url, %status, added, updated, "polled");
+                            }
+                            if outcomes.iter().any(|o| o.report.added + o.report.updated > 0) {
+                                let _ = trigger.try_send(());
+                            }
+                        }
+                        Err(e) => tracing::error!("poll failed: {e:#}"),
+                    }
+                }
+                // Sleep in short steps so shutdown is prompt.
+                let until = std::time::Instant::now() + POLL_TICK;
+                while !shutdown.is_triggered() && std::time::Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        })
+        .expect("spawning the poller thread")
 }
 
 /// Re-renders after each settled burst of changes and swaps the new site in. Bad input is

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
+pub mod child;
 pub mod server;
 
 pub const SLUG: &str = "russia-islamic-world";

@@ -145,3 +145,69 @@ async fn serve_polls_on_schedule_and_serves_new_upstream_items() {
     }
     assert_eq!(seen.requests.load(Ordering::SeqCst), 1, "polled once at start, then not before it is due");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moves_are_kept_gone_sources_retired_failures_recover_and_charsets_decoded() {
+    use std::sync::atomic::AtomicBool;
+    let hits = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let flaky_ok = Arc::new(AtomicBool::new(false));
+    let arabic = "<rss version=\"2.0\"><channel><title>وكالة</title><item><guid>w1</guid><title>عنوان بترميز ويندوز</title>\
+                  <description>نص</description></item></channel></rss>";
+    let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode(arabic);
+    let cp1256 = cp1256.into_owned();
+    let app = {
+        let (hits, flaky_ok) = (hits.clone(), flaky_ok.clone());
+        Router::new().fallback(move |uri: axum::http::Uri| {
+            let (hits, flaky_ok, cp1256) = (hits.clone(), flaky_ok.clone(), cp1256.clone());
+            async move {
+                hits.lock().unwrap().push(uri.path().to_owned());
+                match uri.path() {
+                    "/old" => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/new")]).into_response(),
+                    // The charset is only in the HTTP header; the document declares none.
+                    "/new" => {
+                        ([(header::CONTENT_TYPE, "application/rss+xml; charset=windows-1256")], cp1256).into_response()
+                    }
+                    "/gone" => StatusCode::GONE.into_response(),
+                    "/flaky" if !flaky_ok.load(Ordering::SeqCst) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                    "/flaky" => ([(header::CONTENT_TYPE, "application/rss+xml")], UPSTREAM).into_response(),
+                    _ => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let site = Site::new();
+    let def = std::fs::read_to_string(site.feed_dir().join("feed.toml")).unwrap();
+    let sources: String =
+        ["old", "gone", "flaky"].iter().map(|p| format!("\n[[source]]\nurl = \"http://{addr}/{p}\"\n")).collect();
+    std::fs::write(site.feed_dir().join("feed.toml"), format!("{def}{sources}")).unwrap();
+
+    let out = run(&site, &["poll"], true).await;
+    assert_eq!(out.status.code(), Some(3), "the flaky source failed: {}", text(&out));
+    assert!(text(&out).contains("/gone: 410 gone"), "{}", text(&out));
+    assert!(text(&out).contains("/flaky: ") && text(&out).contains("HTTP 500"), "{}", text(&out));
+    common::assert_success(&site.run(&["build"]));
+    assert!(site.read(&format!("{SLUG}/rss.xml")).contains("<title>عنوان بترميز ويندوز</title>"), "decoded right");
+
+    let store = feedpub::store::SqliteStore::open(&site.db()).unwrap();
+    let slug = feedpub::model::Slug::new(SLUG).unwrap();
+    let state = |p: &str| {
+        use feedpub::store::Store as _;
+        store.source_state(&slug, &url::Url::parse(&format!("http://{addr}/{p}")).unwrap()).unwrap().unwrap()
+    };
+    assert_eq!(state("old").current_url.path(), "/new", "the 301 is kept");
+    assert!(state("gone").retired);
+    assert_eq!((state("flaky").failures, state("flaky").last_error.is_some()), (1, true));
+
+    flaky_ok.store(true, Ordering::SeqCst);
+    hits.lock().unwrap().clear();
+    let out = run(&site, &["poll", "--force"], true).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("/gone: retired"), "{}", text(&out));
+    let mut seen = hits.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["/flaky", "/new"], "straight to the new URL; the retired source left alone");
+    assert_eq!((state("flaky").failures, state("flaky").last_error.clone()), (0, None), "recovered");
+}

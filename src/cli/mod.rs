@@ -109,7 +109,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { listen } => serve::serve(config, listen)?,
         Command::Poll { feed, force } => {
-            let outcomes = poll::poll(&config, feed.as_deref(), force)?;
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let outcomes = poll::poll(&config, feed.as_deref(), force, progress)?;
             for o in &outcomes {
                 let next = o.next_poll.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
                 println!(

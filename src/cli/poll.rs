@@ -35,8 +35,9 @@ pub struct SourceOutcome {
     pub next_poll: Option<DateTime<Utc>>,
 }
 
-/// Polls the sources of every feed (or of `only`) that are due (all with `force`).
-pub fn poll(config: &Config, only: Option<&str>, force: bool) -> anyhow::Result<Vec<SourceOutcome>> {
+/// Polls the sources of every feed (or of `only`) that are due (all with `force`); with
+/// `progress`, a progress bar on stderr while fetching (for a terminal).
+pub fn poll(config: &Config, only: Option<&str>, force: bool, progress: bool) -> anyhow::Result<Vec<SourceOutcome>> {
     let feeds = source::load(&config.feeds_dir)?;
     if let Some(slug) = only
         && !feeds.iter().any(|f| f.meta.slug.as_str() == slug)
@@ -72,7 +73,17 @@ pub fn poll(config: &Config, only: Option<&str>, force: bool) -> anyhow::Result<
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let fetched = runtime.block_on(fetch_all(&fetcher, due));
+    let bar = if progress && !due.is_empty() {
+        let bar = indicatif::ProgressBar::new(due.len() as u64);
+        let style =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {msg}").expect("a valid template");
+        bar.set_style(style);
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let fetched = runtime.block_on(fetch_all(&fetcher, due, &bar));
+    bar.finish_and_clear();
     // Writes are sequential: one transaction per source, each all-or-nothing.
     for (feed, src, state, result) in fetched {
         outcomes.push(apply(store.as_mut(), &feed, &src, state, result, now)?);
@@ -86,6 +97,7 @@ type Fetch = Result<Fetched, upstream::FetchError>;
 async fn fetch_all(
     fetcher: &Fetcher,
     due: Vec<(Slug, UpstreamSource, SourceState)>,
+    bar: &indicatif::ProgressBar,
 ) -> Vec<(Slug, UpstreamSource, SourceState, Fetch)> {
     let global = Arc::new(Semaphore::new(GLOBAL_CONCURRENCY));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
@@ -102,7 +114,13 @@ async fn fetch_all(
             (i, feed, src, state, result)
         });
     }
-    let mut done: Vec<_> = tasks.join_all().await;
+    let mut done = Vec::new();
+    while let Some(finished) = tasks.join_next().await {
+        let finished = finished.expect("a fetch task panicked");
+        bar.set_message(finished.2.url.to_string());
+        bar.inc(1);
+        done.push(finished);
+    }
     // Back in configuration order, so the report and the writes are deterministic.
     done.sort_by_key(|(i, ..)| *i);
     done.into_iter().map(|(_, feed, src, state, result)| (feed, src, state, result)).collect()
@@ -130,7 +148,17 @@ fn apply(
                     }
                     state.etag = validators.etag;
                     state.last_modified = validators.last_modified;
-                    state.next_poll = schedule::after_success(src, freshness, parsed.ttl_minutes, now);
+                    // Adaptive: a source that publishes rarely is polled less often (a quarter of
+                    // its median gap between items, like our own <ttl>), within its bounds.
+                    let published: Vec<_> = parsed.items.iter().filter_map(|i| i.published).collect();
+                    let bounds = crate::config::TtlBounds {
+                        min_minutes: src.min_interval_minutes,
+                        max_minutes: src.max_interval_minutes,
+                    };
+                    let cadence =
+                        (published.len() >= 2).then(|| crate::render::cadence::ttl_minutes(&published, bounds));
+                    let hint = parsed.ttl_minutes.into_iter().chain(cadence).max();
+                    state.next_poll = schedule::after_success(src, freshness, hint, now);
                     state.last_status = Some("200".into());
                     None
                 }

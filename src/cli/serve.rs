@@ -127,7 +127,7 @@ fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Sh
             };
             while !shutdown.is_triggered() {
                 if has_sources(&config) {
-                    match super::poll::poll(&config, None, false) {
+                    match super::poll::poll(&config, None, false, false) {
                         Ok(outcomes) => {
                             for o in outcomes.iter().filter(|o| o.status != "not due") {
                                 let (feed, url, status) = (&o.feed, &o.url, &o.status);

@@ -21,7 +21,14 @@ pub fn import(source: &Url, fetched_from: &Url, feed: &UpstreamFeed, limit: Opti
         feed_title: feed.title.clone().filter(|t| !t.is_empty()),
         feed_link: feed.link.clone(),
     };
-    feed.items.iter().take(limit.unwrap_or(usize::MAX)).map(|item| article(source, item, &origin)).collect()
+    let mut seen = std::collections::HashSet::new();
+    feed.items
+        .iter()
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|item| article(source, item, &origin))
+        // A GUID repeated within one document is one item: the first occurrence wins.
+        .filter(|a| seen.insert(a.id.clone()))
+        .collect()
 }
 
 /// `u` and 128 bits of SHA-256 of (source, item key): path-safe, stable, never random.
@@ -86,5 +93,8 @@ mod tests {
         assert_eq!(articles[0].id, item_id(&a, "id:1"), "the id follows the configured URL, not the redirect");
         assert_eq!(c.language.as_ref().unwrap().as_str(), "ar");
         assert!(import(&a, &a, &feed, Some(0)).is_empty());
+        let mut twice = feed.clone();
+        twice.items.push(twice.items[0].clone());
+        assert_eq!(import(&a, &a, &twice, None).len(), 1, "a repeated GUID is one item");
     }
 }

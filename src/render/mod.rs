@@ -184,6 +184,14 @@ pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output
     Ok(out)
 }
 
+/// Renders only one feed's documents — RSS, Atom, JSON Feed, in that order — without the HTML
+/// pages (for comparisons with tools that render nothing else).
+pub fn render_feed_documents(site: &SiteMeta, feed: FeedView<'_>) -> Result<[Vec<u8>; 3], RenderError> {
+    let urls = Urls::new(&site.base_url);
+    let ch = Channel::new(site, &urls, feed);
+    Ok([rss::render(&ch)?, atom::render(&ch)?, json::render(&ch)?])
+}
+
 /// A feed with everything the formats share worked out once.
 struct Channel<'a> {
     meta: &'a FeedMeta,

@@ -92,23 +92,24 @@ impl SqliteStore {
         source: Option<&str>,
     ) -> rusqlite::Result<()> {
         let content = serde_json::to_string(&a.content).expect("content serialises");
-        tx.execute(
+        // Cached: a poll or a sync writes thousands of rows with this one statement.
+        tx.prepare_cached(
             "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (feed, id) DO UPDATE SET published = excluded.published,
                meta_updated = excluded.meta_updated, content_seen_at = excluded.content_seen_at,
                content_hash = excluded.content_hash, content = excluded.content, source = excluded.source",
-            params![
-                feed.as_str(),
-                a.id.as_str(),
-                timestamp(a.published),
-                a.updated.map(timestamp),
-                seen.map(timestamp),
-                hash,
-                content,
-                source
-            ],
-        )?;
+        )?
+        .execute(params![
+            feed.as_str(),
+            a.id.as_str(),
+            timestamp(a.published),
+            a.updated.map(timestamp),
+            seen.map(timestamp),
+            hash,
+            content,
+            source
+        ])?;
         Ok(())
     }
 }

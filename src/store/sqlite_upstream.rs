@@ -94,12 +94,13 @@ impl SqliteStore {
         let mut report = PollReport::default();
         for item in items {
             let stored: Option<(String, String, Option<String>)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT published, content_hash, content_seen_at FROM items WHERE feed = ?1 AND id = ?2",
-                    params![feed.as_str(), item.id.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
-                .optional()
+                .and_then(|mut stmt| {
+                    stmt.query_row(params![feed.as_str(), item.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()
+                })
                 .map_err(&err)?;
             // An undated item keeps the time it was first seen, so rebuilds stay byte-stable.
             let first_seen = stored.as_ref().and_then(|(p, _, _)| parse_timestamp(p).ok());

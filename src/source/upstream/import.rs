@@ -39,7 +39,9 @@ pub fn item_id(source: &Url, key: &str) -> ItemId {
 }
 
 fn article(source: &Url, item: &UpstreamItem, origin: &Origin) -> UpstreamArticle {
-    let text = sanitize::plain_text(&item.content_html, true);
+    // Only the start of the text is needed (a title, a summary): strip the tags of a prefix,
+    // so a huge item costs no more than a small one. A tag cut at the end is dropped.
+    let text = sanitize::plain_text(prefix(&item.content_html, 6 * SUMMARY_CHARS), true);
     let title = if item.title.is_empty() { cut(&text, TITLE_CHARS) } else { item.title.clone() };
     let mut content = Content::new(title, cut(&text, SUMMARY_CHARS), item.content_html.clone());
     content.language = item.language.as_deref().and_then(|l| Language::parse(l).ok());
@@ -47,6 +49,18 @@ fn article(source: &Url, item: &UpstreamItem, origin: &Origin) -> UpstreamArticl
     content.link = item.link.clone();
     content.origin = Some(origin.clone());
     UpstreamArticle { id: item_id(source, &item.key), content, published: item.published, updated: item.updated }
+}
+
+/// The first `max` bytes of `s`, at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// At most `max` characters, cut at a word boundary with an ellipsis when cut.

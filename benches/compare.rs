@@ -1,0 +1,174 @@
+//! In-process figures for `benches/run`'s comparisons with Python peers, on the same inputs:
+//!
+//! - render: N items (the seed's Arabic paragraphs) → RSS + Atom + JSON Feed, against feedgen
+//!   rendering the same items (RSS + Atom); the items go to `<out>/items-N.json` for it;
+//! - ingest: an upstream RSS document of N items → parse + sanitise + dedupe + store (a fresh
+//!   SQLite store each repeat), against feedparser parsing the same bytes (`<out>/upstream-N.xml`).
+//!
+//! Prints one JSON object per case: median, min and max seconds over the repeats, and the bytes
+//! (output for render, input for ingest). Run: `cargo bench --bench compare -- --out DIR`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::{Duration, TimeZone, Utc};
+use feedpub::config::TtlBounds;
+use feedpub::model::{Content, FeedMeta, Item, ItemId, Language, Person, Slug};
+use feedpub::render::{FeedView, SiteMeta, render_feed_documents};
+use feedpub::source::upstream::{import, parse};
+use feedpub::store::{self, SourceState};
+use url::Url;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let out = PathBuf::from(arg("--out").unwrap_or_else(|| "target/compare".into()));
+    let repeats: usize = arg("--repeats").map_or(5, |r| r.parse().expect("--repeats N"));
+    let sizes: Vec<usize> =
+        arg("--sizes").map_or(vec![100, 1_000, 10_000], |s| s.split(',').map(|n| n.parse().unwrap()).collect());
+    std::fs::create_dir_all(&out).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let seed = std::fs::read_to_string(root.join("feeds/russia-islamic-world/000_216685895bd1f649.txt")).unwrap();
+    let paragraphs: Vec<&str> = seed.lines().filter(|l| !l.trim().is_empty()).take(5).collect();
+
+    for &n in &sizes {
+        let items = items(n, &paragraphs);
+        write_items_json(&out.join(format!("items-{n}.json")), &items);
+        let (meta, site) = (meta(n), site());
+        let mut bytes = 0;
+        let times = time(repeats, || {
+            let docs = render_feed_documents(&site, FeedView { meta: &meta, items: &items }).unwrap();
+            bytes = docs.iter().map(Vec::len).sum();
+        });
+        report("render", n, &times, bytes);
+    }
+    for &n in sizes.iter().filter(|n| **n <= 1_000) {
+        let doc = upstream(n, &paragraphs);
+        let path = out.join(format!("upstream-{n}.xml"));
+        std::fs::write(&path, &doc).unwrap();
+        let source = Url::parse("https://wire.example/rss").unwrap();
+        let slug = Slug::new("bench").unwrap();
+        let times = time(repeats, || {
+            let dir = tempfile::tempdir().unwrap();
+            let mut s = store::open(&feedpub::config::DatabaseUrl::Sqlite(dir.path().join("s.sqlite3"))).unwrap();
+            let feed = parse(&doc, None, &source).unwrap();
+            let articles = import::import(&source, &source, &feed, None);
+            let now = Utc::now();
+            let r = s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
+            assert_eq!(r.added, n);
+        });
+        report("ingest", n, &times, doc.len());
+        // Where the time goes, stage by stage, for the write-up.
+        let times = time(repeats, || {
+            parse(&doc, None, &source).unwrap();
+        });
+        report("ingest: feed-rs parse + sanitise", n, &times, doc.len());
+        let feed = parse(&doc, None, &source).unwrap();
+        let times = time(repeats, || {
+            import::import(&source, &source, &feed, None);
+        });
+        report("ingest: import (ids, summaries)", n, &times, doc.len());
+        let articles = import::import(&source, &source, &feed, None);
+        let times = time(repeats, || {
+            let dir = tempfile::tempdir().unwrap();
+            let mut s = store::open(&feedpub::config::DatabaseUrl::Sqlite(dir.path().join("s.sqlite3"))).unwrap();
+            let now = Utc::now();
+            s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
+        });
+        report("ingest: store (new SQLite file, one transaction)", n, &times, doc.len());
+    }
+}
+
+fn time(repeats: usize, mut f: impl FnMut()) -> Vec<f64> {
+    f(); // warm-up
+    let mut times: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+fn report(case: &str, n: usize, times: &[f64], bytes: usize) {
+    let median = times[times.len() / 2];
+    println!(
+        "{}",
+        serde_json::json!({"tool": "feedpub", "case": case, "n": n, "median_s": median, "min_s": times[0],
+                           "max_s": times[times.len() - 1], "bytes": bytes, "repeats": times.len()})
+    );
+}
+
+fn items(n: usize, paragraphs: &[&str]) -> Vec<Item> {
+    let t0 = Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+            let mut content = Content::new(format!("خبر رقم {i}"), paragraphs[0], body);
+            content.link = Some(Url::parse(&format!("https://wire.example/n/{i}")).unwrap());
+            let published = t0 + Duration::minutes(i as i64);
+            Item { id: ItemId::new(format!("item-{i}")).unwrap(), content, published, updated: published }
+        })
+        .rev()
+        .collect()
+}
+
+fn write_items_json(path: &std::path::Path, items: &[Item]) {
+    let list: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!({"id": i.id.as_str(), "title": i.content.title, "summary": i.content.summary,
+                "content": i.content.body_html, "link": i.content.link.as_ref().map(Url::as_str),
+                "published": i.published.to_rfc3339()})
+        })
+        .collect();
+    std::fs::write(path, serde_json::to_vec(&list).unwrap()).unwrap();
+}
+
+fn meta(n: usize) -> FeedMeta {
+    let publisher = Person { name: "مجموعة الرؤية".into(), email: None, uri: None };
+    FeedMeta {
+        slug: Slug::new("bench").unwrap(),
+        title: "Bench".into(),
+        description: "d".into(),
+        language: Language::parse("ar").unwrap(),
+        link: None,
+        publisher: publisher.clone(),
+        author: publisher,
+        rights: None,
+        limit: n,
+        id: None,
+        ttl_minutes: None,
+        sources: Vec::new(),
+    }
+}
+
+fn site() -> SiteMeta {
+    SiteMeta {
+        base_url: Url::parse("https://example.org/").unwrap(),
+        title: "feedpub".into(),
+        language: Language::parse("en").unwrap(),
+        ttl: TtlBounds { min_minutes: 15, max_minutes: 360 },
+    }
+}
+
+fn upstream(n: usize, paragraphs: &[&str]) -> Vec<u8> {
+    let mut doc = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>w</title>\
+         <link>https://wire.example/</link><description>d</description>",
+    );
+    for i in 0..n {
+        let body =
+            format!("<p dir=\"rtl\" lang=\"ar\">{}</p><p>{i} <script>x()</script></p>", paragraphs.join("</p><p>"));
+        doc.push_str(&format!(
+            "<item><guid>g-{i}</guid><title>خبر رقم {i}</title><link>https://wire.example/n/{i}</link>\
+             <pubDate>Fri, 17 Nov 2023 08:{:02}:00 +0300</pubDate><description>{}</description></item>",
+            i % 60,
+            html_escape::encode_text(&body)
+        ));
+    }
+    doc.push_str("</channel></rss>");
+    doc.into_bytes()
+}

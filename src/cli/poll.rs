@@ -44,14 +44,16 @@ pub fn poll(config: &Config, only: Option<&str>, force: bool, progress: bool) ->
     {
         anyhow::bail!("--feed {slug}: no such feed in {}", config.feeds_dir.display());
     }
+    let selected: Vec<_> = feeds.iter().filter(|f| only.is_none_or(|s| f.meta.slug.as_str() == s)).collect();
+    // No sources, nothing to open (serve calls this every minute).
+    if selected.iter().all(|f| f.meta.sources.is_empty()) {
+        return Ok(Vec::new());
+    }
     let mut store = store::open(&config.database)?;
     let now = Utc::now().trunc_subsecs(0);
-    let mut options = FetchOptions::new(&config.base_url);
-    options.allow_private_networks |= config.poll.allow_private_networks;
-    let fetcher = Fetcher::new(options)?;
     let mut due = Vec::new();
     let mut outcomes = Vec::new();
-    for feed in feeds.iter().filter(|f| only.is_none_or(|s| f.meta.slug.as_str() == s)) {
+    for feed in selected {
         for src in &feed.meta.sources {
             let state =
                 store.source_state(&feed.meta.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
@@ -72,6 +74,12 @@ pub fn poll(config: &Config, only: Option<&str>, force: bool, progress: bool) ->
             }
         }
     }
+    if due.is_empty() {
+        return Ok(outcomes);
+    }
+    let mut options = FetchOptions::new(&config.base_url);
+    options.allow_private_networks |= config.poll.allow_private_networks;
+    let fetcher = Fetcher::new(options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let bar = if progress && !due.is_empty() {
         let bar = indicatif::ProgressBar::new(due.len() as u64);

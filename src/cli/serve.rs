@@ -122,24 +122,19 @@ fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Sh
     std::thread::Builder::new()
         .name("feedpub-poller".into())
         .spawn(move || {
-            let has_sources = |c: &Config| {
-                crate::source::load(&c.feeds_dir).map(|f| f.iter().any(|f| !f.meta.sources.is_empty())).unwrap_or(true)
-            };
             while !shutdown.is_triggered() {
-                if has_sources(&config) {
-                    match super::poll::poll(&config, None, false, false) {
-                        Ok(outcomes) => {
-                            for o in outcomes.iter().filter(|o| o.status != "not due") {
-                                let (feed, url, status) = (&o.feed, &o.url, &o.status);
-                                let (added, updated) = (o.report.added, o.report.updated);
-                                tracing::info!(%feed, %url, %status, added, updated, "polled");
-                            }
-                            if outcomes.iter().any(|o| o.report.added + o.report.updated > 0) {
-                                let _ = trigger.try_send(());
-                            }
+                match super::poll::poll(&config, None, false, false) {
+                    Ok(outcomes) => {
+                        for o in outcomes.iter().filter(|o| o.status != "not due") {
+                            let (feed, url, status) = (&o.feed, &o.url, &o.status);
+                            let (added, updated) = (o.report.added, o.report.updated);
+                            tracing::info!(%feed, %url, %status, added, updated, "polled");
                         }
-                        Err(e) => tracing::error!("poll failed: {e:#}"),
+                        if outcomes.iter().any(|o| o.report.added + o.report.updated > 0) {
+                            let _ = trigger.try_send(());
+                        }
                     }
+                    Err(e) => tracing::error!("poll failed: {e:#}"),
                 }
                 // Sleep in short steps so shutdown is prompt.
                 let until = std::time::Instant::now() + POLL_TICK;

@@ -39,16 +39,6 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
     let limit = Arc::new(Semaphore::new(options.max_connections));
-    run_with_limit(listener, app, options, shutdown, limit).await
-}
-
-async fn run_with_limit(
-    listener: TcpListener,
-    app: Arc<App>,
-    options: &ServeConfig,
-    shutdown: Shutdown,
-    limit: Arc<Semaphore>,
-) -> std::io::Result<()> {
     let router = router(app.clone(), options.request_timeout);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -84,16 +84,16 @@ impl Site {
         let feeds = outputs.iter().filter(|o| o.kind == OutputKind::Rss).count();
         let items = outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
         let prepared = crate::publish::parallel_map(&outputs, |o| {
-            let tag = content_tag(&o.bytes);
+            let (path, tag) = (request_path(&o.path), content_tag(&o.bytes));
             let reused = previous
-                .and_then(|p| p.resources.get(&request_path(&o.path)))
+                .and_then(|p| p.resources.get(&path))
                 .filter(|r| r.variants[0].etag == make_etag(&tag, Coding::Identity).0)
                 .filter(|r| r.kind == o.kind && same_codings(r, compress));
             let variants = match reused {
                 Some(r) => r.variants.clone(),
                 None => variants(o, &tag, compress),
             };
-            (request_path(&o.path), Arc::new(resource(o, variants)))
+            (path, Arc::new(resource(o, variants)))
         });
         Self { resources: prepared.into_iter().collect(), feeds, items }
     }

@@ -160,10 +160,22 @@ pub(crate) fn decide(stored: Option<&Stored>, article: &Article, hash: &str, now
     }
 }
 
+/// The stored form of an article's content.
+pub(crate) fn content_json(article: &Article) -> String {
+    serde_json::to_string(&article.content).expect("content serialises")
+}
+
 /// A digest of everything rendered about an article, to notice a change.
+#[cfg(test)]
 pub(crate) fn fingerprint(article: &Article) -> String {
+    fingerprint_json(&content_json(article), article)
+}
+
+/// A digest of everything rendered about an article, to notice a change, from its content
+/// already serialised (the same JSON is stored: serialise once).
+pub(crate) fn fingerprint_json(content_json: &str, article: &Article) -> String {
     let mut h = Sha256::new();
-    h.update(serde_json::to_vec(&article.content).expect("content serialises"));
+    h.update(content_json);
     h.update(timestamp(article.published));
     if let Some(u) = article.updated {
         h.update(timestamp(u));

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Change, PollReport, SourceState, Store, StoreError, Stored, SyncReport, UpstreamArticle, decide, fingerprint,
-    parse_timestamp, timestamp,
+    Change, PollReport, SourceState, Store, StoreError, Stored, SyncReport, UpstreamArticle, content_json, decide,
+    fingerprint_json, parse_timestamp, timestamp,
 };
 use crate::model::{Article, Content, Item, ItemId, Slug};
 
@@ -87,11 +87,11 @@ impl SqliteStore {
         tx: &rusqlite::Transaction,
         feed: &Slug,
         a: &Article,
+        content: &str,
         hash: &str,
         seen: Option<DateTime<Utc>>,
         source: Option<&str>,
     ) -> rusqlite::Result<()> {
-        let content = serde_json::to_string(&a.content).expect("content serialises");
         // Cached: a poll or a sync writes thousands of rows with this one statement.
         tx.prepare_cached(
             "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source)
@@ -133,14 +133,15 @@ impl Store for SqliteStore {
         for (feed, articles) in feeds {
             let mut stored = Self::stored(&tx, feed).map_err(&err)?;
             for a in *articles {
-                let hash = fingerprint(a);
+                let json = content_json(a);
+                let hash = fingerprint_json(&json, a);
                 match decide(stored.get(a.id.as_str()), a, &hash, now) {
                     Change::Insert => {
-                        Self::write(&tx, feed, a, &hash, None, None).map_err(&err)?;
+                        Self::write(&tx, feed, a, &json, &hash, None, None).map_err(&err)?;
                         report.added += 1;
                     }
                     Change::Update { content_seen_at } => {
-                        Self::write(&tx, feed, a, &hash, Some(content_seen_at), None).map_err(&err)?;
+                        Self::write(&tx, feed, a, &json, &hash, Some(content_seen_at), None).map_err(&err)?;
                         report.changed += 1;
                     }
                     Change::Unchanged => report.unchanged += 1,

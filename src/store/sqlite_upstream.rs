@@ -6,8 +6,8 @@ use url::Url;
 
 use super::sqlite::SqliteStore;
 use super::{
-    Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, decide, fingerprint, parse_timestamp,
-    timestamp,
+    Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, content_json, decide, fingerprint_json,
+    parse_timestamp, timestamp,
 };
 use crate::model::{Article, Slug};
 
@@ -110,18 +110,19 @@ impl SqliteStore {
                 published: item.published.or(first_seen).unwrap_or(now),
                 updated: item.updated,
             };
-            let hash = fingerprint(&article);
+            let json = content_json(&article);
+            let hash = fingerprint_json(&json, &article);
             let stored = stored.map(|(_, hash, seen)| Stored {
                 hash,
                 content_seen_at: seen.as_deref().and_then(|s| parse_timestamp(s).ok()),
             });
             match decide(stored.as_ref(), &article, &hash, now) {
                 Change::Insert => {
-                    Self::write(&tx, feed, &article, &hash, None, Some(source.as_str())).map_err(&err)?;
+                    Self::write(&tx, feed, &article, &json, &hash, None, Some(source.as_str())).map_err(&err)?;
                     report.added += 1;
                 }
                 Change::Update { content_seen_at } => {
-                    Self::write(&tx, feed, &article, &hash, Some(content_seen_at), Some(source.as_str()))
+                    Self::write(&tx, feed, &article, &json, &hash, Some(content_seen_at), Some(source.as_str()))
                         .map_err(&err)?;
                     report.updated += 1;
                 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use sha2::{Digest, Sha256};
 
 use super::fetch::Freshness;
@@ -47,7 +47,8 @@ pub fn after_failure(
     let digest = Sha256::digest(format!("{}\n{failures}", source.url));
     let unit = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / f64::from(u16::MAX);
     let factor = 0.9 + 0.2 * unit;
-    now + backoff.mul_f64(factor).min(MAX_BACKOFF)
+    // Whole seconds, like every stored time.
+    (now + backoff.mul_f64(factor).min(MAX_BACKOFF)).trunc_subsecs(0)
 }
 
 fn minutes(m: u32) -> Duration {

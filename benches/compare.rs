@@ -48,9 +48,10 @@ fn main() {
         std::fs::write(&path, &doc).unwrap();
         let source = Url::parse("https://wire.example/rss").unwrap();
         let slug = Slug::new("bench").unwrap();
-        let times = time(repeats, || {
-            let dir = tempfile::tempdir().unwrap();
-            let mut s = store::open(&feedpub::config::DatabaseUrl::Sqlite(dir.path().join("s.sqlite3"))).unwrap();
+        // The poller writes into a store it keeps open, so opening one (a new file each repeat:
+        // every item is new) is set-up, timed apart below with the close.
+        let times = time_with(repeats, open_store, |input| {
+            let (_, s) = input.as_mut().unwrap();
             let feed = parse(&doc, None, &source).unwrap();
             let articles = import::import(&source, &source, &feed, None);
             let now = Utc::now();
@@ -69,27 +70,54 @@ fn main() {
         });
         report("ingest: import (ids, summaries)", n, &times, doc.len());
         let articles = import::import(&source, &source, &feed, None);
-        let times = time(repeats, || {
-            let dir = tempfile::tempdir().unwrap();
-            let mut s = store::open(&feedpub::config::DatabaseUrl::Sqlite(dir.path().join("s.sqlite3"))).unwrap();
+        let times = time_with(repeats, open_store, |input| {
+            let (_, s) = input.as_mut().unwrap();
             let now = Utc::now();
             s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
         });
-        report("ingest: store (new SQLite file, one transaction)", n, &times, doc.len());
+        report("ingest: store (one transaction, open store)", n, &times, doc.len());
+        let times = time(repeats, || drop(open_store()));
+        report("not in ingest: open + migrate a new store file, close", 0, &times, 0);
+        let times = time_with(
+            repeats,
+            || {
+                let (dir, mut s) = open_store();
+                let now = Utc::now();
+                s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
+                (dir, s)
+            },
+            |input| drop(input.take()),
+        );
+        report("not in ingest: close after the poll (WAL checkpoint, fsync)", n, &times, doc.len());
     }
 }
 
 fn time(repeats: usize, mut f: impl FnMut()) -> Vec<f64> {
-    f(); // warm-up
+    time_with(repeats, || (), |_| f())
+}
+
+/// Times `f` on what `setup` made; neither `setup` nor dropping its value (a store closing)
+/// is timed, unless `f` takes the value out of the `Option` and drops it.
+fn time_with<T>(repeats: usize, mut setup: impl FnMut() -> T, mut f: impl FnMut(&mut Option<T>)) -> Vec<f64> {
+    f(&mut Some(setup())); // warm-up
     let mut times: Vec<f64> = (0..repeats)
         .map(|_| {
+            let mut input = Some(setup());
             let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
+            f(&mut input);
+            let elapsed = t.elapsed().as_secs_f64();
+            drop(input);
+            elapsed
         })
         .collect();
     times.sort_by(f64::total_cmp);
     times
+}
+
+fn open_store() -> (tempfile::TempDir, Box<dyn store::Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store::open(&feedpub::config::DatabaseUrl::Sqlite(dir.path().join("s.sqlite3"))).unwrap();
+    (dir, s)
 }
 
 fn report(case: &str, n: usize, times: &[f64], bytes: usize) {

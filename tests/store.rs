@@ -170,3 +170,28 @@ fn a_version_1_store_migrates_and_keeps_its_items() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].content.body_html, "<p>kept</p>");
 }
+
+#[test]
+fn a_checkpoint_puts_a_large_poll_into_the_main_file() {
+    // A 1,000-item poll stays in the WAL (the commit no longer checkpoints on its own), and
+    // `checkpoint` folds it into the database file: a copy of that file alone, without its
+    // -wal, holds every item.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let mut s = store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    let feed = Slug::new("f").unwrap();
+    let source = url::Url::parse("https://wire.example/rss").unwrap();
+    let body = "<p>".to_owned() + &"نص ".repeat(600) + "</p>";
+    let batch: Vec<_> = (0..1_000).map(|i| upstream(&format!("u{i}"), &body, Some(at(2)))).collect();
+    s.record_poll(&feed, &source, &SourceState::new(&source, at(3)), &batch, at(3)).unwrap();
+    let items_in_copy = |name: &str| {
+        let copy = dir.path().join(name);
+        std::fs::copy(&path, &copy).unwrap();
+        let c = rusqlite::Connection::open(&copy).unwrap();
+        c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)).unwrap_or(-1)
+    };
+    assert!(items_in_copy("before.sqlite3") < 1_000, "the commit already checkpointed");
+    s.checkpoint().unwrap();
+    assert_eq!(items_in_copy("after.sqlite3"), 1_000);
+    assert_eq!(s.items(&feed, None).unwrap().len(), 1_000);
+}

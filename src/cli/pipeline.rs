@@ -29,6 +29,9 @@ pub fn sync_and_render(config: &Config, store: &mut dyn Store) -> anyhow::Result
     let feeds = source::load(&config.feeds_dir)?;
     let synced: Vec<_> = feeds.iter().map(|f| (&f.meta.slug, f.articles.as_slice())).collect();
     let sync = store.sync_local(&synced, Utc::now().trunc_subsecs(0))?;
+    if (sync.added, sync.changed, sync.removed) != (0, 0, 0) {
+        store.checkpoint()?;
+    }
     let mut items = Vec::with_capacity(feeds.len());
     for f in &feeds {
         // Every stored article keeps its page; the feeds carry the newest `limit` of them.

@@ -96,6 +96,7 @@ pub fn poll(config: &Config, only: Option<&str>, force: bool, progress: bool) ->
     for (feed, src, state, result) in fetched {
         outcomes.push(apply(store.as_mut(), &feed, &src, state, result, now)?);
     }
+    store.checkpoint()?;
     Ok(outcomes)
 }
 

@@ -89,6 +89,10 @@ pub trait Store: Send {
     /// `limit` of them, or all.
     fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError>;
 
+    /// Makes a batch of writes cheap to read back and durable in the main file, after the
+    /// batch rather than inside it (SQLite's WAL checkpoint; a no-op where there is none).
+    fn checkpoint(&mut self) -> Result<(), StoreError>;
+
     /// Checks that the store still answers (for readiness probes).
     fn ping(&self) -> Result<(), StoreError>;
 

@@ -2,26 +2,42 @@
 //! `javascript:` URLs, iframes or styles — keeping `dir` and `lang`, which Arabic and
 //! mixed-direction text depends on, with relative URLs made absolute.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use url::Url;
 
+thread_local! {
+    // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
+    // each thread builds its two once (a builder is not `Sync`; only the base URL changes).
+    static HTML: RefCell<ammonia::Builder<'static>> = RefCell::new({
+        let mut builder = ammonia::Builder::default();
+        builder
+            .add_generic_attributes(["dir", "lang"])
+            // Links leave the publisher's site: no referrer, no window.opener.
+            .link_rel(Some("noopener noreferrer nofollow"));
+        builder
+    });
+    static TEXT: ammonia::Builder<'static> = {
+        let mut builder = ammonia::Builder::empty();
+        builder.tags(HashSet::new());
+        builder
+    };
+}
+
 /// Cleans upstream HTML; relative URLs are resolved against `base`.
 pub fn html(dirty: &str, base: &Url) -> String {
-    let mut builder = ammonia::Builder::default();
-    builder
-        .add_generic_attributes(["dir", "lang"])
-        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
-        // Links leave the publisher's site: no referrer, no window.opener.
-        .link_rel(Some("noopener noreferrer nofollow"));
-    builder.clean(dirty).to_string()
+    HTML.with_borrow_mut(|builder| {
+        builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+        builder.clean(dirty).to_string()
+    })
 }
 
 /// Plain text for a title: tags dropped and entities decoded when it was HTML, whitespace
 /// collapsed.
 pub fn plain_text(text: &str, is_html: bool) -> String {
     let text = if is_html {
-        let stripped = ammonia::Builder::empty().tags(HashSet::new()).clean(text).to_string();
+        let stripped = TEXT.with(|builder| builder.clean(text).to_string());
         html_escape::decode_html_entities(&stripped).into_owned()
     } else {
         text.to_owned()

@@ -6,6 +6,7 @@
 //! (a deleted article's page) are removed; the list of what feedpub wrote is kept in a manifest,
 //! so nothing else in the folder is ever touched.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -30,6 +31,9 @@ pub enum PublishError {
     },
 }
 
+/// Outputs planned (compared with the old files, compressed) at once.
+const PLAN_CHUNK: usize = 256;
+
 /// What a build did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BuildReport {
@@ -50,8 +54,6 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
         move |source| PublishError::Io { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    // Reading old files and compressing is the expensive part and is independent per file.
-    let plans = super::parallel_map(outputs, |o| plan(out_dir, o, compress));
     let new: BTreeSet<String> = outputs
         .iter()
         .flat_map(|o| {
@@ -62,14 +64,20 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
     let mut report = BuildReport { files: new.len(), ..BuildReport::default() };
     let mut touched_dirs = BTreeSet::new();
     // Reverse render order: article pages land before the feeds and pages that link to them.
-    for writes in plans.iter().rev() {
-        for (rel, bytes) in writes {
+    // Reading old files and compressing is the expensive part and is independent per file, so
+    // it runs on every core, a chunk at a time: only a chunk's compressed bytes are ever held
+    // (a 100,000-page site's would be hundreds of MB).
+    for chunk in outputs.rchunks(PLAN_CHUNK) {
+        let plans = super::parallel_map(chunk, |o| plan(out_dir, o, compress));
+        let mut batch = Batch::default();
+        for (rel, bytes) in plans.iter().rev().flatten() {
             let path = out_dir.join(rel);
-            write_atomic(&path, bytes)?;
+            batch.stage(&path, bytes)?;
             touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
             report.written += 1;
             report.bytes_written += bytes.len() as u64;
         }
+        batch.commit(out_dir)?;
     }
     for stale in read_manifest(out_dir).iter().filter(|p| !new.contains(*p)) {
         let path = out_dir.join(stale);
@@ -99,7 +107,7 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
 /// Siblings are derived from the primary file and always written before it, so an unchanged
 /// primary with its siblings present means the siblings are current too: a no-change rebuild
 /// compresses nothing.
-fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u8>)> {
+fn plan<'a>(out_dir: &Path, o: &'a Output, compress: Compression) -> Vec<(String, Cow<'a, [u8]>)> {
     let unchanged = |rel: &str, bytes: &[u8]| std::fs::read(out_dir.join(rel)).is_ok_and(|old| old == bytes);
     let (gz, br) = sibling_names(&o.path, compress);
     let siblings_present = [&gz, &br].into_iter().flatten().all(|rel| out_dir.join(rel).is_file());
@@ -109,14 +117,14 @@ fn plan(out_dir: &Path, o: &Output, compress: Compression) -> Vec<(String, Vec<u
     }
     let mut writes = Vec::new();
     if let Some(gz) = gz {
-        writes.push((gz, compress::gzip(&o.bytes)));
+        writes.push((gz, Cow::Owned(compress::gzip(&o.bytes))));
     }
     if let Some(br) = br {
-        writes.push((br, compress::brotli(&o.bytes, Effort::for_output(o))));
+        writes.push((br, Cow::Owned(compress::brotli(&o.bytes, Effort::for_output(o)))));
     }
     writes.retain(|(rel, bytes)| !unchanged(rel, bytes));
     if !primary_unchanged {
-        writes.push((o.path.clone(), o.bytes.clone()));
+        writes.push((o.path.clone(), Cow::Borrowed(&o.bytes[..])));
     }
     writes
 }
@@ -128,23 +136,63 @@ fn sibling_names(path: &str, compress: Compression) -> (Option<String>, Option<S
 
 /// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let io = |p: &Path| {
-        let p = p.to_owned();
-        move |source| PublishError::Io { path: p, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut tmp = tempfile::Builder::new().prefix(".feedpub-").suffix(".tmp").tempfile_in(dir).map_err(io(dir))?;
-    tmp.write_all(bytes).map_err(io(tmp.path()))?;
-    tmp.as_file().sync_all().map_err(io(tmp.path()))?;
-    // tempfile creates 0600; published files must be readable by the web server's user.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io(tmp.path()))?;
+    let mut batch = Batch::default();
+    batch.stage(path, bytes)?;
+    batch.commit(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Files written beside their destinations, made durable together, then renamed into place.
+///
+/// Each file must be on disk before its rename, or a crash could leave a renamed but empty
+/// file. An fsync per file costs a journal commit each: a 100,000-page first build spent 4.5
+/// minutes waiting on 300,000 of them. One `syncfs` per batch gives every file of the batch
+/// the same guarantee at once.
+#[derive(Default)]
+struct Batch {
+    staged: Vec<(tempfile::TempPath, PathBuf)>,
+}
+
+impl Batch {
+    /// Writes `bytes` to a temporary file in `path`'s folder.
+    fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let io = |p: &Path| {
+            let p = p.to_owned();
+            move |source| PublishError::Io { path: p, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut tmp = tempfile::Builder::new().prefix(".feedpub-").suffix(".tmp").tempfile_in(dir).map_err(io(dir))?;
+        tmp.write_all(bytes).map_err(io(tmp.path()))?;
+        // tempfile creates 0600; published files must be readable by the web server's user.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io(tmp.path()))?;
+        }
+        #[cfg(not(target_os = "linux"))]
+        tmp.as_file().sync_all().map_err(io(tmp.path()))?;
+        self.staged.push((tmp.into_temp_path(), path.to_owned()));
+        Ok(())
     }
-    tmp.persist(path).map_err(|e| PublishError::Io { path: path.to_owned(), source: e.error })?;
-    Ok(())
+
+    /// Makes every staged file durable (one `syncfs` of `root`'s file system on Linux; each
+    /// file was synced as it was staged elsewhere), then renames each into place. On error the
+    /// temporary files are removed and the destinations are untouched.
+    fn commit(self, root: &Path) -> Result<(), PublishError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        std::fs::File::open(root)
+            .and_then(|d| rustix::fs::syncfs(&d).map_err(std::io::Error::from))
+            .map_err(|source| PublishError::Io { path: root.to_owned(), source })?;
+        #[cfg(not(target_os = "linux"))]
+        let _ = root;
+        for (tmp, path) in self.staged {
+            tmp.persist(&path).map_err(|e| PublishError::Io { path, source: e.error })?;
+        }
+        Ok(())
+    }
 }
 
 /// The previous build's file list; entries that could escape the folder are ignored.

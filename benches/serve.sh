@@ -18,6 +18,10 @@
 #   SERVERS           "feedpub nginx" (default), or just one of them, e.g. SERVERS=nginx
 #   SCENARIOS         subset of "identity gzip 304" (default: all three)
 #   KEEP=1            keep the temp dir (configs, logs, raw wrk outputs) and print its path
+#   RATIOS_OUT, LABEL append each scenario's feedpub/nginx ratio as a JSON line to RATIOS_OUT,
+#                     labelled "serve LABEL <scenario>", for benches/report.py's chart
+#   FEEDS_DIR, FEED_PATH   another site and the feed to load (default: the shipped feeds/ and
+#                     /russia-islamic-world/rss.xml); benches/gen-site.py makes larger ones
 #
 # What it measures, for the shipped feed's /russia-islamic-world/rss.xml (~6.6 KB):
 #   identity  200, uncompressed body (no Accept-Encoding)
@@ -35,8 +39,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SLUG=russia-islamic-world
-FEED_PATH=/$SLUG/rss.xml
+FEEDS_DIR=${FEEDS_DIR:-$ROOT/feeds}
+FEED_PATH=${FEED_PATH:-/russia-islamic-world/rss.xml}
 DURATION=${DURATION:-10}
 RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-2}
@@ -145,7 +149,7 @@ declare -A URL=(
 BASE="http://127.0.0.1:$FP_PORT/"
 export FEEDPUB_DATABASE_URL="sqlite:$T/store.sqlite3"
 mkdir -p "$T/config" "$T/raw"
-sed -e "s#^base_url = .*#base_url = \"$BASE\"#" -e "s#^feeds_dir = .*#feeds_dir = \"$ROOT/feeds\"#" \
+sed -e "s#^base_url = .*#base_url = \"$BASE\"#" -e "s#^feeds_dir = .*#feeds_dir = \"$FEEDS_DIR\"#" \
   "$ROOT/config/feedpub.toml" > "$T/config/build.toml"
 # serve: `[serve] min_refetch_seconds = 0`, or wrk's unconditional re-fetches get 429. Set
 # inside the config's [serve] table when it has one (replacing any value), else appended.
@@ -381,7 +385,7 @@ fi
 
 # ---------------------------------------------------------------------------- report
 echo
-echo "## feedpub serve vs nginx: $FEED_PATH"
+echo "## feedpub serve vs nginx: $FEED_PATH ($(stat -c %s "$PUBLIC$FEED_PATH") bytes, $(grep -c '<item>' "$PUBLIC$FEED_PATH") items)"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), host: $(uname -srm), cores: $NCPU"
 echo "- feedpub: $("$BIN" --version 2>&1 | head -1) ($BIN; git $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo '+dirty'))"
@@ -410,6 +414,10 @@ for sc in $SCENARIOS; do
     if [ ${#SERVER_LIST[@]} = 2 ]; then
       if [ "$sv" = feedpub ]; then
         row+=$(awk -v a="${MED[feedpub]}" -v b="${MED[nginx]}" 'BEGIN { printf " %.2f |", a / b }')
+        if [ -n "${RATIOS_OUT:-}" ]; then
+          awk -v a="${MED[feedpub]}" -v b="${MED[nginx]}" -v l="serve ${LABEL:-} $label" \
+            'BEGIN { printf "{\"chart\": \"%s\", \"ratio\": %.4f, \"target\": 1}\n", l, a / b }' >> "$RATIOS_OUT"
+        fi
       else
         row+=" |"
       fi

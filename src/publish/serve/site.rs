@@ -83,7 +83,9 @@ impl Site {
     pub fn new(outputs: Vec<Output>, compress: Compression, previous: Option<&Site>) -> Self {
         let feeds = outputs.iter().filter(|o| o.kind == OutputKind::Rss).count();
         let items = outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
-        let prepared = crate::publish::parallel_map(&outputs, |o| {
+        // Outputs are consumed: each file's bytes move into its identity variant (a 100,000-page
+        // site is over a GB of them, and a copy doubled serve's peak memory).
+        let prepared = crate::publish::parallel_map_owned(outputs, |mut o| {
             let (path, tag) = (request_path(&o.path), content_tag(&o.bytes));
             let reused = previous
                 .and_then(|p| p.resources.get(&path))
@@ -91,9 +93,9 @@ impl Site {
                 .filter(|r| r.kind == o.kind && same_codings(r, compress));
             let variants = match reused {
                 Some(r) => r.variants.clone(),
-                None => variants(o, &tag, compress),
+                None => variants(&mut o, &tag, compress),
             };
-            (path, Arc::new(resource(o, variants)))
+            (path, Arc::new(resource(&o, variants)))
         });
         Self { resources: prepared.into_iter().collect(), feeds, items }
     }
@@ -148,24 +150,28 @@ fn make_etag(tag: &str, coding: Coding) -> (ETag, HeaderValue) {
     (etag, HeaderValue::from_str(&text).expect("a quoted hex tag is a valid header value"))
 }
 
-fn variants(o: &Output, tag: &str, compress: Compression) -> Vec<Variant> {
+/// The variants of `o`, whose bytes move into the identity variant.
+fn variants(o: &mut Output, tag: &str, compress: Compression) -> Vec<Variant> {
     let variant = |coding, bytes: Vec<u8>| {
         let (etag, etag_header) = make_etag(tag, coding);
         Variant { coding, bytes: Bytes::from(bytes), etag, etag_header }
     };
-    let mut out = vec![variant(Coding::Identity, o.bytes.clone())];
-    let mut add = |coding, bytes: Vec<u8>| {
-        // A tiny file can come out larger; then only identity is worth sending.
-        if bytes.len() < o.bytes.len() {
-            out.push(variant(coding, bytes));
-        }
-    };
+    let mut compressed = Vec::new();
     if compress.brotli {
-        add(Coding::Brotli, compress::brotli(&o.bytes, Effort::for_output(o)));
+        compressed.push((Coding::Brotli, compress::brotli(&o.bytes, Effort::for_output(o))));
     }
     if compress.gzip {
-        add(Coding::Gzip, compress::gzip(&o.bytes));
+        compressed.push((Coding::Gzip, compress::gzip(&o.bytes)));
     }
+    let identity = std::mem::take(&mut o.bytes);
+    let size = identity.len();
+    let mut out = vec![variant(Coding::Identity, identity)];
+    // A tiny file can come out larger; then only identity is worth sending. The encoders'
+    // buffers are sized for the worst case: held for the site's lifetime, they are trimmed.
+    out.extend(compressed.into_iter().filter(|(_, b)| b.len() < size).map(|(coding, mut b)| {
+        b.shrink_to_fit();
+        variant(coding, b)
+    }));
     out
 }
 

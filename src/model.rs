@@ -191,8 +191,19 @@ pub struct UpstreamSource {
     /// Poll at least this often (minutes, default 360).
     #[serde(default = "default_max_interval")]
     pub max_interval_minutes: u32,
-    /// How many of the upstream's newest items to take per poll (default: all).
+    /// How many of the upstream's items to take per poll, in document order (default 1,000:
+    /// an upstream that sends 100,000 items must not add 100,000 pages to the site).
     pub limit: Option<usize>,
+}
+
+impl UpstreamSource {
+    /// Items taken per poll when `limit` is not set.
+    pub const DEFAULT_LIMIT: usize = 1_000;
+
+    /// `limit`, or [`Self::DEFAULT_LIMIT`].
+    pub fn item_limit(&self) -> usize {
+        self.limit.unwrap_or(Self::DEFAULT_LIMIT)
+    }
 }
 
 fn default_min_interval() -> u32 {

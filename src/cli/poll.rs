@@ -79,6 +79,7 @@ pub fn poll(config: &Config, only: Option<&str>, force: bool, progress: bool) ->
     }
     let mut options = FetchOptions::new(&config.base_url);
     options.allow_private_networks |= config.poll.allow_private_networks;
+    options.timeout = std::time::Duration::from_secs(config.poll.timeout_seconds);
     let fetcher = Fetcher::new(options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let bar = if progress && !due.is_empty() {
@@ -150,7 +151,7 @@ fn apply(
         Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
             match upstream::parse(&bytes, charset.as_deref(), &url) {
                 Ok(parsed) => {
-                    items = upstream::import::import(&src.url, &url, &parsed, src.limit);
+                    items = upstream::import::import(&src.url, &url, &parsed, Some(src.item_limit()));
                     if let Some(to) = moved_to {
                         tracing::info!(feed = %feed, from = %state.current_url, to = %to, "source moved permanently");
                         state.current_url = to;
@@ -213,7 +214,9 @@ fn apply(
     }
     let report = store.record_poll(feed, &src.url, &state, &items, now)?;
     let status = match (&state.last_error, failed) {
-        (Some(e), true) => e.clone(),
+        // The line already names the source; an error about that same URL need not repeat it
+        // (one about where a redirect led keeps its URL).
+        (Some(e), true) => e.strip_prefix(&format!("{}: ", src.url)).unwrap_or(e).to_owned(),
         _ => state.last_status.clone().unwrap_or_default(),
     };
     Ok(SourceOutcome {

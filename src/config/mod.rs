@@ -187,6 +187,9 @@ impl Config {
             return Err(invalid("ttl", "need 0 < min_minutes <= max_minutes".into()));
         }
         let serve = raw.serve.validate().map_err(|(key, m)| invalid(key, m))?;
+        if raw.poll.timeout_seconds == 0 {
+            return Err(invalid("poll.timeout_seconds", "must be at least 1".into()));
+        }
         Ok(Self {
             base_url,
             title: raw.title,
@@ -281,6 +284,9 @@ mod tests {
         assert!(e.contains("`database_url`"), "{e}");
         let e = parse("base_url = \"https://e.org/\"\n[ttl]\nmin_minutes = 60\nmax_minutes = 5").unwrap_err();
         assert!(e.to_string().contains("`ttl`"), "{e}");
+        let e = parse("base_url = \"https://e.org/\"\n[poll]\ntimeout_seconds = 0").unwrap_err().to_string();
+        assert!(e.contains("`poll.timeout_seconds`"), "{e}");
+        assert_eq!(parse("base_url = \"https://e.org/\"").unwrap().poll.timeout_seconds, 60);
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub enum FetchError {
         retry_after: Option<Duration>,
     },
     /// The (decompressed) body passed the cap; reading stopped there.
-    #[error("{url}: body larger than {cap} bytes")]
+    #[error("{url}: body larger than the cap of {} MiB ({cap} bytes); reading stopped there", .cap >> 20)]
     TooLarge {
         /// The URL.
         url: Url,

@@ -83,7 +83,9 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
                 .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
                 .and_then(|l| absolute(&l.href, url));
             let base = link.as_ref().unwrap_or(url);
-            let title = e.title.map(|t| sanitize::plain_text(&t.content, is_html(&t.content_type))).unwrap_or_default();
+            // Titles and names are text, but readers differ on whether they render markup in them
+            // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
+            let title = e.title.map(|t| sanitize::plain_text(&t.content, true)).unwrap_or_default();
             let body = e
                 .content
                 .and_then(|c| c.body.map(|b| (b, c.content_type.to_string())))
@@ -101,22 +103,24 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
                 content_html,
                 published: e.published.or(e.updated),
                 updated: e.updated,
-                authors: e.authors.into_iter().filter_map(|p| p.name).filter(|n| !n.trim().is_empty()).collect(),
+                authors: e
+                    .authors
+                    .into_iter()
+                    .filter_map(|p| p.name)
+                    .map(|n| sanitize::plain_text(&n, true))
+                    .filter(|n| !n.is_empty())
+                    .collect(),
                 language: e.language,
             }
         })
         .collect();
     Ok(UpstreamFeed {
         id: Some(feed.id).filter(|i| !i.is_empty()),
-        title: feed.title.map(|t| sanitize::plain_text(&t.content, is_html(&t.content_type))),
+        title: feed.title.map(|t| sanitize::plain_text(&t.content, true)),
         link,
         ttl_minutes: feed.ttl,
         items,
     })
-}
-
-fn is_html(media_type: &impl std::fmt::Display) -> bool {
-    media_type.to_string().contains("html")
 }
 
 fn absolute(href: &str, base: &Url) -> Option<Url> {

@@ -25,12 +25,88 @@ thread_local! {
     };
 }
 
+/// Deepest element nesting sanitised as HTML; deeper markup keeps only its text. html5ever's
+/// tree builder scans the stack of open elements at every tag, so its time grows with the
+/// square of the depth: one item of 100,000 nested `<div>`s took 287 s. Browsers stop nesting
+/// at 512 too (Chromium's parser limit).
+const MAX_DEPTH: usize = 512;
+
 /// Cleans upstream HTML; relative URLs are resolved against `base`.
 pub fn html(dirty: &str, base: &Url) -> String {
+    let dirty = xml_safe(dirty);
+    if let Some(text) = too_deep(&dirty) {
+        return text_to_html(&text);
+    }
     HTML.with_borrow_mut(|builder| {
         builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
-        builder.clean(dirty).to_string()
+        builder.clean(&dirty).to_string()
     })
+}
+
+/// `text` without the characters XML 1.0 cannot carry (C0 controls other than tab, newline
+/// and carriage return; U+FFFE, U+FFFF): a JSON Feed may hold them, our XML feeds may not.
+pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    if text.contains(bad) { text.replace(bad, "").into() } else { text.into() }
+}
+
+/// The text of `html` when its elements nest deeper than [`MAX_DEPTH`]; found with html5ever's
+/// tokenizer, which is linear.
+fn too_deep(html: &str) -> Option<String> {
+    use html5ever::tendril::StrTendril;
+    use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer};
+
+    #[derive(Default)]
+    struct Depth {
+        depth: std::cell::Cell<usize>,
+        max: std::cell::Cell<usize>,
+        text: RefCell<String>,
+    }
+    impl TokenSink for Depth {
+        type Handle = ();
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            match token {
+                Token::TagToken(tag) => {
+                    // Void elements never open anything (HTML's list).
+                    let void = matches!(
+                        &*tag.name,
+                        "area"
+                            | "base"
+                            | "br"
+                            | "col"
+                            | "embed"
+                            | "hr"
+                            | "img"
+                            | "input"
+                            | "link"
+                            | "meta"
+                            | "param"
+                            | "source"
+                            | "track"
+                            | "wbr"
+                    );
+                    match tag.kind {
+                        TagKind::StartTag if !tag.self_closing && !void => {
+                            self.depth.set(self.depth.get() + 1);
+                            self.max.set(self.max.get().max(self.depth.get()));
+                        }
+                        TagKind::EndTag if !void => self.depth.set(self.depth.get().saturating_sub(1)),
+                        _ => {}
+                    }
+                }
+                Token::CharacterTokens(t) => self.text.borrow_mut().push_str(&t),
+                _ => {}
+            }
+            TokenSinkResult::Continue
+        }
+    }
+    let tokenizer = Tokenizer::new(Depth::default(), Default::default());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&queue);
+    tokenizer.end();
+    (tokenizer.sink.max.get() > MAX_DEPTH).then(|| tokenizer.sink.text.take())
 }
 
 /// Plain text for a title: tags dropped and entities decoded when it was HTML, whitespace
@@ -42,6 +118,7 @@ pub fn plain_text(text: &str, is_html: bool) -> String {
     } else {
         text.to_owned()
     };
+    let text = xml_safe(&text);
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -71,6 +148,17 @@ mod tests {
         assert!(clean.contains(r#"dir="rtl""#) && clean.contains(r#"lang="ar""#), "{clean}");
         assert!(clean.contains(r#"href="https://wire.example/2""#), "{clean}");
         assert!(clean.contains(r#"src="https://wire.example/news/pic.jpg""#), "{clean}");
+    }
+
+    #[test]
+    fn absurd_nesting_keeps_only_its_text_and_controls_go() {
+        let base = Url::parse("https://wire.example/").unwrap();
+        let deep = format!("{}نص{}", "<div>".repeat(MAX_DEPTH + 1), "</div>".repeat(MAX_DEPTH + 1));
+        assert_eq!(html(&deep, &base), "<p>نص</p>");
+        let fine = format!("{}نص<br><img src=a.png>{}", "<div>".repeat(MAX_DEPTH), "</div>".repeat(MAX_DEPTH));
+        assert!(html(&fine, &base).starts_with("<div><div>"), "void elements and {MAX_DEPTH} levels are fine");
+        assert_eq!(plain_text("a\u{7}b\u{0}c\u{1b}[31m", false), "abc[31m");
+        assert_eq!(html("<p>x\u{c}y</p>", &base), "<p>xy</p>");
     }
 
     #[test]

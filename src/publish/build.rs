@@ -18,6 +18,11 @@ use crate::render::Output;
 /// The manifest of files feedpub wrote, one relative path per line.
 pub const MANIFEST: &str = ".feedpub-manifest";
 
+/// Held (an exclusive file lock) while a build writes the folder: two overlapping cron runs
+/// take turns instead of interleaving, and temporary files left by a killed build can be
+/// removed safely.
+pub const LOCK: &str = ".feedpub-lock";
+
 /// A write to the output folder failed; names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -54,6 +59,10 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
         move |source| PublishError::Io { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
+    let lock_path = out_dir.join(LOCK);
+    let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
+    remove_stale_temporaries(out_dir).map_err(io(out_dir))?;
     let new: BTreeSet<String> = outputs
         .iter()
         .flat_map(|o| {
@@ -195,6 +204,25 @@ impl Batch {
     }
 }
 
+/// Removes the temporary files a killed build left (only ever named `.feedpub-*.tmp`); the
+/// caller holds the folder's lock, so none of them belongs to a running build.
+fn remove_stale_temporaries(out_dir: &Path) -> std::io::Result<()> {
+    let mut stack = vec![out_dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if entry.file_type()?.is_dir() {
+                stack.push(entry.path());
+            } else if name.starts_with(".feedpub-") && name.ends_with(".tmp") {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The previous build's file list; entries that could escape the folder are ignored.
 fn read_manifest(out_dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
@@ -244,6 +272,9 @@ mod tests {
         assert_eq!((r.written, r.removed), (1, 2));
         assert!(!root.join("a").exists(), "emptied folder is removed");
         assert_eq!(std::fs::read_to_string(root.join("keep.txt")).unwrap(), "not ours");
+        std::fs::write(root.join("b/.feedpub-killed.tmp"), "half").unwrap();
+        write_site(root, &[out("b/x.html", "1")], NONE).unwrap();
+        assert!(root.join(LOCK).is_file());
         let leftovers: Vec<_> = std::fs::read_dir(root.join("b"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

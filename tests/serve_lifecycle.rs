@@ -56,7 +56,7 @@ async fn swaps_are_atomic_under_concurrent_requests() {
         tokio::spawn(async move {
             let mut n = 0u32;
             while !stop.load(Ordering::Relaxed) {
-                let (fill, len) = if n % 2 == 0 { (b'b', 7_000) } else { (b'a', 5_000) };
+                let (fill, len) = if n.is_multiple_of(2) { (b'b', 7_000) } else { (b'a', 5_000) };
                 app.swap(serve::Site::new(version(fill, len), Compression { gzip: true, brotli: false }, None), 0.0);
                 n += 1;
                 tokio::time::sleep(Duration::from_millis(1)).await;

@@ -60,7 +60,13 @@ pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> 
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
     let lock_path = out_dir.join(LOCK);
-    let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    // Opened, never truncated: a no-change build must not touch even this file's mtime.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
     lock.lock().map_err(io(&lock_path))?;
     remove_stale_temporaries(out_dir).map_err(io(out_dir))?;
     let new: BTreeSet<String> = outputs

@@ -33,7 +33,7 @@ pub fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || render(&config, &store, None)).await??
         };
         let addr = listen.unwrap_or(config.serve.listen);
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let listener = serve::bind(addr).with_context(|| format!("listening on {addr}"))?;
         tracing::info!(
             feeds = site.feeds,
             items = site.items,

@@ -9,7 +9,7 @@ use feedpub::publish::serve::{self, App, ReadyCheck, Site};
 use feedpub::render::Output;
 use feedpub::shutdown::Shutdown;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// A running service.
 pub struct Server {
@@ -33,7 +33,7 @@ impl Server {
     pub async fn with_outputs(outputs: Vec<Output>, config: Config, ready: ReadyCheck) -> Self {
         let site = Site::new(outputs, config.compress, None);
         let app = App::new(site, 0.0, config.serve.min_refetch, config.serve.trusted_proxies.clone(), ready);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = serve::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = Shutdown::new();
         let (app2, shutdown2) = (app.clone(), shutdown.clone());

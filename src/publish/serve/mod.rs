@@ -30,6 +30,23 @@ pub use app::{App, ReadyCheck, router};
 pub use readers::AgentReport;
 pub use site::{Coding, Resource, Site, Variant};
 
+/// Largest request head accepted, in bytes (hyper's buffer; it cannot be under 8 KiB).
+pub const MAX_HEAD_BYTES: usize = 16 << 10;
+
+/// Kernel queue of connections not yet accepted (Linux caps it at `net.core.somaxconn`,
+/// 4096 by default). tokio's default of 1024 overflowed in a burst of 10,000 connections:
+/// the kernel then drops handshakes and clients retry after 1, 3, 7 … seconds.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`], for [`run`].
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    // A restarted service must not wait for the old one's connections to time out.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves `app` on `listener` until `shutdown` is triggered, then lets requests in flight
 /// finish (up to `options.shutdown_grace`) and returns.
 pub async fn run(
@@ -42,7 +59,12 @@ pub async fn run(
     let router = router(app.clone(), options.request_timeout);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    // A feed reader's request head is a few hundred bytes. nginx refuses lines past 8 KB; we
+    // refuse heads past 16 KiB or 64 fields with 431, instead of hyper's ~400 KB and 100.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(64);
     tracing::info!(address = %listener.local_addr()?, "serving");
     loop {
         // Wait for a free slot before accepting: excess connections queue in the kernel.

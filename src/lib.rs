@@ -10,9 +10,11 @@
 //! - [`publish`]: PUBLISH — `build` writes files atomically; `serve` answers over HTTP.
 //! - [`shutdown`]: the one stop signal every long-running task selects on.
 //! - [`cli`]: the commands; the only place that knows the order of the stages.
+//! - [`fuzzing`]: the fuzz targets' entry points (not part of the pipeline).
 
 pub mod cli;
 pub mod config;
+pub mod fuzzing;
 pub mod model;
 pub mod publish;
 pub mod render;

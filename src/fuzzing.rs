@@ -55,10 +55,13 @@ fn render_and_reparse(items: &[Item]) {
             }
             _ => {
                 let text = std::str::from_utf8(doc).expect("our XML is UTF-8");
-                assert!(
-                    !text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')),
-                    "{name}: a character XML cannot carry"
-                );
+                if let Some((at, c)) =
+                    text.char_indices().find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                {
+                    let before: String =
+                        text[..at].chars().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect();
+                    panic!("{name}: U+{:04X} at byte {at}, after {before:?}", u32::from(c));
+                }
                 feed_rs::parser::parse(&doc[..]).unwrap_or_else(|e| panic!("{name}: our feed does not parse: {e}"));
             }
         }

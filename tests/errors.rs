@@ -151,3 +151,23 @@ fn a_postgres_url_is_refused_clearly() {
     assert!(err.contains("no PostgreSQL backend") && !err.contains("hunter2"), "{err}");
     assert!(!site.out().exists());
 }
+
+/// Found by fuzzing (fuzz/corpus/article/crash-nul-in-body): a control character in an article
+/// reached the feeds, where XML cannot carry it. It is refused at its line and column.
+#[test]
+fn control_character_in_an_article() {
+    let err = fails_cleanly(|s| s.write_feed_file("016_ctl.md", "+++\ndate = 2024-01-01\n+++\nنص\n\nفي\u{10}x"));
+    assert!(err.contains("016_ctl.md:6:3: control character U+0010 cannot go into a feed"), "{err}");
+}
+
+/// The same character written as a TOML escape or a Markdown character reference is refused by
+/// the key it is in.
+#[test]
+fn control_character_through_an_escape() {
+    let err = fails_cleanly(|s| {
+        s.write_feed_file("017_esc.md", "+++\ndate = 2024-01-01\ntitle = \"a\\u007Fb\"\n+++\nنص");
+        s.write_feed_file("018_ref.md", "+++\ndate = 2024-01-01\n+++\nنص &#16; نص");
+    });
+    assert!(err.contains("017_esc.md: key `title`: control character U+007F cannot go into a feed"), "{err}");
+    assert!(err.contains("018_ref.md: key `body`: control character U+0010 cannot go into a feed"), "{err}");
+}

@@ -104,5 +104,12 @@ fn resolve(draft: Draft, path: &Path, meta_path: &Path) -> Result<Article, Sourc
         link: None,
         origin: None,
     };
+    // A raw control character was refused when the file was read; one can still come in
+    // through a TOML escape (`title = "\u0010"`) or a Markdown character reference.
+    let content = content.fit().map_err(|(field, c)| SourceError::Invalid {
+        path: if matches!(field, "body" | "summary") { path } else { meta_path }.to_owned(),
+        key: field,
+        message: format!("control character U+{:04X} cannot go into a feed", u32::from(c)),
+    })?;
     Ok(Article { id, content, published, updated })
 }

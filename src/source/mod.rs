@@ -69,6 +69,18 @@ pub enum SourceError {
         /// 1-based byte column of the first bad byte.
         column: usize,
     },
+    /// The text holds a control character (see [`crate::model::is_unfit`]) no feed can carry.
+    #[error("{path}:{line}:{column}: control character U+{code:04X} cannot go into a feed (remove it)")]
+    Unfit {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        /// The character's code point.
+        code: u32,
+    },
     /// The article has no text (or only trailer lines).
     #[error("{path}: the article is empty")]
     Empty {
@@ -241,12 +253,20 @@ fn decode_utf8(mut bytes: Vec<u8>, path: &Path) -> Result<String, SourceError> {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
-    String::from_utf8(bytes).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
         SourceError::NotUtf8 { path: path.to_owned(), line, column }
-    })
+    })?;
+    if let Some(at) = text.find(crate::model::is_unfit) {
+        let before = &text[..at];
+        let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+        let code = text[at..].chars().next().map_or(0, u32::from);
+        let (line, column) = (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1);
+        return Err(SourceError::Unfit { path: path.to_owned(), line, column, code });
+    }
+    Ok(text)
 }
 
 /// Deserialises a whole TOML file, turning toml's error into one that names the file and line.
@@ -279,6 +299,11 @@ mod tests {
         let e = decode_utf8(b"ok\nab\xFFc".to_vec(), Path::new("a.txt")).unwrap_err().to_string();
         assert_eq!(e, "a.txt:2:3: not valid UTF-8 (save the article as UTF-8)");
         assert_eq!(decode_utf8(b"\xEF\xBB\xBFhi".to_vec(), Path::new("a")).unwrap(), "hi");
+        // Found by fuzzing (fuzz/corpus/article/crash-nul-in-body): a control character went
+        // through to the feeds, and XML cannot carry it.
+        let e = decode_utf8("سطر\nفي\u{10}x".into(), Path::new("a.md")).unwrap_err().to_string();
+        assert_eq!(e, "a.md:2:3: control character U+0010 cannot go into a feed (remove it)");
+        assert!(decode_utf8("tab\there\r\n".into(), Path::new("a")).is_ok());
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::collections::HashSet;
 
 use url::Url;
 
+use crate::model::is_unfit;
+
 thread_local! {
     // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
     // each thread builds its two once (a builder is not `Sync`; only the base URL changes).
@@ -43,12 +45,10 @@ pub fn html(dirty: &str, base: &Url) -> String {
     })
 }
 
-/// `text` without the characters XML 1.0 cannot carry (C0 controls other than tab, newline
-/// and carriage return; U+FFFE, U+FFFF): a JSON Feed may hold them, our XML feeds may not.
+/// `text` without the characters no feed of ours carries ([`is_unfit`]: controls XML 1.0
+/// forbids or discourages): a JSON Feed may hold them, our XML feeds may not.
 pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let bad =
-        |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
-    if text.contains(bad) { text.replace(bad, "").into() } else { text.into() }
+    if text.contains(is_unfit) { text.replace(is_unfit, "").into() } else { text.into() }
 }
 
 /// The text of `html` when its elements nest deeper than [`MAX_DEPTH`]; found with html5ever's

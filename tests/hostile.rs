@@ -70,7 +70,8 @@ fn payload(name: &str) -> (StatusCode, &'static str, Vec<u8>) {
             // XML cannot carry them, but JSON Feed can: they must not reach our XML.
             let doc = r#"{"version":"https://jsonfeed.org/version/1.1","title":"ctl\u0001",
                 "items":[{"id":"c1","url":"https://wire.example/c1","title":"bell\u0007 and \u001b[31m",
-                "content_html":"<p>nul\u0000 vt\u000b ff\u000c</p>","date_published":"2023-11-17T08:00:00Z"}]}"#;
+                "content_html":"<p>nul\u0000 vt\u000b ff\u000c del\u007f c1\u0085 ref&#x7f;&#1;</p>",
+                "date_published":"2023-11-17T08:00:00Z"}]}"#;
             (StatusCode::OK, "application/feed+json", doc.as_bytes().to_vec())
         }
         "deep-xml" => {
@@ -102,6 +103,9 @@ fn payload(name: &str) -> (StatusCode, &'static str, Vec<u8>) {
                 )
             );
             ok(doc)
+        }
+        "decl-mid-document" => {
+            ok(rss(&item("d", "t", "x")).replacen("<channel>", "<channel><?xml version='1.0' encoding='utf-16'?>", 1))
         }
         _ => (StatusCode::NOT_FOUND, "text/plain", b"no such case".to_vec()),
     }
@@ -208,6 +212,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("many-items", "/case/many-items", "1000 new"),
     ("duplicate-guids", "/case/duplicate-guids", "1 new"),
     ("injection", "/case/injection", "1 new"),
+    // Found by fuzzing: feed-rs panicked on this; now the source's error.
+    ("decl-mid-document", "/case/decl-mid-document", "the parser failed"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]

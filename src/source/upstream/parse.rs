@@ -67,7 +67,16 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         // No made-up ids: an empty id tells us there was none, and we key the item ourselves.
         .id_generator(|_, _, _| String::new())
         .build();
-    let feed = parser.parse(&bytes[..]).map_err(|e| ParseError { url: url.clone(), message: e.to_string() })?;
+    // feed-rs panics on some malformed documents (quick-xml 0.42 asserts when an XML declaration
+    // naming another encoding turns up mid-document; found by fuzzing). To a poller that is a
+    // document it cannot read, not a reason to stop: the panic becomes this source's error.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(&bytes[..])));
+    let feed = parsed
+        .map_err(|panic| ParseError {
+            url: url.clone(),
+            message: format!("the parser failed: {}", panic_text(&panic)),
+        })?
+        .map_err(|e| ParseError { url: url.clone(), message: e.to_string() })?;
     let link = feed
         .links
         .iter()
@@ -121,6 +130,15 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         ttl_minutes: feed.ttl,
         items,
     })
+}
+
+/// A panic's message, when it has one.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic")
 }
 
 fn absolute(href: &str, base: &Url) -> Option<Url> {
@@ -222,5 +240,18 @@ mod tests {
         assert!(f.items[0].content_html.contains("a &lt; b"), "{}", f.items[0].content_html);
         let e = parse(b"<html>not a feed</html>", None, &url()).unwrap_err();
         assert!(e.to_string().starts_with("https://wire.example/feed.xml: "), "{e}");
+    }
+
+    /// Found by fuzzing (fuzz/corpus/ingest/crash-decl-mid-document): feed-rs panicked inside
+    /// quick-xml on a second XML declaration naming another encoding.
+    #[test]
+    fn a_parser_panic_is_this_documents_error() {
+        let doc =
+            "<rss version='2.0'><channel><?xml version='1.0' encoding='windows-1256'?><title>x</title></channel></rss>";
+        let e = parse(doc.as_bytes(), None, &url()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("https://wire.example/feed.xml: not a feed feedpub can read: the parser failed: "),
+            "{e}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, Utc};
 use serde::{Deserialize, Serialize};
 use unic_langid::{CharacterDirection, LanguageIdentifier};
 use url::Url;
@@ -301,6 +301,12 @@ impl Content {
             origin: None,
         }
     }
+}
+
+/// Whether every format we write can carry `t`: RSS dates (RFC 5322) start in 1900, and Atom
+/// and JSON Feed dates (RFC 3339) have four-digit years.
+pub fn date_in_range(t: &DateTime<Utc>) -> bool {
+    (1900..=9999).contains(&t.year())
 }
 
 /// Whether `c` is a character no feed of ours carries: the C0 controls XML 1.0 forbids (all but

@@ -171,3 +171,11 @@ fn control_character_through_an_escape() {
     assert!(err.contains("017_esc.md: key `title`: control character U+007F cannot go into a feed"), "{err}");
     assert!(err.contains("018_ref.md: key `body`: control character U+0010 cannot go into a feed"), "{err}");
 }
+
+/// The fuzz finding crash-year-20233 (tests/fuzz_findings.rs) in a local article: a date no
+/// feed format can carry is refused by its key.
+#[test]
+fn date_before_1900() {
+    let err = fails_cleanly(|s| s.write_feed_file("019_old.md", "+++\ndate = 1850-01-01\n+++\nنص"));
+    assert!(err.contains("019_old.md: key `date`: a feed can carry years 1900 to 9999 only"), "{err}");
+}

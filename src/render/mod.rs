@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::TtlBounds;
-use crate::model::{FeedMeta, Item, Language, Person};
+use crate::model::{FeedMeta, Item, Language, Person, date_in_range};
 
 pub use urls::Urls;
 
@@ -125,6 +125,16 @@ pub enum RenderError {
         /// The cause.
         source: ::atom_syndication::Error,
     },
+    /// An item's date has a year outside 1900–9999, which the formats cannot carry.
+    #[error("{feed}: item {item}: the date {date} cannot go into a feed (years 1900 to 9999 only)")]
+    Date {
+        /// Feed slug.
+        feed: String,
+        /// The item's id.
+        item: String,
+        /// The date.
+        date: DateTime<Utc>,
+    },
     /// `serde_json` failed.
     #[error("rendering JSON Feed for {feed}: {source}")]
     Json {
@@ -187,6 +197,12 @@ pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output
 /// Renders only one feed's documents — RSS, Atom, JSON Feed, in that order — without the HTML
 /// pages (for comparisons with tools that render nothing else).
 pub fn render_feed_documents(site: &SiteMeta, feed: FeedView<'_>) -> Result<[Vec<u8>; 3], RenderError> {
+    // The store never holds such a date (sources drop them), but a renderer must not panic
+    // (chrono's RFC 2822 does on a five-digit year) or write an invalid date, whatever it is given.
+    if let Some(item) = feed.items.iter().find(|i| !date_in_range(&i.published) || !date_in_range(&i.updated)) {
+        let date = if date_in_range(&item.published) { item.updated } else { item.published };
+        return Err(RenderError::Date { feed: feed.meta.slug.to_string(), item: item.id.to_string(), date });
+    }
     let urls = Urls::new(&site.base_url);
     let ch = Channel::new(site, &urls, feed);
     Ok([rss::render(&ch)?, atom::render(&ch)?, json::render(&ch)?])

@@ -8,7 +8,7 @@ use super::markdown::{self, MarkdownArticle};
 use super::meta::Meta;
 use super::text::{self, TextArticle};
 use super::{SourceError, infer, read_text, toml_from_str};
-use crate::model::{Article, Attribution, Content, Credit, FeedMeta, Image, ItemId, Language, Person};
+use crate::model::{Article, Attribution, Content, Credit, FeedMeta, Image, ItemId, Language, Person, date_in_range};
 
 /// What either article format yields before metadata is applied.
 struct Draft {
@@ -81,6 +81,11 @@ fn resolve(draft: Draft, path: &Path, meta_path: &Path) -> Result<Article, Sourc
         }
     };
     let updated = meta.updated.map(|d| d.to_utc()).transpose().map_err(|m| invalid("updated", m))?;
+    for (key, date) in [("date", Some(published)), ("updated", updated)] {
+        if date.is_some_and(|d| !date_in_range(&d)) {
+            return Err(invalid(key, "a feed can carry years 1900 to 9999 only".into()));
+        }
+    }
     if updated.is_some_and(|u| u < published) {
         return Err(invalid("updated", "is earlier than the publication date".into()));
     }

@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone as _, Utc};
 use feedpub::model::{Content, FeedMeta, Item, ItemId, Language, Person, Slug, is_unfit};
-use feedpub::render::{FeedView, RenderError, SiteMeta, render_feed_documents};
+use feedpub::render::{FeedView, RenderError, SiteMeta, render_feed_documents, render_site};
 use feedpub::source::upstream::{import::import, parse};
 use url::Url;
 
@@ -104,7 +104,9 @@ fn a_year_no_feed_can_carry_is_no_date() {
         published: far,
         updated: far,
     }];
-    let e = render_feed_documents(&site, FeedView { meta: &meta, items: &items }).unwrap_err();
-    assert!(matches!(e, RenderError::Date { .. }), "{e}");
-    assert!(e.to_string().starts_with("f: item x: the date +20233-11-17"), "{e}");
+    let view = FeedView { meta: &meta, items: &items };
+    for e in [render_feed_documents(&site, view).unwrap_err(), render_site(&site, &[view]).unwrap_err()] {
+        assert!(matches!(e, RenderError::Date { .. }), "{e}");
+        assert!(e.to_string().starts_with("f: item x: the date +20233-11-17"), "{e}");
+    }
 }

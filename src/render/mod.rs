@@ -159,6 +159,7 @@ pub mod media {
 
 /// Renders every file of the site, in a stable order.
 pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output>, RenderError> {
+    feeds.iter().try_for_each(check_dates)?;
     let urls = Urls::new(&site.base_url);
     let channels: Vec<Channel> = feeds.iter().map(|f| Channel::new(site, &urls, *f)).collect();
     let newest = |items: &[Item]| items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
@@ -194,15 +195,23 @@ pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output
     Ok(out)
 }
 
+/// The store never holds a date outside [`date_in_range`] (sources drop them), but a renderer
+/// must not panic (chrono's RFC 2822 does on a five-digit year) or write an invalid date,
+/// whatever it is given.
+fn check_dates(feed: &FeedView<'_>) -> Result<(), RenderError> {
+    match feed.items.iter().find(|i| !date_in_range(&i.published) || !date_in_range(&i.updated)) {
+        Some(item) => {
+            let date = if date_in_range(&item.published) { item.updated } else { item.published };
+            Err(RenderError::Date { feed: feed.meta.slug.to_string(), item: item.id.to_string(), date })
+        }
+        None => Ok(()),
+    }
+}
+
 /// Renders only one feed's documents — RSS, Atom, JSON Feed, in that order — without the HTML
 /// pages (for comparisons with tools that render nothing else).
 pub fn render_feed_documents(site: &SiteMeta, feed: FeedView<'_>) -> Result<[Vec<u8>; 3], RenderError> {
-    // The store never holds such a date (sources drop them), but a renderer must not panic
-    // (chrono's RFC 2822 does on a five-digit year) or write an invalid date, whatever it is given.
-    if let Some(item) = feed.items.iter().find(|i| !date_in_range(&i.published) || !date_in_range(&i.updated)) {
-        let date = if date_in_range(&item.published) { item.updated } else { item.published };
-        return Err(RenderError::Date { feed: feed.meta.slug.to_string(), item: item.id.to_string(), date });
-    }
+    check_dates(&feed)?;
     let urls = Urls::new(&site.base_url);
     let ch = Channel::new(site, &urls, feed);
     Ok([rss::render(&ch)?, atom::render(&ch)?, json::render(&ch)?])

@@ -122,8 +122,9 @@ fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Sh
     std::thread::Builder::new()
         .name("feedpub-poller".into())
         .spawn(move || {
+            let mut poller = super::poll::Poller::default();
             while !shutdown.is_triggered() {
-                match super::poll::poll(&config, None, false, false) {
+                match poller.poll(&config, None, false, false) {
                     Ok(outcomes) => {
                         for o in outcomes.iter().filter(|o| o.status != "not due") {
                             let (feed, url, status) = (&o.feed, &o.url, &o.status);

@@ -235,7 +235,14 @@ async fn hostile_upstreams_change_nothing_already_published() {
 
     let mut report = Vec::new();
     for (name, path, expect) in CASES {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"));
+        // GNU time gives each case's own peak (CI installs it); getrusage below only the
+        // largest so far.
+        let gnu_time = std::path::Path::new("/usr/bin/time").exists();
+        let mut cmd =
+            std::process::Command::new(if gnu_time { "/usr/bin/time" } else { env!("CARGO_BIN_EXE_feedpub") });
+        if gnu_time {
+            cmd.args(["-f", "peak-rss-kb=%M", env!("CARGO_BIN_EXE_feedpub")]);
+        }
         cmd.args(["--config", site.config().to_str().unwrap(), "poll", "--feed", &format!("h-{name}")])
             .env("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")
             .env_remove("FEEDPUB_DATABASE_URL");
@@ -251,7 +258,9 @@ async fn hostile_upstreams_change_nothing_already_published() {
         let kb = children_peak_rss_kb();
         assert!(kb < RSS_BOUND_KB, "{name}: peak RSS {kb} KB");
         let secs = started.elapsed().as_secs_f64();
-        report.push(format!("{name}: exit {code:?}, largest child peak RSS so far {} MB, {secs:.1} s", kb / 1024));
+        let own = text.rsplit_once("peak-rss-kb=").and_then(|(_, v)| v.trim().parse::<u64>().ok());
+        let own = own.map_or("?".into(), |kb| format!("{:.1}", kb as f64 / 1024.0));
+        report.push(format!("{name}: exit {code:?}, peak RSS {own} MB (largest so far {} MB), {secs:.1} s", kb / 1024));
     }
     // Printed for the record (cargo test -- --nocapture).
     println!("{}", report.join("\n"));

@@ -71,7 +71,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
     // feed-rs panics on some malformed documents (quick-xml 0.42 asserts when an XML declaration
     // naming another encoding turns up mid-document; found by fuzzing). To a poller that is a
     // document it cannot read, not a reason to stop: the panic becomes this source's error.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(&bytes[..])));
+    let parsed = catch_quietly(|| parser.parse(&bytes[..]));
     let feed = parsed
         .map_err(|panic| ParseError {
             url: url.clone(),
@@ -133,6 +133,30 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         ttl_minutes: feed.ttl,
         items,
     })
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `f()`, with a panic caught and returned, and not reported by the panic hook: the caller
+/// reports it as an error. (The default hook prints a backtrace when RUST_BACKTRACE is set,
+/// and resolving it took a debug build from 30 to 190 MB.) Other threads' panics are reported
+/// as before: the hook, installed once, is silent only on a thread inside this function.
+fn catch_quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.get() {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.set(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.set(false);
+    result
 }
 
 /// A panic's message, when it has one.

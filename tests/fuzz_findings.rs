@@ -110,3 +110,15 @@ fn a_year_no_feed_can_carry_is_no_date() {
         assert!(e.to_string().starts_with("f: item x: the date +20233-11-17"), "{e}");
     }
 }
+
+/// crash-space-in-etag: a space or tab inside a quoted tag of If-None-Match made headers 0.4.2
+/// panic (a debug assertion) while answering. Such a value is malformed and matches nothing:
+/// the answer is a 200 with the body. `conditional` asserts the status and headers.
+#[test]
+fn whitespace_inside_an_entity_tag_is_a_malformed_tag() {
+    for value in ["\"a b\"", "W/\"a\tb\", \"c\"", "\"x\",  \"y z\""] {
+        feedpub::fuzzing::conditional(value.as_bytes());
+    }
+    // Space between tags is allowed and still parsed.
+    feedpub::fuzzing::conditional(b"\"a\", \"b\"");
+}

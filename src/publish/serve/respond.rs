@@ -33,11 +33,25 @@ pub fn not_modified(res: &Resource, headers: &HeaderMap) -> bool {
             return true;
         }
         // A malformed If-None-Match matches nothing: the client gets the full response.
+        if whitespace_in_a_tag(sent.as_bytes()) {
+            return false;
+        }
         return headers
             .typed_get::<IfNoneMatch>()
             .is_some_and(|inm| res.variants.iter().any(|v| !inm.precondition_passes(&v.etag)));
     }
     headers.typed_get::<IfModifiedSince>().is_some_and(|ims| !ims.is_modified(res.last_modified))
+}
+
+/// Whether a space or tab sits inside a quoted entity-tag: RFC 9110's `etagc` excludes both,
+/// and headers 0.4.2 debug-asserts on them (a panic in debug builds, found by fuzzing), so such
+/// a value is taken as malformed before it is parsed.
+fn whitespace_in_a_tag(value: &[u8]) -> bool {
+    let mut quoted = false;
+    value.iter().any(|&b| {
+        quoted ^= b == b'"';
+        quoted && matches!(b, b' ' | b'\t')
+    })
 }
 
 /// The 200 or 304 response for `res`. For HEAD the body is left out but `Content-Length`

@@ -16,7 +16,8 @@ use crate::publish::serve::{App, Site};
 use crate::render::{FeedView, Output, OutputKind, SiteMeta, render_feed_documents};
 use crate::source::upstream::{import, parse};
 
-fn site_meta() -> SiteMeta {
+/// The site the targets render into (also used by `tests/fuzz_findings.rs`).
+pub fn site_meta() -> SiteMeta {
     SiteMeta {
         base_url: Url::parse("https://example.org/").expect("a valid URL"),
         title: "fuzz".into(),
@@ -25,7 +26,8 @@ fn site_meta() -> SiteMeta {
     }
 }
 
-fn feed_meta() -> FeedMeta {
+/// The feed the targets render into: slug `fuzz`, Arabic, limit 50.
+pub fn feed_meta() -> FeedMeta {
     let person = Person { name: "fuzz".into(), email: None, uri: None };
     FeedMeta {
         slug: Slug::new("fuzz").expect("a valid slug"),

@@ -4,8 +4,8 @@
 //! (`control_character_*`).
 
 use chrono::{TimeZone as _, Utc};
-use feedpub::model::{Content, FeedMeta, Item, ItemId, Language, Person, Slug, is_unfit};
-use feedpub::render::{FeedView, RenderError, SiteMeta, render_feed_documents, render_site};
+use feedpub::model::{Content, Item, ItemId, is_unfit};
+use feedpub::render::{FeedView, RenderError, render_feed_documents, render_site};
 use feedpub::source::upstream::{import::import, parse};
 use url::Url;
 
@@ -76,27 +76,7 @@ fn a_year_no_feed_can_carry_is_no_date() {
     let good = Utc.with_ymd_and_hms(2023, 11, 17, 5, 0, 0).single();
     assert_eq!(dates, [None, None, good]);
 
-    let person = Person { name: "p".into(), email: None, uri: None };
-    let meta = FeedMeta {
-        slug: Slug::new("f").unwrap(),
-        title: "f".into(),
-        description: "d".into(),
-        language: Language::parse("ar").unwrap(),
-        link: None,
-        publisher: person.clone(),
-        author: person,
-        rights: None,
-        limit: 50,
-        id: None,
-        ttl_minutes: None,
-        sources: Vec::new(),
-    };
-    let site = SiteMeta {
-        base_url: Url::parse("https://example.org/").unwrap(),
-        title: "s".into(),
-        language: Language::parse("ar").unwrap(),
-        ttl: feedpub::config::TtlBounds { min_minutes: 15, max_minutes: 360 },
-    };
+    let (site, meta) = (feedpub::fuzzing::site_meta(), feedpub::fuzzing::feed_meta());
     let far = Utc.with_ymd_and_hms(20233, 11, 17, 0, 0, 0).single().unwrap();
     let items = [Item {
         id: ItemId::new("x").unwrap(),
@@ -107,7 +87,7 @@ fn a_year_no_feed_can_carry_is_no_date() {
     let view = FeedView { meta: &meta, items: &items };
     for e in [render_feed_documents(&site, view).unwrap_err(), render_site(&site, &[view]).unwrap_err()] {
         assert!(matches!(e, RenderError::Date { .. }), "{e}");
-        assert!(e.to_string().starts_with("f: item x: the date +20233-11-17"), "{e}");
+        assert!(e.to_string().starts_with("fuzz: item x: the date +20233-11-17"), "{e}");
     }
 }
 

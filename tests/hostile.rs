@@ -233,11 +233,11 @@ async fn hostile_upstreams_change_nothing_already_published() {
     site.build();
     let seed_before = snapshot(&site.out().join(SLUG));
 
+    // GNU time gives each case's own peak (CI installs it); getrusage below only the largest
+    // so far.
+    let gnu_time = std::path::Path::new("/usr/bin/time").exists();
     let mut report = Vec::new();
     for (name, path, expect) in CASES {
-        // GNU time gives each case's own peak (CI installs it); getrusage below only the
-        // largest so far.
-        let gnu_time = std::path::Path::new("/usr/bin/time").exists();
         let mut cmd =
             std::process::Command::new(if gnu_time { "/usr/bin/time" } else { env!("CARGO_BIN_EXE_feedpub") });
         if gnu_time {

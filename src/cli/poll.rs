@@ -61,7 +61,63 @@ impl Poller {
         force: bool,
         progress: bool,
     ) -> anyhow::Result<Vec<SourceOutcome>> {
-        poll_with(self, config, only, force, progress)
+        let feeds = source::load(&config.feeds_dir)?;
+        if let Some(slug) = only
+            && !feeds.iter().any(|f| f.meta.slug.as_str() == slug)
+        {
+            anyhow::bail!("--feed {slug}: no such feed in {}", config.feeds_dir.display());
+        }
+        let selected: Vec<_> = feeds.iter().filter(|f| only.is_none_or(|s| f.meta.slug.as_str() == s)).collect();
+        // No sources, nothing to open (serve calls this every minute).
+        if selected.iter().all(|f| f.meta.sources.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut store = store::open(&config.database)?;
+        let now = Utc::now().trunc_subsecs(0);
+        let mut due = Vec::new();
+        let mut outcomes = Vec::new();
+        for feed in selected {
+            for src in &feed.meta.sources {
+                let state =
+                    store.source_state(&feed.meta.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
+                let skip = |status: &str| SourceOutcome {
+                    feed: feed.meta.slug.clone(),
+                    url: src.url.clone(),
+                    status: status.into(),
+                    failed: false,
+                    report: PollReport::default(),
+                    next_poll: (!state.retired).then_some(state.next_poll),
+                };
+                if state.retired {
+                    outcomes.push(skip("retired (410 Gone)"));
+                } else if !force && state.next_poll > now {
+                    outcomes.push(skip("not due"));
+                } else {
+                    due.push((feed.meta.slug.clone(), src.clone(), state));
+                }
+            }
+        }
+        if due.is_empty() {
+            return Ok(outcomes);
+        }
+        let (fetcher, runtime) = self.net(config)?;
+        let bar = if progress && !due.is_empty() {
+            let bar = indicatif::ProgressBar::new(due.len() as u64);
+            let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {msg}")
+                .expect("a valid template");
+            bar.set_style(style);
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let fetched = runtime.block_on(fetch_all(fetcher, due, &bar));
+        bar.finish_and_clear();
+        // Writes are sequential: one transaction per source, each all-or-nothing.
+        for (feed, src, state, result) in fetched {
+            outcomes.push(apply(store.as_mut(), &feed, &src, state, result, now)?);
+        }
+        store.checkpoint()?;
+        Ok(outcomes)
     }
 
     fn net(&mut self, config: &Config) -> anyhow::Result<&(Fetcher, tokio::runtime::Runtime)> {
@@ -75,72 +131,6 @@ impl Poller {
         }
         Ok(self.net.as_ref().expect("set above"))
     }
-}
-
-fn poll_with(
-    poller: &mut Poller,
-    config: &Config,
-    only: Option<&str>,
-    force: bool,
-    progress: bool,
-) -> anyhow::Result<Vec<SourceOutcome>> {
-    let feeds = source::load(&config.feeds_dir)?;
-    if let Some(slug) = only
-        && !feeds.iter().any(|f| f.meta.slug.as_str() == slug)
-    {
-        anyhow::bail!("--feed {slug}: no such feed in {}", config.feeds_dir.display());
-    }
-    let selected: Vec<_> = feeds.iter().filter(|f| only.is_none_or(|s| f.meta.slug.as_str() == s)).collect();
-    // No sources, nothing to open (serve calls this every minute).
-    if selected.iter().all(|f| f.meta.sources.is_empty()) {
-        return Ok(Vec::new());
-    }
-    let mut store = store::open(&config.database)?;
-    let now = Utc::now().trunc_subsecs(0);
-    let mut due = Vec::new();
-    let mut outcomes = Vec::new();
-    for feed in selected {
-        for src in &feed.meta.sources {
-            let state =
-                store.source_state(&feed.meta.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
-            let skip = |status: &str| SourceOutcome {
-                feed: feed.meta.slug.clone(),
-                url: src.url.clone(),
-                status: status.into(),
-                failed: false,
-                report: PollReport::default(),
-                next_poll: (!state.retired).then_some(state.next_poll),
-            };
-            if state.retired {
-                outcomes.push(skip("retired (410 Gone)"));
-            } else if !force && state.next_poll > now {
-                outcomes.push(skip("not due"));
-            } else {
-                due.push((feed.meta.slug.clone(), src.clone(), state));
-            }
-        }
-    }
-    if due.is_empty() {
-        return Ok(outcomes);
-    }
-    let (fetcher, runtime) = poller.net(config)?;
-    let bar = if progress && !due.is_empty() {
-        let bar = indicatif::ProgressBar::new(due.len() as u64);
-        let style =
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {msg}").expect("a valid template");
-        bar.set_style(style);
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let fetched = runtime.block_on(fetch_all(fetcher, due, &bar));
-    bar.finish_and_clear();
-    // Writes are sequential: one transaction per source, each all-or-nothing.
-    for (feed, src, state, result) in fetched {
-        outcomes.push(apply(store.as_mut(), &feed, &src, state, result, now)?);
-    }
-    store.checkpoint()?;
-    Ok(outcomes)
 }
 
 type Fetch = Result<Fetched, upstream::FetchError>;

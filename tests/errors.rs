@@ -138,18 +138,33 @@ fn missing_config_file() {
     assert!(err.contains("cannot read config /nonexistent/feedpub.toml"), "{err}");
 }
 
+/// A PostgreSQL URL is refused clearly (this build has no backend yet), and whatever its shape
+/// (issue 12: scheme case, a driver suffix, `#`, `/` or `@` in the password, unparseable), its
+/// password reaches neither stdout nor stderr.
 #[test]
-fn a_postgres_url_is_refused_clearly() {
+fn a_postgres_url_is_refused_clearly_and_never_echoed() {
     let site = Site::new();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"))
-        .args(["--config", site.config().to_str().unwrap(), "build"])
-        .env("FEEDPUB_DATABASE_URL", "postgres://feedpub:hunter2@127.0.0.1/feedpub")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no PostgreSQL backend") && !err.contains("hunter2"), "{err}");
-    assert!(!site.out().exists());
+    for url in [
+        "postgres://feedpub:hunter2@127.0.0.1/feedpub",
+        "Postgres://feedpub:hunter2@127.0.0.1/feedpub",
+        "postgresql+psycopg://feedpub:hunter2@127.0.0.1/feedpub",
+        "postgres://feedpub:hun#ter2@127.0.0.1/feedpub",
+        "postgres://feedpub:hun/ter2@127.0.0.1/feedpub",
+        "postgres://feedpub:hun@ter2@127.0.0.1/feedpub",
+        "postgres:feedpub:hunter2@[::1",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"))
+            .args(["--config", site.config().to_str().unwrap(), "build"])
+            .env("FEEDPUB_DATABASE_URL", url)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{url}");
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(all.contains("database_url"), "{url}: {all}");
+        assert!(!all.contains("ter2"), "{url}: the password was echoed: {all}");
+        assert!(!site.out().exists());
+    }
 }
 
 /// Found by fuzzing (fuzz/corpus/article/crash-nul-in-body): a control character in an article

@@ -10,9 +10,11 @@ use url::Url;
 
 use crate::model::Language;
 
+mod database;
 mod poll;
 mod serve;
 
+pub use database::{DatabaseUrl, PostgresUrl, redact_url};
 pub use poll::PollConfig;
 pub use serve::ServeConfig;
 
@@ -48,33 +50,6 @@ pub enum ConfigError {
         /// What is wrong with it.
         message: String,
     },
-}
-
-/// Where the store lives, chosen by the scheme of `database_url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// `sqlite:PATH` (or `sqlite://PATH`): the embedded default.
-    Sqlite(PathBuf),
-    /// `postgres://…` / `postgresql://…`: accepted by the parser so the choice is made in one
-    /// place; the store reports that this build has no PostgreSQL backend yet.
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// Parses a database URL; relative SQLite paths are kept relative (see [`Config::load`]).
-    pub fn parse(s: &str) -> Result<Self, String> {
-        if let Some(rest) = s.strip_prefix("sqlite:") {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
-            if path.is_empty() {
-                return Err("sqlite: URL has no path".into());
-            }
-            Ok(Self::Sqlite(PathBuf::from(path)))
-        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            Ok(Self::Postgres(s.to_owned()))
-        } else {
-            Err(format!("{s:?}: expected sqlite:PATH or postgres://…"))
-        }
-    }
 }
 
 /// Bounds for the RSS `<ttl>` (and, later, HTTP max-age) derived from a feed's cadence.
@@ -287,15 +262,6 @@ mod tests {
         let e = parse("base_url = \"https://e.org/\"\n[poll]\ntimeout_seconds = 0").unwrap_err().to_string();
         assert!(e.contains("`poll.timeout_seconds`"), "{e}");
         assert_eq!(parse("base_url = \"https://e.org/\"").unwrap().poll.timeout_seconds, 60);
-    }
-
-    #[test]
-    fn database_urls() {
-        assert_eq!(DatabaseUrl::parse("sqlite://x.db"), Ok(DatabaseUrl::Sqlite("x.db".into())));
-        assert_eq!(DatabaseUrl::parse("sqlite:/abs/x.db"), Ok(DatabaseUrl::Sqlite("/abs/x.db".into())));
-        assert!(matches!(DatabaseUrl::parse("postgres://h/db"), Ok(DatabaseUrl::Postgres(_))));
-        assert!(DatabaseUrl::parse("sqlite:").is_err());
-        assert!(DatabaseUrl::parse("x.db").is_err());
     }
 
     #[test]

@@ -59,9 +59,9 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
-    /// The URL names a backend this build does not have.
+    /// The URL names a backend this build does not have (shown redacted).
     #[error("database_url {0}: this build of feedpub has no PostgreSQL backend yet; use sqlite:PATH")]
-    Unsupported(String),
+    Unsupported(crate::config::PostgresUrl),
 }
 
 /// What a sync did, for the summary line.
@@ -116,18 +116,7 @@ pub trait Store: Send {
 pub fn open(url: &DatabaseUrl) -> Result<Box<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
-        DatabaseUrl::Postgres(url) => Err(StoreError::Unsupported(redact(url))),
-    }
-}
-
-/// Hides a password in a URL before it reaches a log or an error message.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
+        DatabaseUrl::Postgres(url) => Err(StoreError::Unsupported(url.clone())),
     }
 }
 
@@ -230,7 +219,7 @@ mod tests {
 
     #[test]
     fn postgres_urls_are_refused_without_leaking_the_password() {
-        let e = open(&DatabaseUrl::Postgres("postgres://u:secret@h/db".into())).err().unwrap().to_string();
+        let e = open(&DatabaseUrl::parse("postgres://u:secret@h/db").unwrap()).err().unwrap().to_string();
         assert!(e.contains("PostgreSQL") && !e.contains("secret"), "{e}");
     }
 }

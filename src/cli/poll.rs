@@ -53,8 +53,25 @@ pub struct Poller {
 
 impl Poller {
     /// [`poll`], reusing this poller's client and runtime. Their settings (timeout, the SSRF
-    /// guard) come from the `config` of the first round that fetches.
+    /// guard) come from the `config` of the first round that fetches. A round that panics (a
+    /// bug, whatever the input) is this call's error: `serve` polls again at its next tick, with a
+    /// fresh client and runtime, rather than never again.
     pub fn poll(
+        &mut self,
+        config: &Config,
+        only: Option<&str>,
+        force: bool,
+        progress: bool,
+    ) -> anyhow::Result<Vec<SourceOutcome>> {
+        let round =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round(config, only, force, progress)));
+        round.unwrap_or_else(|panic| {
+            self.net = None;
+            Err(anyhow::anyhow!("the polling round panicked: {}", upstream::parse::panic_text(&panic)))
+        })
+    }
+
+    fn round(
         &mut self,
         config: &Config,
         only: Option<&str>,
@@ -135,7 +152,8 @@ impl Poller {
 
 type Fetch = Result<Fetched, upstream::FetchError>;
 
-/// Fetches every due source, at most 16 at once and 2 per host.
+/// Fetches every due source, at most 16 at once and 2 per host. A fetch that panics is that
+/// source's error, not the end of the round.
 async fn fetch_all(
     fetcher: &Fetcher,
     due: Vec<(Slug, UpstreamSource, SourceState)>,
@@ -144,28 +162,40 @@ async fn fetch_all(
     let global = Arc::new(Semaphore::new(GLOBAL_CONCURRENCY));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, (feed, src, state)) in due.into_iter().enumerate() {
+    let mut index = HashMap::new();
+    for (i, (_, src, state)) in due.iter().enumerate() {
         let host = state.current_url.host_str().unwrap_or("").to_owned();
         let per_host = hosts.entry(host).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY))).clone();
         let (global, fetcher) = (global.clone(), fetcher.clone());
-        tasks.spawn(async move {
+        let url = state.current_url.clone();
+        let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+        let task = tasks.spawn(async move {
             let _host = per_host.acquire_owned().await.expect("never closed");
             let _slot = global.acquire_owned().await.expect("never closed");
-            let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-            let result = fetcher.fetch(&state.current_url, &validators).await;
-            (i, feed, src, state, result)
+            fetcher.fetch(&url, &validators).await
         });
+        index.insert(task.id(), (i, src.url.clone()));
     }
-    let mut done = Vec::new();
-    while let Some(finished) = tasks.join_next().await {
-        let finished = finished.expect("a fetch task panicked");
-        bar.set_message(finished.2.url.to_string());
+    let mut results: Vec<Option<Fetch>> = due.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (id, result) = match joined {
+            Ok((id, result)) => (id, result),
+            Err(e) => {
+                let (i, _) = &index[&e.id()];
+                let url = due[*i].2.current_url.clone();
+                (e.id(), Err(upstream::FetchError::Network { url, message: format!("the fetch failed: {e}") }))
+            }
+        };
+        let (i, url) = &index[&id];
+        bar.set_message(url.to_string());
         bar.inc(1);
-        done.push(finished);
+        results[*i] = Some(result);
     }
-    // Back in configuration order, so the report and the writes are deterministic.
-    done.sort_by_key(|(i, ..)| *i);
-    done.into_iter().map(|(_, feed, src, state, result)| (feed, src, state, result)).collect()
+    // In configuration order, so the report and the writes are deterministic.
+    due.into_iter()
+        .zip(results)
+        .map(|((feed, src, state), result)| (feed, src, state, result.expect("every task was joined")))
+        .collect()
 }
 
 /// Parses and stores one fetch result with the source's new state.

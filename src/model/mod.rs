@@ -202,6 +202,9 @@ pub struct UpstreamSource {
 impl UpstreamSource {
     /// Items taken per poll when `limit` is not set.
     pub const DEFAULT_LIMIT: usize = 1_000;
+    /// The largest `max_interval_minutes` (30 days): every wait the scheduler computes stays
+    /// below it (or below a week, for `Retry-After`), so no hint can push a poll off the calendar.
+    pub const MAX_INTERVAL_MINUTES: u32 = 30 * 24 * 60;
 
     /// `limit`, or [`Self::DEFAULT_LIMIT`].
     pub fn item_limit(&self) -> usize {

@@ -56,8 +56,15 @@ pub fn parse(text: &str, slug: Slug, path: &Path) -> Result<FeedMeta, SourceErro
     for (i, source) in raw.source.iter().enumerate() {
         let key = "source";
         check_http("url", &source.url).map_err(|m| invalid(key, format!("[[source]] #{}: {m}", i + 1)))?;
-        if source.min_interval_minutes == 0 || source.min_interval_minutes > source.max_interval_minutes {
-            let m = format!("[[source]] #{}: need 0 < min_interval_minutes <= max_interval_minutes", i + 1);
+        let max = UpstreamSource::MAX_INTERVAL_MINUTES;
+        if source.min_interval_minutes == 0
+            || source.min_interval_minutes > source.max_interval_minutes
+            || source.max_interval_minutes > max
+        {
+            let m = format!(
+                "[[source]] #{}: need 0 < min_interval_minutes <= max_interval_minutes <= {max} (30 days)",
+                i + 1
+            );
             return Err(invalid(key, m));
         }
         if source.limit == Some(0) {
@@ -149,6 +156,7 @@ mod tests {
             "[[source]]\nurl = \"ftp://x.example/\"\n",
             "[[source]]\nurl = \"https://x.example/\"\nmin_interval_minutes = 0\n",
             "[[source]]\nurl = \"https://x.example/\"\nmin_interval_minutes = 900\n",
+            "[[source]]\nurl = \"https://x.example/\"\nmax_interval_minutes = 43201\n",
             "[[source]]\nurl = \"https://x.example/\"\n[[source]]\nurl = \"https://x.example/\"\n",
         ] {
             let e = feed(&format!("{MINIMAL}{bad}")).unwrap_err().to_string();

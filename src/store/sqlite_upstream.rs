@@ -44,15 +44,22 @@ impl SqliteStore {
             id: format!("source {source}"),
             message,
         };
+        // A time no timestamp can hold (an earlier release stored `+11526-…` after an absurd
+        // Retry-After) must not fail every later poll: the source is due now, and the poll that
+        // follows writes a good time over it.
+        let next_poll = parse_timestamp(&next).unwrap_or_else(|_| {
+            tracing::warn!(%feed, stored = %next, "a source's stored next poll is unreadable: polling it now");
+            DateTime::<Utc>::UNIX_EPOCH
+        });
         Ok(Some(SourceState {
             current_url: Url::parse(&current).map_err(|e| corrupt(e.to_string()))?,
             etag,
             last_modified,
-            next_poll: parse_timestamp(&next).map_err(|e| corrupt(e.to_string()))?,
+            next_poll,
             failures,
             last_status,
             last_error,
-            last_polled: polled.as_deref().map(parse_timestamp).transpose().map_err(|e| corrupt(e.to_string()))?,
+            last_polled: polled.as_deref().and_then(|p| parse_timestamp(p).ok()),
             retired,
         }))
     }

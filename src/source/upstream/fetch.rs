@@ -320,8 +320,10 @@ fn freshness(headers: &HeaderMap) -> Freshness {
 /// `Retry-After` in either form (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
 fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    // delay-seconds is `1*DIGIT`: a number past u64 means "very long", which the scheduler
+    // clamps, not "no hint".
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -343,6 +345,10 @@ mod tests {
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("Sun, 29 Nov 2026 05:00:00 GMT"));
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("99999999999999999999999"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(u64::MAX)), "clamped later, not ignored");
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("-5"));
         assert_eq!(retry_after(&h, now), None);
     }
 

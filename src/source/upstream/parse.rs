@@ -160,7 +160,7 @@ fn catch_quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
 }
 
 /// A panic's message, when it has one.
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
+pub(crate) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
     panic
         .downcast_ref::<String>()
         .map(String::as_str)

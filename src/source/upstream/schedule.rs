@@ -1,8 +1,13 @@
 //! SCHEDULE: when a source is due again. Pure functions of what the last poll said.
+//!
+//! Every hint comes from the upstream (headers, `<ttl>`), so none is trusted with the clock: each
+//! wait is clamped to a documented bound before it meets a date, and the date arithmetic is
+//! checked, so an absurd value (10^12 seconds, a date in the year 20000) can neither panic nor
+//! store a time no timestamp can hold.
 
 use std::time::{Duration, SystemTime};
 
-use chrono::{DateTime, SubsecRound as _, Utc};
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
 use super::fetch::Freshness;
@@ -10,6 +15,10 @@ use crate::model::UpstreamSource;
 
 /// Failures back off to at most this.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+
+/// The longest an explicit `Retry-After` is honoured: a server that asks for more (a year, or
+/// 10^12 seconds) is asked again after a week.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// After a success (200 or 304): the longest of the configured minimum, the feed's `<ttl>`,
 /// `Cache-Control: max-age` and `Expires`, within the source's bounds.
@@ -24,7 +33,7 @@ pub fn after_success(
     let expires = freshness.expires.and_then(|t| t.duration_since(SystemTime::from(now)).ok());
     let hints = [ttl_minutes.map(minutes), freshness.max_age, expires];
     let wait = hints.into_iter().flatten().fold(min, Duration::max).min(max);
-    now + wait
+    later(now, wait)
 }
 
 /// After the `failures`-th failure in a row: the server's `Retry-After` if it gave one (never
@@ -39,7 +48,7 @@ pub fn after_failure(
 ) -> DateTime<Utc> {
     let min = minutes(source.min_interval_minutes);
     if let Some(wait) = retry_after {
-        return now + wait.max(min);
+        return later(now, wait.min(MAX_RETRY_AFTER).max(min));
     }
     let exponent = failures.saturating_sub(1).min(16);
     let backoff = min.saturating_mul(1 << exponent).min(MAX_BACKOFF);
@@ -48,11 +57,19 @@ pub fn after_failure(
     let unit = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / f64::from(u16::MAX);
     let factor = 0.9 + 0.2 * unit;
     // Whole seconds, like every stored time.
-    (now + backoff.mul_f64(factor).min(MAX_BACKOFF)).trunc_subsecs(0)
+    later(now, backoff.mul_f64(factor).min(MAX_BACKOFF)).trunc_subsecs(0)
 }
 
 fn minutes(m: u32) -> Duration {
     Duration::from_secs(u64::from(m) * 60)
+}
+
+/// `now + wait` with checked arithmetic: `wait` is at most [`UpstreamSource::MAX_INTERVAL_MINUTES`]
+/// or [`MAX_RETRY_AFTER`] wherever it comes from, so the sum always fits; should it not, the
+/// source is due now rather than the poller panicking.
+fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    let longest = minutes(UpstreamSource::MAX_INTERVAL_MINUTES).max(MAX_RETRY_AFTER);
+    TimeDelta::from_std(wait.min(longest)).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -98,5 +115,33 @@ mod tests {
         assert!(mins(after_failure(&s, 30, None, now())) <= 24.0 * 60.0);
         assert_eq!(mins(after_failure(&s, 1, Some(Duration::from_secs(7200)), now())), 120.0);
         assert_eq!(mins(after_failure(&s, 1, Some(Duration::from_secs(5)), now())), 15.0);
+    }
+
+    /// Issue 12, class 1: absurd upstream hints never panic and stay within their bounds.
+    #[test]
+    fn absurd_hints_are_clamped() {
+        let s = source();
+        let huge = [Duration::from_secs(1_000_000_000_000), Duration::from_secs(u64::MAX), Duration::MAX];
+        for wait in huge {
+            let at = after_failure(&s, 1, Some(wait), now());
+            assert_eq!(at - now(), TimeDelta::days(7), "Retry-After {wait:?}");
+            let f = Freshness { max_age: Some(wait), expires: None };
+            assert_eq!(after_success(&s, f, Some(u32::MAX), now()) - now(), TimeDelta::minutes(360));
+        }
+        let far = [SystemTime::UNIX_EPOCH, SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000)];
+        for expires in far {
+            let f = Freshness { max_age: None, expires: Some(expires) };
+            let wait = after_success(&s, f, None, now()) - now();
+            assert!(wait == TimeDelta::minutes(15) || wait == TimeDelta::minutes(360), "{wait}");
+        }
+        // The widest source there may be, with the longest hint, and the most failures.
+        let wide = UpstreamSource { max_interval_minutes: UpstreamSource::MAX_INTERVAL_MINUTES, ..source() };
+        let f = Freshness { max_age: Some(Duration::MAX), expires: None };
+        assert_eq!(after_success(&wide, f, None, now()) - now(), TimeDelta::days(30));
+        assert!(after_failure(&wide, u32::MAX, None, now()) - now() <= TimeDelta::days(1));
+        // A clock at the end of time: due now, no panic.
+        let end = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(after_success(&s, Freshness::default(), None, end), end);
+        assert!(after_failure(&s, 3, Some(Duration::MAX), end) <= end);
     }
 }

@@ -157,3 +157,23 @@ async fn serve_keeps_polling_past_absurd_hints() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+/// Class 9: polling reads feed definitions only. An article without a date (which `build`
+/// refuses) does not stop `poll`, and the upstream's item is stored; `build` still names the
+/// bad article.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_local_article_does_not_stop_polling() {
+    let addr = upstream().await;
+    let site = Site::new();
+    with_sources(&site, addr, &["/fine"]);
+    site.write_feed_file("020_undated.txt", "نص بلا تاريخ");
+    let out = poll(&site, &[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("/fine: 200; 1 new"), "{}", text(&out));
+    let build = site.run(&["build"]);
+    assert_eq!(build.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&build.stderr).contains("020_undated.txt: no date"), "{build:?}");
+    let db = rusqlite::Connection::open(site.db()).unwrap();
+    let n: i64 = db.query_row("SELECT COUNT(*) FROM items WHERE source IS NOT NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1, "the polled item is stored");
+}

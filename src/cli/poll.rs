@@ -78,15 +78,15 @@ impl Poller {
         force: bool,
         progress: bool,
     ) -> anyhow::Result<Vec<SourceOutcome>> {
-        let feeds = source::load(&config.feeds_dir)?;
+        let feeds = source::definitions(&config.feeds_dir)?;
         if let Some(slug) = only
-            && !feeds.iter().any(|f| f.meta.slug.as_str() == slug)
+            && !feeds.iter().any(|f| f.slug.as_str() == slug)
         {
             anyhow::bail!("--feed {slug}: no such feed in {}", config.feeds_dir.display());
         }
-        let selected: Vec<_> = feeds.iter().filter(|f| only.is_none_or(|s| f.meta.slug.as_str() == s)).collect();
+        let selected: Vec<_> = feeds.iter().filter(|f| only.is_none_or(|s| f.slug.as_str() == s)).collect();
         // No sources, nothing to open (serve calls this every minute).
-        if selected.iter().all(|f| f.meta.sources.is_empty()) {
+        if selected.iter().all(|f| f.sources.is_empty()) {
             return Ok(Vec::new());
         }
         let mut store = store::open(&config.database)?;
@@ -94,11 +94,11 @@ impl Poller {
         let mut due = Vec::new();
         let mut outcomes = Vec::new();
         for feed in selected {
-            for src in &feed.meta.sources {
+            for src in &feed.sources {
                 let state =
-                    store.source_state(&feed.meta.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
+                    store.source_state(&feed.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
                 let skip = |status: &str| SourceOutcome {
-                    feed: feed.meta.slug.clone(),
+                    feed: feed.slug.clone(),
                     url: src.url.clone(),
                     status: status.into(),
                     failed: false,
@@ -110,7 +110,7 @@ impl Poller {
                 } else if !force && state.next_poll > now {
                     outcomes.push(skip("not due"));
                 } else {
-                    due.push((feed.meta.slug.clone(), src.clone(), state));
+                    due.push((feed.slug.clone(), src.clone(), state));
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! SOURCE: read the local feeds under `feeds/<slug>/` into the typed model.
 //!
-//! One verb: [`load`]. It reads every feed definition and article, infers what the articles do
+//! One verb: [`load`] ([`definitions`] for the poller, which needs no article). It reads every feed definition and article, infers what the articles do
 //! not say, and reports *every* bad input at once (each error names its file, line or key), so a
 //! publisher fixes them in one pass. Nothing here writes anything.
 
@@ -177,15 +177,36 @@ pub fn load(feeds_dir: &Path) -> Result<Vec<LocalFeed>, SourceErrors> {
     if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
 }
 
-/// Loads one feed folder; article errors are collected, a bad `feed.toml` stops the feed.
-fn load_feed(dir: &Path) -> Result<(LocalFeed, Vec<SourceError>), SourceError> {
+/// Reads only the feed definitions under `feeds_dir` (every `feed.toml`), sorted by slug: what
+/// the poller needs. An article, good or bad, is never opened, so a publisher's half-written
+/// article cannot stop upstream sources from being polled (`build` and `check` report it).
+pub fn definitions(feeds_dir: &Path) -> Result<Vec<FeedMeta>, SourceErrors> {
+    let dirs = list_dir(feeds_dir).map_err(|e| SourceErrors(vec![e]))?;
+    let (mut feeds, mut errors) = (Vec::new(), Vec::new());
+    for dir in dirs.into_iter().filter(|p| p.is_dir()) {
+        match definition(&dir) {
+            Ok(meta) => feeds.push(meta),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
+}
+
+/// The `feed.toml` of one feed folder.
+fn definition(dir: &Path) -> Result<FeedMeta, SourceError> {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let slug = Slug::new(name).map_err(|source| SourceError::BadName { path: dir.to_owned(), source })?;
     let def_path = dir.join(feed_def::FEED_FILE);
     if !def_path.is_file() {
         return Err(SourceError::NoFeedFile { dir: dir.to_owned() });
     }
-    let meta = feed_def::parse(&read_text(&def_path)?, slug, &def_path)?;
+    feed_def::parse(&read_text(&def_path)?, slug, &def_path)
+}
+
+/// Loads one feed folder; article errors are collected, a bad `feed.toml` stops the feed.
+fn load_feed(dir: &Path) -> Result<(LocalFeed, Vec<SourceError>), SourceError> {
+    let meta = definition(dir)?;
+    let def_path = dir.join(feed_def::FEED_FILE);
 
     let mut errors = Vec::new();
     let mut articles: Vec<(Article, PathBuf)> = Vec::new();

@@ -55,7 +55,7 @@ fn main() {
             let feed = parse(&doc, None, &source).unwrap();
             let articles = import::import(&source, &source, &feed, None);
             let now = Utc::now();
-            let r = s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
+            let r = s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, 1_000, now).unwrap();
             assert_eq!(r.added, n);
         });
         report("ingest", n, &times, doc.len());
@@ -73,7 +73,7 @@ fn main() {
         let times = time_with(repeats, open_store, |input| {
             let (_, s) = input.as_mut().unwrap();
             let now = Utc::now();
-            s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
+            s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, 1_000, now).unwrap();
         });
         report("ingest: store (one transaction, open store)", n, &times, doc.len());
         let times = time(repeats, || drop(open_store()));
@@ -83,7 +83,7 @@ fn main() {
             || {
                 let (dir, mut s) = open_store();
                 let now = Utc::now();
-                s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, now).unwrap();
+                s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, 1_000, now).unwrap();
                 (dir, s)
             },
             |input| drop(input.take()),

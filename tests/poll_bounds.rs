@@ -20,7 +20,9 @@ fn feed(guid: &str) -> String {
     )
 }
 
-/// Upstreams whose every time hint is absurd, and one that is fine.
+static ROUND: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Upstreams whose every time hint is absurd, one that is fine, and one that never stops.
 async fn upstream() -> std::net::SocketAddr {
     let app = Router::new().fallback(|uri: axum::http::Uri| async move {
         let rss = [(header::CONTENT_TYPE, "application/rss+xml")];
@@ -45,6 +47,21 @@ async fn upstream() -> std::net::SocketAddr {
                 .into_response(),
             "/expires-past" => (rss, [(header::EXPIRES, "Thu, 01 Jan 1970 00:00:00 GMT")], feed("b")).into_response(),
             "/fine" => (rss, feed("fine")).into_response(),
+            // Five new items at every request, one of them dated 2099.
+            "/rolling" => {
+                let round = ROUND.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let items: String = (0..5)
+                    .map(|i| {
+                        let date = if i == 0 { "Thu, 01 Jan 2099 00:00:00 GMT" } else { "Fri, 17 Nov 2023 08:00:00 +0300" };
+                        format!(
+                            "<item><guid>r{round}-{i}</guid><title>rolling {round}-{i}</title><link>https://wire.example/r{round}-{i}</link>\
+                             <pubDate>{date}</pubDate><description>x</description></item>"
+                        )
+                    })
+                    .collect();
+                let doc = format!("<rss version=\"2.0\"><channel><title>r</title><link>https://wire.example/</link><description>d</description>{items}</channel></rss>");
+                (rss, doc).into_response()
+            }
             _ => StatusCode::NOT_FOUND.into_response(),
         }
     });
@@ -176,4 +193,44 @@ async fn a_bad_local_article_does_not_stop_polling() {
     let db = rusqlite::Connection::open(site.db()).unwrap();
     let n: i64 = db.query_row("SELECT COUNT(*) FROM items WHERE source IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1, "the polled item is stored");
+}
+
+/// Class 4: a source keeps at most `keep` items; a date in 2099 neither shows nor pins the
+/// top; a `[[source]]` taken out of feed.toml takes its items out of the site at the next build,
+/// with one line saying how many.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upstream_cannot_grow_pin_or_outlive_its_source() {
+    let addr = upstream().await;
+    let site = Site::new();
+    with_sources(&site, addr, &["/rolling"]);
+    let def = std::fs::read_to_string(site.feed_dir().join("feed.toml")).unwrap();
+    std::fs::write(site.feed_dir().join("feed.toml"), format!("{def}keep = 3\n")).unwrap();
+    let pages = |site: &Site| {
+        std::fs::read_dir(site.out().join(SLUG))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".html"))
+            .count()
+    };
+    for round in 0..3 {
+        let out = poll(&site, &["--force"]).await;
+        assert!(out.status.success(), "{}", text(&out));
+        if round > 0 {
+            assert!(text(&out).contains("3 new, 0 updated, 3 removed (past keep)"), "{}", text(&out));
+        }
+        common::assert_success(&site.run(&["build"]));
+        // The seed's page, the feed page, and three upstream items.
+        assert_eq!(pages(&site), 1 + 1 + 3, "round {round}");
+    }
+    let rss = site.read(&format!("{SLUG}/rss.xml"));
+    assert!(!rss.contains("2099"), "the claimed date is data, not a publication date: {rss}");
+    let json = site.read(&format!("{SLUG}/feed.json"));
+    assert!(!json.contains("2099"), "{json}");
+
+    std::fs::write(site.feed_dir().join("feed.toml"), def.split("\n[[source]]").next().unwrap()).unwrap();
+    let out = site.run(&["build"]);
+    common::assert_success(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("store: 3 items removed with the [[source]]s feed.toml no longer lists"), "{stdout}");
+    assert_eq!(pages(&site), 2, "only the seed's page and the feed page are left");
+    assert!(!site.read(&format!("{SLUG}/rss.xml")).contains("rolling"));
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use feedpub::config::DatabaseUrl;
-use feedpub::model::{Article, Content, ItemId, Slug};
+use feedpub::model::{Article, Content, ItemId, Slug, UpstreamSource};
 use feedpub::store::{self, SourceState, SqliteStore, Store, SyncReport, UpstreamArticle};
 
 fn at(day: u32) -> DateTime<Utc> {
@@ -19,7 +19,7 @@ fn article(id: &str, body: &str, day: u32) -> Article {
 }
 
 fn report(added: usize, changed: usize, removed: usize, unchanged: usize) -> SyncReport {
-    SyncReport { added, changed, removed, unchanged }
+    SyncReport { added, changed, removed, unchanged, unlisted: 0 }
 }
 
 #[test]
@@ -85,10 +85,10 @@ fn migrations_are_versioned_and_a_newer_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
     let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
     drop(s);
     // Reopening does not re-run migrations.
-    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 2);
+    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 3);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
@@ -129,18 +129,18 @@ fn polls_store_items_and_state_beside_local_articles() {
     state.etag = Some("\"e1\"".into());
     state.last_status = Some("200".into());
     let batch = [upstream("u1", "<p>one</p>", Some(at(2))), upstream("u2", "<p>undated</p>", None)];
-    let r = s.record_poll(&feed, &source, &state, &batch, at(3)).unwrap();
+    let r = s.record_poll(&feed, &source, &state, &batch, 1_000, at(3)).unwrap();
     assert_eq!((r.added, r.updated, r.unchanged), (2, 0, 0));
     assert_eq!(s.source_state(&feed, &source).unwrap(), Some(state.clone()));
     // Polling again brings nothing new, and the undated item keeps its first-seen time.
-    let r = s.record_poll(&feed, &source, &state, &batch, at(9)).unwrap();
+    let r = s.record_poll(&feed, &source, &state, &batch, 1_000, at(9)).unwrap();
     assert_eq!((r.added, r.updated, r.unchanged), (0, 0, 2));
     let items = s.items(&feed, None).unwrap();
     let undated = items.iter().find(|i| i.id.as_str() == "u2").unwrap();
     assert_eq!(undated.published, at(3));
     // New content under a known id updates the item.
     let changed = [upstream("u1", "<p>one, corrected</p>", Some(at(2)))];
-    let r = s.record_poll(&feed, &source, &state, &changed, at(10)).unwrap();
+    let r = s.record_poll(&feed, &source, &state, &changed, 1_000, at(10)).unwrap();
     assert_eq!((r.added, r.updated), (0, 1));
     // A local sync leaves upstream items alone.
     let sync = s.sync_local(&[(&feed, &[article("local", "<p>l</p>", 1)])], at(11)).unwrap();
@@ -165,7 +165,7 @@ fn a_version_1_store_migrates_and_keeps_its_items() {
         .unwrap();
     drop(conn);
     let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
     let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].content.body_html, "<p>kept</p>");
@@ -183,7 +183,7 @@ fn a_checkpoint_puts_a_large_poll_into_the_main_file() {
     let source = url::Url::parse("https://wire.example/rss").unwrap();
     let body = "<p>".to_owned() + &"نص ".repeat(600) + "</p>";
     let batch: Vec<_> = (0..1_000).map(|i| upstream(&format!("u{i}"), &body, Some(at(2)))).collect();
-    s.record_poll(&feed, &source, &SourceState::new(&source, at(3)), &batch, at(3)).unwrap();
+    s.record_poll(&feed, &source, &SourceState::new(&source, at(3)), &batch, 1_000, at(3)).unwrap();
     let items_in_copy = |name: &str| {
         let copy = dir.path().join(name);
         std::fs::copy(&path, &copy).unwrap();
@@ -194,4 +194,97 @@ fn a_checkpoint_puts_a_large_poll_into_the_main_file() {
     s.checkpoint().unwrap();
     assert_eq!(items_in_copy("after.sqlite3"), 1_000);
     assert_eq!(s.items(&feed, None).unwrap().len(), 1_000);
+}
+
+/// Issue 12, class 4: a source keeps its newest `keep` items by first-seen order (whatever
+/// dates they claim); a date more than a day after the item was first seen is kept only as
+/// data, the item published when first seen, and that holds at every later poll; a source that
+/// `feed.toml` no longer lists takes its items and state along.
+#[test]
+fn an_upstream_cannot_grow_pin_or_outlive_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store::open(&DatabaseUrl::Sqlite(dir.path().join("db.sqlite3"))).unwrap();
+    let feed = Slug::new("f").unwrap();
+    let source = url::Url::parse("https://wire.example/rss").unwrap();
+    let state = SourceState::new(&source, at(3));
+    // Day 3: three items, one claiming the year 2099.
+    let far = Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap();
+    let first = [
+        upstream("a", "<p>a</p>", Some(at(1))),
+        upstream("pin", "<p>p</p>", Some(far)),
+        upstream("b", "<p>b</p>", None),
+    ];
+    let r = s.record_poll(&feed, &source, &state, &first, 3, at(3)).unwrap();
+    assert_eq!((r.added, r.removed), (3, 0));
+    let published = |s: &dyn Store, id: &str| {
+        s.items(&feed, None).unwrap().into_iter().find(|i| i.id.as_str() == id).map(|i| i.published)
+    };
+    assert_eq!(published(s.as_ref(), "pin"), Some(at(3)), "published when first seen, not in 2099");
+    // Within a day of first seen is believed.
+    let soon = at(3) + chrono::TimeDelta::hours(20);
+    s.record_poll(&feed, &source, &state, &[upstream("soon", "<p>s</p>", Some(soon))], 4, at(3)).unwrap();
+    assert_eq!(published(s.as_ref(), "soon"), Some(soon));
+    // Day 20, the same claim again: still first seen, unchanged (no jump as 2099 comes closer).
+    let r = s.record_poll(&feed, &source, &state, &first[1..2], 4, at(20)).unwrap();
+    assert_eq!((r.unchanged, r.removed), (1, 0));
+    assert_eq!(published(s.as_ref(), "pin"), Some(at(3)));
+    // Day 21: two new items; keep 4 drops two of those first seen on day 3 (a tie there goes by
+    // date, newest kept, then by id), never a new one, however old its date.
+    let r = s
+        .record_poll(
+            &feed,
+            &source,
+            &state,
+            &[upstream("c", "<p>c</p>", Some(at(1))), upstream("d", "<p>d</p>", None)],
+            4,
+            at(21),
+        )
+        .unwrap();
+    assert_eq!((r.added, r.removed), (2, 2));
+    let mut ids: Vec<String> = s.items(&feed, None).unwrap().iter().map(|i| i.id.to_string()).collect();
+    ids.sort();
+    assert_eq!(ids, ["b", "c", "d", "soon"], "c, dated day 1, stays: it was seen last");
+    // The source leaves feed.toml: its items and its state go; another source's stay.
+    let other = url::Url::parse("https://other.example/rss").unwrap();
+    s.record_poll(&feed, &other, &SourceState::new(&other, at(21)), &[upstream("o", "<p>o</p>", None)], 10, at(21))
+        .unwrap();
+    let listed = [UpstreamSource {
+        url: other.clone(),
+        min_interval_minutes: 15,
+        max_interval_minutes: 360,
+        limit: None,
+        keep: None,
+    }];
+    assert_eq!(s.drop_unlisted_sources(&[(&feed, &listed)]).unwrap(), 4);
+    assert_eq!(s.items(&feed, None).unwrap().len(), 1);
+    assert_eq!(s.source_state(&feed, &source).unwrap(), None);
+    assert!(s.source_state(&feed, &other).unwrap().is_some());
+    assert_eq!(s.drop_unlisted_sources(&[(&feed, &listed)]).unwrap(), 0, "nothing more to remove");
+}
+
+/// A version-2 store (before `first_seen`) migrates: its upstream items get a first-seen time
+/// no later than now, and one that claimed a far-future date is published at it instead.
+#[test]
+fn a_version_2_store_migrates_its_upstream_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(include_str!("../src/store/migrations/sqlite/0001_items.sql")).unwrap();
+    conn.execute_batch(include_str!("../src/store/migrations/sqlite/0002_sources.sql")).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    let content = serde_json::to_string(&Content::new("t", "s", "<p>x</p>")).unwrap();
+    for (id, published) in [("old", "2024-01-01T12:00:00Z"), ("pin", "2099-01-01T00:00:00Z")] {
+        conn.execute(
+            "INSERT INTO items VALUES ('f', ?1, ?2, NULL, NULL, 'h', ?3, 'https://wire.example/rss')",
+            [id, published, &content],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 3);
+    let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
+    let pin = items.iter().find(|i| i.id.as_str() == "pin").unwrap();
+    assert!(pin.published <= Utc::now(), "{}", pin.published);
+    assert_eq!(items.iter().find(|i| i.id.as_str() == "old").unwrap().published, at(1));
 }

@@ -93,6 +93,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 "store: {} added, {} changed, {} removed, {} unchanged",
                 sync.added, sync.changed, sync.removed, sync.unchanged
             );
+            if sync.unlisted > 0 {
+                println!("store: {} items removed with the [[source]]s feed.toml no longer lists", sync.unlisted);
+            }
             println!(
                 "{}: {} files, {} written ({} bytes), {} removed",
                 out.display(),
@@ -113,8 +116,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let outcomes = poll::poll(&config, feed.as_deref(), force, progress)?;
             for o in &outcomes {
                 let next = o.next_poll.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+                let removed = match o.report.removed {
+                    0 => String::new(),
+                    n => format!(", {n} removed (past keep)"),
+                };
                 println!(
-                    "{} {}: {}; {} new, {} updated; next poll {next}",
+                    "{} {}: {}; {} new, {} updated{removed}; next poll {next}",
                     o.feed, o.url, o.status, o.report.added, o.report.updated
                 );
             }

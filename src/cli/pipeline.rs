@@ -28,8 +28,10 @@ pub fn build(config: &Config, out: &Path) -> anyhow::Result<(SyncReport, BuildRe
 pub fn sync_and_render(config: &Config, store: &mut dyn Store) -> anyhow::Result<(SyncReport, Vec<Output>)> {
     let feeds = source::load(&config.feeds_dir)?;
     let synced: Vec<_> = feeds.iter().map(|f| (&f.meta.slug, f.articles.as_slice())).collect();
-    let sync = store.sync_local(&synced, Utc::now().trunc_subsecs(0))?;
-    if (sync.added, sync.changed, sync.removed) != (0, 0, 0) {
+    let mut sync = store.sync_local(&synced, Utc::now().trunc_subsecs(0))?;
+    let listed: Vec<_> = feeds.iter().map(|f| (&f.meta.slug, f.meta.sources.as_slice())).collect();
+    sync.unlisted = store.drop_unlisted_sources(&listed)?;
+    if (sync.added, sync.changed, sync.removed, sync.unlisted) != (0, 0, 0, 0) {
         store.checkpoint()?;
     }
     // The articles are in the store now, and rendering reads them back from there: let go of

@@ -274,7 +274,7 @@ fn apply(
             state.last_error = None;
         }
     }
-    let report = store.record_poll(feed, &src.url, &state, &items, now)?;
+    let report = store.record_poll(feed, &src.url, &state, &items, src.kept(), now)?;
     let status = match (&state.last_error, failed) {
         // The line already names the source; an error about that same URL need not repeat it
         // (one about where a redirect led keeps its URL).

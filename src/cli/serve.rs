@@ -75,6 +75,9 @@ fn render(config: &Config, store: &SharedStore, previous: Option<&Site>) -> anyh
     if sync.added + sync.changed + sync.removed > 0 {
         tracing::info!(added = sync.added, changed = sync.changed, removed = sync.removed, "store synced");
     }
+    if sync.unlisted > 0 {
+        tracing::info!(items = sync.unlisted, "items removed with the [[source]]s feed.toml no longer lists");
+    }
     Ok(Site::new(outputs, config.compress, previous))
 }
 

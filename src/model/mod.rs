@@ -197,6 +197,9 @@ pub struct UpstreamSource {
     /// How many of the upstream's items to take per poll, in document order (default 1,000:
     /// an upstream that sends 100,000 items must not add 100,000 pages to the site).
     pub limit: Option<usize>,
+    /// How many of its items the store keeps, the newest by first-seen order (default 1,000):
+    /// a source that sends new items every minute must not grow the site without bound.
+    pub keep: Option<usize>,
 }
 
 impl UpstreamSource {
@@ -206,9 +209,18 @@ impl UpstreamSource {
     /// below it (or below a week, for `Retry-After`), so no hint can push a poll off the calendar.
     pub const MAX_INTERVAL_MINUTES: u32 = 30 * 24 * 60;
 
-    /// `limit`, or [`Self::DEFAULT_LIMIT`].
+    /// Items kept per source when `keep` is not set.
+    pub const DEFAULT_KEEP: usize = 1_000;
+
+    /// Items taken per poll: `limit` (or [`Self::DEFAULT_LIMIT`]), and never more than are
+    /// kept — items taken only to be removed again would come back as new at every poll.
     pub fn item_limit(&self) -> usize {
-        self.limit.unwrap_or(Self::DEFAULT_LIMIT)
+        self.limit.unwrap_or(Self::DEFAULT_LIMIT).min(self.kept())
+    }
+
+    /// `keep`, or [`Self::DEFAULT_KEEP`].
+    pub fn kept(&self) -> usize {
+        self.keep.unwrap_or(Self::DEFAULT_KEEP)
     }
 }
 

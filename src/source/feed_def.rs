@@ -67,8 +67,8 @@ pub fn parse(text: &str, slug: Slug, path: &Path) -> Result<FeedMeta, SourceErro
             );
             return Err(invalid(key, m));
         }
-        if source.limit == Some(0) {
-            return Err(invalid(key, format!("[[source]] #{}: limit must be at least 1", i + 1)));
+        if source.limit == Some(0) || source.keep == Some(0) {
+            return Err(invalid(key, format!("[[source]] #{}: limit and keep must be at least 1", i + 1)));
         }
         if raw.source[..i].iter().any(|s| s.url == source.url) {
             return Err(invalid(key, format!("[[source]] #{}: {} is listed twice", i + 1, source.url)));
@@ -157,6 +157,7 @@ mod tests {
             "[[source]]\nurl = \"https://x.example/\"\nmin_interval_minutes = 0\n",
             "[[source]]\nurl = \"https://x.example/\"\nmin_interval_minutes = 900\n",
             "[[source]]\nurl = \"https://x.example/\"\nmax_interval_minutes = 43201\n",
+            "[[source]]\nurl = \"https://x.example/\"\nkeep = 0\n",
             "[[source]]\nurl = \"https://x.example/\"\n[[source]]\nurl = \"https://x.example/\"\n",
         ] {
             let e = feed(&format!("{MINIMAL}{bad}")).unwrap_err().to_string();

@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::config::DatabaseUrl;
-use crate::model::{Article, Item, Slug};
+use crate::model::{Article, Item, Slug, UpstreamSource};
 
 pub use sqlite::SqliteStore;
 pub use upstream::{PollReport, SourceState, UpstreamArticle};
@@ -75,6 +75,8 @@ pub struct SyncReport {
     pub removed: usize,
     /// Articles as they were.
     pub unchanged: usize,
+    /// Upstream items removed with their source, which `feed.toml` no longer lists.
+    pub unlisted: usize,
 }
 
 /// The storage interface every backend implements.
@@ -101,15 +103,22 @@ pub trait Store: Send {
 
     /// Stores what one poll of `source` brought and its new state, in one transaction. An item
     /// already stored under its id is updated when its content changed; an item without a
-    /// date keeps the time it was first seen.
+    /// date, or dated more than a day after it was first seen, is published at the time it was
+    /// first seen. The source then keeps its newest `keep` items by first-seen order; older
+    /// ones are removed.
     fn record_poll(
         &mut self,
         feed: &Slug,
         source: &url::Url,
         state: &SourceState,
         items: &[UpstreamArticle],
+        keep: usize,
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError>;
+
+    /// Removes the items and poll state of every upstream source that the feeds in `listed` no
+    /// longer name (a `[[source]]` taken out of `feed.toml`). Returns how many items left.
+    fn drop_unlisted_sources(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError>;
 }
 
 /// Opens (creating and migrating if needed) the store `url` names.

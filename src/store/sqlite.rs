@@ -11,11 +11,14 @@ use super::{
     Change, PollReport, SourceState, Store, StoreError, Stored, SyncReport, UpstreamArticle, content_json, decide,
     fingerprint_json, parse_timestamp, timestamp,
 };
-use crate::model::{Article, Content, Item, ItemId, Slug};
+use crate::model::{Article, Content, Item, ItemId, Slug, UpstreamSource};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records the last one applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/sqlite/0001_items.sql"), include_str!("migrations/sqlite/0002_sources.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_items.sql"),
+    include_str!("migrations/sqlite/0002_sources.sql"),
+    include_str!("migrations/sqlite/0003_upstream_bounds.sql"),
+];
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
@@ -90,35 +93,56 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) fn write(
-        tx: &rusqlite::Transaction,
-        feed: &Slug,
-        a: &Article,
-        content: &str,
-        hash: &str,
-        seen: Option<DateTime<Utc>>,
-        source: Option<&str>,
-    ) -> rusqlite::Result<()> {
+    pub(super) fn write(tx: &rusqlite::Transaction, feed: &Slug, row: &ItemRow) -> rusqlite::Result<()> {
+        let a = row.article;
         // Cached: a poll or a sync writes thousands of rows with this one statement.
         tx.prepare_cached(
-            "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source,
+                                first_seen, claimed_published)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (feed, id) DO UPDATE SET published = excluded.published,
                meta_updated = excluded.meta_updated, content_seen_at = excluded.content_seen_at,
-               content_hash = excluded.content_hash, content = excluded.content, source = excluded.source",
+               content_hash = excluded.content_hash, content = excluded.content, source = excluded.source,
+               first_seen = excluded.first_seen, claimed_published = excluded.claimed_published",
         )?
         .execute(params![
             feed.as_str(),
             a.id.as_str(),
             timestamp(a.published),
             a.updated.map(timestamp),
-            seen.map(timestamp),
-            hash,
-            content,
-            source
+            row.content_seen_at.map(timestamp),
+            row.hash,
+            row.content_json,
+            row.upstream.map(|u| u.source),
+            row.upstream.map(|u| timestamp(u.first_seen)),
+            row.upstream.and_then(|u| u.claimed_published).map(timestamp),
         ])?;
         Ok(())
     }
+}
+
+/// One row of `items` to write.
+pub(super) struct ItemRow<'a> {
+    pub article: &'a Article,
+    /// [`content_json`] of the article.
+    pub content_json: &'a str,
+    /// [`fingerprint_json`] of the article.
+    pub hash: &'a str,
+    /// When the store first saw this content (`None`: the original content).
+    pub content_seen_at: Option<DateTime<Utc>>,
+    /// Where an upstream item came from; `None` for a local article.
+    pub upstream: Option<UpstreamRow<'a>>,
+}
+
+/// What the store keeps about an upstream item besides its content.
+#[derive(Clone, Copy)]
+pub(super) struct UpstreamRow<'a> {
+    /// The source's configured URL.
+    pub source: &'a str,
+    /// When the store first saw the item.
+    pub first_seen: DateTime<Utc>,
+    /// The date the upstream claimed, when it was too far ahead to believe.
+    pub claimed_published: Option<DateTime<Utc>>,
 }
 
 impl Store for SqliteStore {
@@ -142,13 +166,20 @@ impl Store for SqliteStore {
             for a in *articles {
                 let json = content_json(a);
                 let hash = fingerprint_json(&json, a);
+                let row = |content_seen_at| ItemRow {
+                    article: a,
+                    content_json: &json,
+                    hash: &hash,
+                    content_seen_at,
+                    upstream: None,
+                };
                 match decide(stored.get(a.id.as_str()), a, &hash, now) {
                     Change::Insert => {
-                        Self::write(&tx, feed, a, &json, &hash, None, None).map_err(&err)?;
+                        Self::write(&tx, feed, &row(None)).map_err(&err)?;
                         report.added += 1;
                     }
                     Change::Update { content_seen_at } => {
-                        Self::write(&tx, feed, a, &json, &hash, Some(content_seen_at), None).map_err(&err)?;
+                        Self::write(&tx, feed, &row(Some(content_seen_at))).map_err(&err)?;
                         report.changed += 1;
                     }
                     Change::Unchanged => report.unchanged += 1,
@@ -186,9 +217,14 @@ impl Store for SqliteStore {
         source: &url::Url,
         state: &SourceState,
         items: &[UpstreamArticle],
+        keep: usize,
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError> {
-        self.write_poll(feed, source, state, items, now)
+        self.write_poll(feed, source, state, items, keep, now)
+    }
+
+    fn drop_unlisted_sources(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError> {
+        self.drop_unlisted(listed)
     }
 
     fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError> {

@@ -4,12 +4,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use url::Url;
 
-use super::sqlite::SqliteStore;
+use super::sqlite::{ItemRow, SqliteStore, UpstreamRow};
+use super::upstream::{believable, believed};
 use super::{
     Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, content_json, decide, fingerprint_json,
     parse_timestamp, timestamp,
 };
-use crate::model::{Article, Slug};
+use crate::model::{Article, Slug, UpstreamSource};
 
 impl SqliteStore {
     pub(super) fn read_source_state(&self, feed: &Slug, source: &Url) -> Result<Option<SourceState>, StoreError> {
@@ -70,6 +71,7 @@ impl SqliteStore {
         source: &Url,
         state: &SourceState,
         items: &[UpstreamArticle],
+        keep: usize,
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError> {
         let path = self.path.clone();
@@ -100,43 +102,91 @@ impl SqliteStore {
         .map_err(&err)?;
         let mut report = PollReport::default();
         for item in items {
-            let stored: Option<(String, String, Option<String>)> = tx
+            let stored: Option<(String, Option<String>, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT published, content_hash, content_seen_at FROM items WHERE feed = ?1 AND id = ?2",
+                    "SELECT content_hash, content_seen_at, first_seen FROM items WHERE feed = ?1 AND id = ?2",
                 )
                 .and_then(|mut stmt| {
                     stmt.query_row(params![feed.as_str(), item.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                         .optional()
                 })
                 .map_err(&err)?;
-            // An undated item keeps the time it was first seen, so rebuilds stay byte-stable.
-            let first_seen = stored.as_ref().and_then(|(p, _, _)| parse_timestamp(p).ok());
+            // The first-seen time is stored once and then kept: undated and future-dated items
+            // are published at it, so rebuilds stay byte-stable.
+            let first_seen = stored.as_ref().and_then(|(_, _, f)| f.as_deref()).and_then(|f| parse_timestamp(f).ok());
+            let first_seen = first_seen.unwrap_or(now);
+            let (published, claimed_published) = believed(item.published, first_seen);
             let article = Article {
                 id: item.id.clone(),
                 content: item.content.clone(),
-                published: item.published.or(first_seen).unwrap_or(now),
-                updated: item.updated,
+                published,
+                updated: item.updated.filter(|u| believable(*u, now)),
             };
             let json = content_json(&article);
             let hash = fingerprint_json(&json, &article);
-            let stored = stored.map(|(_, hash, seen)| Stored {
+            let stored = stored.map(|(hash, seen, _)| Stored {
                 hash,
                 content_seen_at: seen.as_deref().and_then(|s| parse_timestamp(s).ok()),
             });
+            let upstream = Some(UpstreamRow { source: source.as_str(), first_seen, claimed_published });
+            let row = |content_seen_at| ItemRow {
+                article: &article,
+                content_json: &json,
+                hash: &hash,
+                content_seen_at,
+                upstream,
+            };
             match decide(stored.as_ref(), &article, &hash, now) {
                 Change::Insert => {
-                    Self::write(&tx, feed, &article, &json, &hash, None, Some(source.as_str())).map_err(&err)?;
+                    Self::write(&tx, feed, &row(None)).map_err(&err)?;
                     report.added += 1;
                 }
                 Change::Update { content_seen_at } => {
-                    Self::write(&tx, feed, &article, &json, &hash, Some(content_seen_at), Some(source.as_str()))
-                        .map_err(&err)?;
+                    Self::write(&tx, feed, &row(Some(content_seen_at))).map_err(&err)?;
                     report.updated += 1;
                 }
                 Change::Unchanged => report.unchanged += 1,
             }
         }
+        // The source keeps its newest `keep` items by first-seen order; the rest leave the store,
+        // and so the site, in this same transaction.
+        report.removed = tx
+            .prepare_cached(
+                "DELETE FROM items WHERE feed = ?1 AND source = ?2 AND id NOT IN
+                   (SELECT id FROM items WHERE feed = ?1 AND source = ?2
+                    ORDER BY first_seen DESC, published DESC, id LIMIT ?3)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![feed.as_str(), source.as_str(), i64::try_from(keep).unwrap_or(i64::MAX)])
+            })
+            .map_err(&err)?;
         tx.commit().map_err(&err)?;
         Ok(report)
+    }
+
+    pub(super) fn drop_unlisted(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        let mut removed = 0;
+        for (feed, sources) in listed {
+            let stored: Vec<String> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT source FROM items WHERE feed = ?1 AND source IS NOT NULL
+                         UNION SELECT url FROM sources WHERE feed = ?1",
+                    )
+                    .map_err(&err)?;
+                stmt.query_map([feed.as_str()], |r| r.get(0)).map_err(&err)?.collect::<Result<_, _>>().map_err(&err)?
+            };
+            for gone in stored.iter().filter(|s| !sources.iter().any(|l| l.url.as_str() == s.as_str())) {
+                removed += tx
+                    .execute("DELETE FROM items WHERE feed = ?1 AND source = ?2", [feed.as_str(), gone])
+                    .map_err(&err)?;
+                tx.execute("DELETE FROM sources WHERE feed = ?1 AND url = ?2", [feed.as_str(), gone]).map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(removed)
     }
 }

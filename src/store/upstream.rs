@@ -1,6 +1,6 @@
 //! What the store keeps about upstream sources: their poll state, and the items they bring.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use url::Url;
 
 use crate::model::{Content, ItemId};
@@ -67,4 +67,30 @@ pub struct PollReport {
     pub updated: usize,
     /// Items as they were.
     pub unchanged: usize,
+    /// Items that left the store: past the source's `keep`, oldest first seen first.
+    pub removed: usize,
+}
+
+/// How far ahead an upstream date may lie and still be believed: a day covers every time zone
+/// and a sloppy clock; past it, the date is a claim to stay on top of the feed.
+pub const FUTURE_SLACK: TimeDelta = TimeDelta::days(1);
+
+/// Whether an upstream date `t` is believable at `reference` (no later than a day after it).
+pub(crate) fn believable(t: DateTime<Utc>, reference: DateTime<Utc>) -> bool {
+    reference.checked_add_signed(FUTURE_SLACK).is_none_or(|horizon| t <= horizon)
+}
+
+/// The publication time of an upstream item first seen at `first_seen` that claims `claimed`,
+/// and the claim when it was not believed. Undated, or dated past [`FUTURE_SLACK`] after it was
+/// first seen: published when first seen. Decided against `first_seen`, not the clock, so the
+/// answer never changes between polls (the item does not jump when the date comes closer).
+pub(crate) fn believed(
+    claimed: Option<DateTime<Utc>>,
+    first_seen: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    match claimed {
+        Some(t) if believable(t, first_seen) => (t, None),
+        Some(t) => (first_seen, Some(t)),
+        None => (first_seen, None),
+    }
 }

@@ -83,6 +83,7 @@ mod tests {
             min_interval_minutes: 15,
             max_interval_minutes: 360,
             limit: None,
+            keep: None,
         }
     }
 

@@ -11,7 +11,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The service reports what it does; one-shot commands speak only when something is wrong.
     let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // The HTML parser's warnings are about an upstream's markup, not about feedpub, and one item
+    // can hold thousands ("foster parenting not implemented" per misplaced element in a table):
+    // off unless RUST_LOG names them.
+    let named = std::env::var("RUST_LOG").unwrap_or_default();
+    for quiet in ["html5ever", "markup5ever"] {
+        if !named.contains(quiet) {
+            filter = filter.add_directive(format!("{quiet}=off").parse().expect("a valid directive"));
+        }
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -194,3 +194,18 @@ fn date_before_1900() {
     let err = fails_cleanly(|s| s.write_feed_file("019_old.md", "+++\ndate = 1850-01-01\n+++\nنص"));
     assert!(err.contains("019_old.md: key `date`: a feed can carry years 1900 to 9999 only"), "{err}");
 }
+
+/// A config file whose `database_url` line is malformed TOML: toml quotes the line, and the
+/// quote is redacted.
+#[test]
+fn a_malformed_database_url_line_is_quoted_redacted() {
+    let site = Site::new();
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    for line in ["database_url = \"postgres://u:hun/ter2@h/db", "database_url = postgres://u:hun@ter2@h/db"] {
+        std::fs::write(site.config(), format!("{config}\n{line}\n")).unwrap();
+        let out = site.run(&["check"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("feedpub.toml") && !err.contains("ter2"), "{line}: {err}");
+    }
+}

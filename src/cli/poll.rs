@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::Config;
-use crate::model::{Slug, UpstreamSource};
+use crate::model::{Slug, UpstreamSource, redact};
 use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators, schedule};
 use crate::source::{self};
 use crate::store::{self, PollReport, SourceState, Store};
@@ -23,7 +23,7 @@ const PER_HOST_CONCURRENCY: usize = 2;
 pub struct SourceOutcome {
     /// The feed it belongs to.
     pub feed: Slug,
-    /// Its configured URL.
+    /// Its configured URL, as it may be shown ([`redact::for_logs`]: no credentials).
     pub url: Url,
     /// `200`, `304`, `410 gone`, `not due`, `retired`, or the error.
     pub status: String,
@@ -99,7 +99,7 @@ impl Poller {
                     store.source_state(&feed.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
                 let skip = |status: &str| SourceOutcome {
                     feed: feed.slug.clone(),
-                    url: src.url.clone(),
+                    url: redact::for_logs(&src.url),
                     status: status.into(),
                     failed: false,
                     report: PollReport::default(),
@@ -174,7 +174,7 @@ async fn fetch_all(
             let _slot = global.acquire_owned().await.expect("never closed");
             fetcher.fetch(&url, &validators).await
         });
-        index.insert(task.id(), (i, src.url.clone()));
+        index.insert(task.id(), (i, redact::for_logs(&src.url)));
     }
     let mut results: Vec<Option<Fetch>> = due.iter().map(|_| None).collect();
     while let Some(joined) = tasks.join_next_with_id().await {
@@ -215,7 +215,8 @@ fn apply(
                 Ok(parsed) => {
                     items = upstream::import::import(&src.url, &url, &parsed, Some(src.item_limit()));
                     if let Some(to) = moved_to {
-                        tracing::info!(feed = %feed, from = %state.current_url, to = %to, "source moved permanently");
+                        let (from, to_shown) = (redact::for_logs(&state.current_url), redact::for_logs(&to));
+                        tracing::info!(feed = %feed, %from, to = %to_shown, "source moved permanently");
                         state.current_url = to;
                     }
                     state.etag = validators.etag;
@@ -248,7 +249,7 @@ fn apply(
             None
         }
         Ok(Fetched::Gone) => {
-            tracing::warn!(feed = %feed, url = %src.url, "source is gone (410): retired");
+            tracing::warn!(feed = %feed, url = %redact::for_logs(&src.url), "source is gone (410): retired");
             state.retired = true;
             state.last_status = Some("410 gone".into());
             None
@@ -275,15 +276,16 @@ fn apply(
         }
     }
     let report = store.record_poll(feed, &src.url, &state, &items, src.kept(), now)?;
+    let shown = redact::for_logs(&src.url);
     let status = match (&state.last_error, failed) {
         // The line already names the source; an error about that same URL need not repeat it
         // (one about where a redirect led keeps its URL).
-        (Some(e), true) => e.strip_prefix(&format!("{}: ", src.url)).unwrap_or(e).to_owned(),
+        (Some(e), true) => e.strip_prefix(&format!("{shown}: ")).unwrap_or(e).to_owned(),
         _ => state.last_status.clone().unwrap_or_default(),
     };
     Ok(SourceOutcome {
         feed: feed.clone(),
-        url: src.url.clone(),
+        url: shown,
         status,
         failed,
         report,

@@ -86,6 +86,13 @@ pub fn redact_url(url: &str) -> String {
     format!("{}***{}", &url[..start], &url[at..])
 }
 
+/// `text` with [`redact_url`] applied to each line, and then every other URL-like secret
+/// ([`crate::model::redact::in_text`]): for messages that quote lines of the config file.
+pub fn redact_lines(text: &str) -> String {
+    let lines: Vec<String> = text.lines().map(|l| crate::model::redact::in_text(&redact_url(l)).into_owned()).collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

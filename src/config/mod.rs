@@ -14,7 +14,7 @@ mod database;
 mod poll;
 mod serve;
 
-pub use database::{DatabaseUrl, PostgresUrl, redact_url};
+pub use database::{DatabaseUrl, PostgresUrl, redact_lines, redact_url};
 pub use poll::PollConfig;
 pub use serve::ServeConfig;
 
@@ -32,13 +32,15 @@ pub enum ConfigError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The TOML is malformed, has an unknown key or a value of the wrong type.
-    #[error("{path}: {source}")]
+    /// The TOML is malformed, has an unknown key or a value of the wrong type. toml's message
+    /// quotes the offending line, which may be a `database_url` with its password: shown redacted.
+    /// (Not a `source`: an error chain would print toml's message again, unredacted.)
+    #[error("{path}: {}", redact_lines(&.error.to_string()))]
     Parse {
         /// The file (`<string>` when parsed from memory).
         path: PathBuf,
         /// toml's message names the line, column and key.
-        source: Box<toml::de::Error>,
+        error: Box<toml::de::Error>,
     },
     /// A value is well-typed but unusable.
     #[error("{path}: key `{key}`: {message}")]
@@ -153,7 +155,7 @@ impl Config {
     /// Parses configuration text. `origin` only labels errors. Paths stay as written.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, ConfigError> {
         let raw: RawConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_owned(), source: Box::new(e) })?;
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_owned(), error: Box::new(e) })?;
         let invalid = |key, message: String| ConfigError::Invalid { path: origin.to_owned(), key, message };
         let base_url = parse_base_url(&raw.base_url).map_err(|m| invalid("base_url", m))?;
         let language = Language::parse(&raw.language).map_err(|e| invalid("language", e.to_string()))?;

@@ -10,6 +10,7 @@ use unic_langid::{CharacterDirection, LanguageIdentifier};
 use url::Url;
 
 mod fit;
+pub mod redact;
 pub use fit::{date_in_range, is_unfit};
 
 /// A feed's slug: the name of its folder under `feeds/` and of its folder in the output.

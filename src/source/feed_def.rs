@@ -6,7 +6,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::SourceError;
-use crate::model::{FeedMeta, Language, Person, Slug, UpstreamSource};
+use crate::model::{FeedMeta, Language, Person, Slug, UpstreamSource, redact};
 
 /// The file name of a feed's definition inside its folder.
 pub const FEED_FILE: &str = "feed.toml";
@@ -71,7 +71,8 @@ pub fn parse(text: &str, slug: Slug, path: &Path) -> Result<FeedMeta, SourceErro
             return Err(invalid(key, format!("[[source]] #{}: limit and keep must be at least 1", i + 1)));
         }
         if raw.source[..i].iter().any(|s| s.url == source.url) {
-            return Err(invalid(key, format!("[[source]] #{}: {} is listed twice", i + 1, source.url)));
+            let shown = redact::for_logs(&source.url);
+            return Err(invalid(key, format!("[[source]] #{}: {shown} is listed twice", i + 1)));
         }
     }
     // The publisher defaults to the feed's title: a publisher's own feed is usually named after it.
@@ -97,7 +98,7 @@ fn check_http(key: &str, url: &Url) -> Result<(), String> {
     if matches!(url.scheme(), "http" | "https") && url.host().is_some() {
         Ok(())
     } else {
-        Err(format!("{key} {url} is not an http(s) URL"))
+        Err(format!("{key} {} is not an http(s) URL", redact::for_logs(url)))
     }
 }
 

@@ -300,10 +300,11 @@ fn toml_at_line<T: serde::de::DeserializeOwned>(text: &str, path: &Path, first_l
     toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start).min(text.len());
         let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let line_text = text[line_start..].lines().next().unwrap_or("").trim();
-        let mut message = e.message().trim_end().to_owned();
+        // A line may hold a source URL with credentials; only ever show it redacted.
+        let line_text = crate::model::redact::in_text(text[line_start..].lines().next().unwrap_or("").trim());
+        let mut message = crate::model::redact::in_text(e.message().trim_end()).into_owned();
         // Value errors (a bad URL) do not name their key; the line itself does.
-        if !line_text.is_empty() && !message.contains(line_text) {
+        if !line_text.is_empty() && !message.contains(&*line_text) {
             message = format!("{message} (in `{line_text}`)");
         }
         let line = first_line + text[..offset].matches('\n').count();

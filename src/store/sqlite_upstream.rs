@@ -42,7 +42,7 @@ impl SqliteStore {
         let corrupt = |message: String| StoreError::Corrupt {
             path: self.path.clone(),
             feed: feed.to_string(),
-            id: format!("source {source}"),
+            id: format!("source {}", crate::model::redact::for_logs(source)),
             message,
         };
         // A time no timestamp can hold (an earlier release stored `+11526-…` after an absurd

@@ -152,6 +152,19 @@ impl Poller {
 
 type Fetch = Result<Fetched, upstream::FetchError>;
 
+/// Longest error kept and printed for one source, in characters.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// An error as one bounded line: its text can quote the upstream (a parser's excerpt of the
+/// document, a `Location`), which may hold line breaks — a forged log line — or megabytes.
+fn one_line(text: &str) -> String {
+    let mut line: String = text.chars().take(MAX_ERROR_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().nth(MAX_ERROR_CHARS).is_some() {
+        line.push('…');
+    }
+    line
+}
+
 /// Fetches every due source, at most 16 at once and 2 per host. A fetch that panics is that
 /// source's error, not the end of the round.
 async fn fetch_all(
@@ -268,7 +281,7 @@ fn apply(
             state.failures += 1;
             state.next_poll = schedule::after_failure(src, state.failures, retry_after, now);
             state.last_status = Some("error".into());
-            state.last_error = Some(error);
+            state.last_error = Some(one_line(&error));
         }
         None => {
             state.failures = 0;
@@ -291,4 +304,17 @@ fn apply(
         report,
         next_poll: (!state.retired).then_some(state.next_poll),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_one_bounded_line() {
+        assert_eq!(one_line("a\nforged: line\r\u{1b}[31m"), "a forged: line  [31m");
+        let long = one_line(&"x".repeat(1_000_000));
+        assert_eq!(long.chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(long.ends_with('…'));
+    }
 }

@@ -67,6 +67,14 @@ pub fn in_text(text: &str) -> Cow<'_, str> {
     }
 }
 
+impl super::Origin {
+    /// The upstream feed's URL as a published file may show it ([`for_output`]): the importer
+    /// stores no credentials, and this keeps items stored by earlier releases from showing theirs.
+    pub fn shown_feed_url(&self) -> Url {
+        for_output(&self.feed_url)
+    }
+}
+
 type Pair = (String, String);
 
 fn rewrite(url: &Url, keep: impl Fn(Pair) -> Option<Pair>) -> Url {

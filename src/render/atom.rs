@@ -53,14 +53,14 @@ fn entry(ch: &Channel, e: &Entry) -> AtomEntry {
         links: vec![link(e.url.as_str(), "alternate", "text/html")],
         summary: Some(text(&c.summary)),
         // A re-published item names its upstream feed (RFC 4287 §4.2.11).
-        source: c.origin.as_ref().map(|o| AtomSource {
-            id: o.feed_id.clone().unwrap_or_else(|| o.feed_url.to_string()),
-            title: Text::plain(o.feed_title.clone().unwrap_or_else(|| o.feed_url.to_string())),
+        source: c.origin.as_ref().map(|o| (o, o.shown_feed_url())).map(|(o, feed_url)| AtomSource {
+            id: o.feed_id.clone().unwrap_or_else(|| feed_url.to_string()),
+            title: Text::plain(o.feed_title.clone().unwrap_or_else(|| feed_url.to_string())),
             links: o
                 .feed_link
                 .iter()
                 .map(|l| link(l.as_str(), "alternate", "text/html"))
-                .chain([Link { href: o.feed_url.to_string(), rel: "self".into(), ..Link::default() }])
+                .chain([Link { href: feed_url.to_string(), rel: "self".into(), ..Link::default() }])
                 .collect(),
             // The upstream feed was updated at least when this entry was (the default would be
             // 1970, which validators rightly call implausible).

@@ -57,13 +57,15 @@ fn item(e: &Entry) -> RssItem {
         pub_date: Some(e.item.published.to_rfc2822()),
         // <source> must name the source's feed URL: the upstream feed of a re-published item,
         // else an attribution's URL; without one the attribution is dc:source.
-        source: c.origin.as_ref().map(|o| Source { url: o.feed_url.to_string(), title: o.feed_title.clone() }).or_else(
-            || {
+        source: c
+            .origin
+            .as_ref()
+            .map(|o| Source { url: o.shown_feed_url().to_string(), title: o.feed_title.clone() })
+            .or_else(|| {
                 c.source.as_ref().and_then(|s| {
                     s.url.as_ref().map(|url| Source { url: url.to_string(), title: Some(s.credit.value.clone()) })
                 })
-            },
-        ),
+            }),
         content: Some(e.content_html.clone()),
         dublin_core_ext: Some(DublinCoreExtension {
             creators: vec![e.author.name.clone()],

@@ -3,14 +3,18 @@
 //! Validators are sent back verbatim, redirects are followed by hand (so each hop is checked
 //! by the SSRF guard, counted, and a permanent move is reported for the caller to persist), the
 //! body is capped on the *decompressed* stream while it is read (reqwest has no cap, and a gzip
-//! bomb must not get past one), and every failure names the URL.
+//! bomb must not get past one), one deadline covers every hop and the body (reqwest's timeout
+//! is per request, so a chain of slow redirects would get it once per hop), and every failure
+//! names the URL.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use headers::HeaderMapExt as _;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
+use tokio::time::Instant;
 use url::{Host, Url};
 
 use super::guard::{self, GuardedResolver};
@@ -22,7 +26,7 @@ pub struct FetchOptions {
     pub user_agent: String,
     /// Time to establish a connection.
     pub connect_timeout: Duration,
-    /// Time for a whole exchange, body included.
+    /// Time for the whole fetch: every redirect hop and the body.
     pub timeout: Duration,
     /// Largest body accepted, counted after decompression.
     pub body_cap: u64,
@@ -112,10 +116,10 @@ pub enum FetchError {
         /// The cause, with its chain.
         message: String,
     },
-    /// The exchange took longer than the timeout.
+    /// The fetch, redirects and body included, took longer than the timeout.
     #[error("{url}: timed out")]
     Timeout {
-        /// The URL.
+        /// The URL in flight when the deadline passed.
         url: Url,
     },
     /// An error status; `retry_after` when the server said when to come back (429, 503).
@@ -159,7 +163,7 @@ impl Fetcher {
         let mut builder = reqwest::Client::builder()
             .user_agent(&options.user_agent)
             .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
+            // No `.timeout()`: it would restart at every hop; `fetch` holds one deadline instead.
             // Followed by hand, so each hop is checked and permanent moves are seen.
             .redirect(reqwest::redirect::Policy::none())
             // A proxy from the environment would connect on our behalf, past the guard.
@@ -170,15 +174,16 @@ impl Fetcher {
         Ok(Self { client: builder.build()?, options: Arc::new(options) })
     }
 
-    /// Fetches `url`, sending `validators`.
+    /// Fetches `url`, sending `validators`, within one `timeout` for all hops and the body.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let deadline = Instant::now() + self.options.timeout;
         let mut current = url.clone();
         let mut visited = vec![url.clone()];
         // A move is permanent only while every hop so far was permanent.
         let (mut moved_to, mut permanent) = (None, true);
         loop {
             self.check(&current)?;
-            let response = self.send(&current, validators).await?;
+            let response = before(deadline, &current, self.send(&current, validators)).await?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let next = redirect_target(&current, response.headers())?;
@@ -210,7 +215,7 @@ impl Fetcher {
                         etag: header_text(response.headers(), header::ETAG),
                         last_modified: header_text(response.headers(), header::LAST_MODIFIED),
                     };
-                    let bytes = self.read_capped(&current, response).await?;
+                    let bytes = self.read_capped(&current, response, deadline).await?;
                     Ok(Fetched::Document { bytes, charset, url: current, validators, moved_to, freshness })
                 }
                 s => Err(FetchError::Status {
@@ -257,11 +262,18 @@ impl Fetcher {
         request.send().await.map_err(|e| classify(url, &e))
     }
 
-    async fn read_capped(&self, url: &Url, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    async fn read_capped(
+        &self,
+        url: &Url,
+        mut response: reqwest::Response,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, FetchError> {
         let cap = self.options.body_cap;
         let mut body = Vec::new();
         // `chunk()` yields decompressed bytes, so this counts what a bomb would expand to.
-        while let Some(chunk) = response.chunk().await.map_err(|e| classify(url, &e))? {
+        loop {
+            let next = async { response.chunk().await.map_err(|e| classify(url, &e)) };
+            let Some(chunk) = before(deadline, url, next).await? else { break };
             if (body.len() + chunk.len()) as u64 > cap {
                 return Err(FetchError::TooLarge { url: url.clone(), cap });
             }
@@ -269,6 +281,15 @@ impl Fetcher {
         }
         Ok(body)
     }
+}
+
+/// Runs `step` of the fetch of `url` unless `deadline` passes first.
+async fn before<T>(
+    deadline: Instant,
+    url: &Url,
+    step: impl Future<Output = Result<T, FetchError>>,
+) -> Result<T, FetchError> {
+    tokio::time::timeout_at(deadline, step).await.unwrap_or_else(|_| Err(FetchError::Timeout { url: url.clone() }))
 }
 
 /// What we can read, best first.

@@ -1,7 +1,8 @@
 //! FETCH: one upstream document over HTTP, as a good citizen.
 //!
 //! Validators are sent back verbatim, redirects are followed by hand (so each hop is checked
-//! by the SSRF guard, counted, and a permanent move is reported for the caller to persist), the
+//! by the SSRF guard, counted, and a permanent move is reported for the caller to persist,
+//! unless it downgrades https to http), the
 //! body is capped on the *decompressed* stream while it is read (reqwest has no cap, and a gzip
 //! bomb must not get past one), one deadline covers every hop and the body (reqwest's timeout
 //! is per request, so a chain of slow redirects would get it once per hop), and every failure
@@ -178,33 +179,29 @@ impl Fetcher {
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let deadline = Instant::now() + self.options.timeout;
         let mut current = url.clone();
-        let mut visited = vec![url.clone()];
-        // A move is permanent only while every hop so far was permanent.
-        let (mut moved_to, mut permanent) = (None, true);
+        // Every redirect followed: its status and where it pointed.
+        let mut hops: Vec<(StatusCode, Url)> = Vec::new();
         loop {
             self.check(&current)?;
             let response = before(deadline, &current, self.send(&current, validators)).await?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let next = redirect_target(&current, response.headers())?;
-                if visited.len() > self.options.max_redirects {
+                if hops.len() >= self.options.max_redirects {
                     let message = format!("more than {} redirects", self.options.max_redirects);
                     return Err(FetchError::Redirect { url: current, message });
                 }
-                if visited.contains(&next) {
+                if next == *url || hops.iter().any(|(_, to)| *to == next) {
                     return Err(FetchError::Redirect {
                         url: current,
                         message: format!("redirect loop back to {next}"),
                     });
                 }
-                permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
-                if permanent {
-                    moved_to = Some(next.clone());
-                }
-                visited.push(next.clone());
+                hops.push((status, next.clone()));
                 current = next;
                 continue;
             }
+            let moved_to = moved_to(url, &hops);
             let freshness = freshness(response.headers());
             return match status {
                 StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified { moved_to, freshness }),
@@ -281,6 +278,28 @@ impl Fetcher {
         }
         Ok(body)
     }
+}
+
+/// Where the source fetched as `start` now lives, after the redirects `hops` (status, target):
+/// the target of the last hop in the unbroken run of permanent ones (301, 308) from the start,
+/// since a temporary hop says nothing about where the source will be. None when any permanent
+/// hop goes from https to http: the downgrade is followed for this fetch, but storing it would
+/// fetch the source in clear text for good on the word of one answer (which the first http hop
+/// lets anyone on the path forge onwards).
+fn moved_to(start: &Url, hops: &[(StatusCode, Url)]) -> Option<Url> {
+    let (mut from, mut moved, mut unbroken) = (start, None, true);
+    for (status, to) in hops {
+        let permanent = matches!(*status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+        if permanent && from.scheme() == "https" && to.scheme() == "http" {
+            return None;
+        }
+        unbroken &= permanent;
+        if unbroken {
+            moved = Some(to.clone());
+        }
+        from = to;
+    }
+    moved
 }
 
 /// Runs `step` of the fetch of `url` unless `deadline` passes first.
@@ -365,6 +384,31 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn a_permanent_move_is_persisted_unless_a_permanent_hop_downgrades_to_http() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let (perm, perm308, temp) = (StatusCode::MOVED_PERMANENTLY, StatusCode::PERMANENT_REDIRECT, StatusCode::FOUND);
+        let moved = |start: &str, hops: &[(StatusCode, &str)]| {
+            let hops: Vec<(StatusCode, Url)> = hops.iter().map(|(s, to)| (*s, u(to))).collect();
+            moved_to(&u(start), &hops).map(String::from)
+        };
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(moved("https://a/f", &[]), None);
+        assert_eq!(moved("http://a/f", &[(perm, "http://b/f")]), some("http://b/f"));
+        assert_eq!(moved("https://a/f", &[(perm308, "https://b/f")]), some("https://b/f"));
+        assert_eq!(moved("http://a/f", &[(perm, "https://a/f")]), some("https://a/f"), "an upgrade is kept");
+        assert_eq!(moved("https://a/f", &[(temp, "https://b/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm, "https://b/f"), (temp, "https://c/f")]), some("https://b/f"));
+        // The downgrade itself, by either permanent status, and anywhere in the chain.
+        assert_eq!(moved("https://a/f", &[(perm, "http://a/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm308, "http://b/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm, "https://b/f"), (perm, "http://b/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm, "http://b/f"), (perm, "https://c/f")]), None, "back to https");
+        assert_eq!(moved("https://a/f", &[(temp, "https://b/f"), (perm, "http://c/f")]), None);
+        // A temporary downgrade is never stored anyway; the permanent move before it still is.
+        assert_eq!(moved("https://a/f", &[(perm, "https://b/f"), (temp, "http://c/f")]), some("https://b/f"));
     }
 
     #[test]

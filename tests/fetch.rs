@@ -1,13 +1,13 @@
 //! Fetching upstream feeds from servers on loopback: validators and 304, redirects (permanent
-//! moves reported, temporary ones not, loops and chains stopped), 410, Retry-After, timeouts,
-//! the body cap against endless bodies and gzip bombs, and the SSRF guard refusing loopback
+//! moves reported, temporary ones not, loops and chains stopped), 410, Retry-After, timeouts
+//! (one deadline for the whole fetch, however many hops), the body cap against endless bodies and gzip bombs, and the SSRF guard refusing loopback
 //! without a single connection reaching the server.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -35,6 +35,11 @@ async fn feed(headers: HeaderMap) -> Response {
 fn redirect(status: StatusCode, to: &'static str) -> Response {
     (status, [(header::LOCATION, to)]).into_response()
 }
+
+/// How long each hop of the sluggish routes takes: 0.6 of [`DEADLINE`].
+const HOP: Duration = Duration::from_millis(600);
+/// The fetch timeout the sluggish routes are tried with.
+const DEADLINE: Duration = Duration::from_secs(1);
 
 fn bomb() -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -75,6 +80,34 @@ async fn upstream() -> SocketAddr {
             get(|| async {
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 FEED
+            }),
+        )
+        // Each hop answers in 0.6 s, well inside a 1 s timeout, but five of them take 3 s.
+        .route(
+            "/sluggish/{n}",
+            get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                tokio::time::sleep(HOP).await;
+                let next = if n < 4 { format!("/sluggish/{}", n + 1) } else { "/feed".into() };
+                (StatusCode::FOUND, [(header::LOCATION, next)]).into_response()
+            }),
+        )
+        .route(
+            "/sluggish-then-drip",
+            get(|| async {
+                tokio::time::sleep(HOP).await;
+                redirect(StatusCode::FOUND, "/drip")
+            }),
+        )
+        // Headers at once, then 0.8 s of body: inside 1 s on its own, not after a 0.6 s hop.
+        .route(
+            "/drip",
+            get(|| async {
+                let chunks = futures_util::stream::unfold(0, |i| async move {
+                    (i < 8).then_some(())?;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Some((Ok::<_, std::io::Error>(vec![b' '; 16]), i + 1))
+                });
+                Body::from_stream(chunks)
             }),
         )
         .route(
@@ -184,6 +217,28 @@ async fn slow_servers_time_out_and_bodies_are_capped_after_decompression() {
         let e = f.fetch(&url(addr, path), &none).await.unwrap_err();
         assert!(matches!(e, FetchError::TooLarge { cap: 1048576, .. }), "{path}: {e}");
         assert!(e.to_string().contains(path), "names the URL: {e}");
+    }
+}
+
+#[tokio::test]
+async fn one_deadline_bounds_the_whole_fetch_redirects_and_body_included() {
+    let addr = upstream().await;
+    let none = Validators::default();
+    // With time to spare, both routes end in a document: what cuts them short below is the clock.
+    let patient = fetcher(|o| o.timeout = Duration::from_secs(10));
+    for path in ["/sluggish/0", "/sluggish-then-drip"] {
+        let r = patient.fetch(&url(addr, path), &none).await;
+        assert!(matches!(r, Ok(Fetched::Document { .. })), "{path}: {r:?}");
+    }
+    let f = fetcher(|o| o.timeout = DEADLINE);
+    for (path, cut_at) in [("/sluggish/0", "/sluggish/1"), ("/sluggish-then-drip", "/drip")] {
+        let start = Instant::now();
+        let e = f.fetch(&url(addr, path), &none).await.unwrap_err();
+        let took = start.elapsed();
+        assert!(matches!(e, FetchError::Timeout { .. }) && e.to_string().contains("timed out"), "{path}: {e}");
+        // The hop in flight when the deadline passed.
+        assert!(e.to_string().contains(cut_at), "{path}: names the URL: {e}");
+        assert!(took >= DEADLINE && took < 2 * DEADLINE, "{path}: took {took:?} for a timeout of {DEADLINE:?}");
     }
 }
 

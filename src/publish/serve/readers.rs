@@ -2,9 +2,19 @@
 //! that re-fetch whole feeds too fast.
 //!
 //! A client is an address and a User-Agent (many readers share an address behind NAT; one
-//! reader keeps its User-Agent). Memory is bounded: at most [`MAX_CLIENTS`] clients and
-//! [`MAX_AGENTS`] User-Agents are tracked; past that, new ones are counted under `(other)` and
-//! not throttled, so a flood of made-up User-Agents cannot exhaust memory.
+//! reader keeps its User-Agent). Memory is bounded, and a flood of made-up clients or
+//! User-Agents cannot exhaust it:
+//!
+//! - at most [`MAX_CLIENTS`] clients are tracked, in two generations of half that each. A
+//!   request looks in the current generation, then the previous one (moving the client to the
+//!   current). When a new client finds the current generation full, the previous one is
+//!   forgotten and the current one becomes the previous. So a client is remembered at least
+//!   until `MAX_CLIENTS / 2` other clients have been seen after it, a new client is always
+//!   tracked (and throttled), and every request costs a few hash look-ups, full map or not
+//!   (finding room used to mean scanning all 100,000 clients under the lock, for every new
+//!   client while the map was full of recent ones);
+//! - at most [`MAX_AGENTS`] User-Agents are reported; past that, new ones are counted under
+//!   `(other)`.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher as _, RandomState};
@@ -23,8 +33,8 @@ pub const MAX_AGENTS: usize = 1_000;
 const MAX_AGENT_LEN: usize = 200;
 /// Poll intervals kept per User-Agent for the median.
 const INTERVALS_KEPT: usize = 1_024;
-/// A client not seen for this long is forgotten when room is needed.
-const FORGET_AFTER: Duration = Duration::from_secs(48 * 3600);
+/// Clients in one generation.
+const GENERATION: usize = MAX_CLIENTS / 2;
 
 /// The client a request comes from: the peer address, or — when the peer is a trusted proxy
 /// — the last address in `X-Forwarded-For` that is not itself a trusted proxy.
@@ -96,11 +106,62 @@ struct Agent {
     intervals: VecDeque<u64>,
 }
 
+/// The clients, by a keyed hash of (address, User-Agent, path): no allocation per request, and
+/// a client cannot aim collisions at another (a collision would only merge two clients).
+#[derive(Debug, Default)]
+struct Clients {
+    /// Seen since the last rotation; at most [`GENERATION`].
+    current: HashMap<u64, Client>,
+    /// Seen in the generation before, and not since.
+    previous: HashMap<u64, Client>,
+    /// Map slots probed or cleared, for the test that proves the cost does not grow.
+    #[cfg(test)]
+    work: u64,
+}
+
+impl Clients {
+    /// The client behind `key`, in the current generation (made room for, moved or created).
+    fn entry(&mut self, key: u64) -> &mut Client {
+        #[cfg(test)]
+        {
+            self.work += 1;
+        }
+        if !self.current.contains_key(&key) {
+            #[cfg(test)]
+            {
+                self.work += 1;
+            }
+            let client = self.previous.remove(&key).unwrap_or_default();
+            if self.current.len() >= GENERATION {
+                self.rotate();
+            }
+            return self.current.entry(key).or_insert(client);
+        }
+        self.current.get_mut(&key).expect("checked above")
+    }
+
+    /// Forgets the previous generation and starts a new one. The maps swap rather than being
+    /// replaced, so the new generation reuses the old one's table (sized for a generation from
+    /// the second rotation on): nothing is freed or regrown under the lock, and clearing a
+    /// table of plain values is one `memset` of its control bytes, not a walk over its entries.
+    fn rotate(&mut self) {
+        std::mem::swap(&mut self.current, &mut self.previous);
+        #[cfg(test)]
+        {
+            self.work += self.current.capacity() as u64;
+        }
+        self.current.clear();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
-    /// By a keyed hash of (address, User-Agent, path): no allocation per request, and a
-    /// client cannot aim collisions at another (a collision would only merge two clients).
-    clients: HashMap<u64, Client>,
+    clients: Clients,
     agents: HashMap<String, Agent>,
 }
 
@@ -127,18 +188,11 @@ impl Readers {
         let key = self.hasher.hash_one((poll.ip, name, poll.path));
         let mut state = self.state.lock().expect("reader state poisoned");
         let State { clients, agents } = &mut *state;
-        if !clients.contains_key(&key) && clients.len() >= MAX_CLIENTS {
-            clients.retain(|_, c| c.last_seen.is_some_and(|t| now.duration_since(t) < FORGET_AFTER));
-        }
-        let client = if clients.len() < MAX_CLIENTS || clients.contains_key(&key) {
-            Some(clients.entry(key).or_default())
-        } else {
-            None
-        };
+        let client = clients.entry(key);
         // The second of two full fetches in a row is let through: newsboat 2.21 stores the
         // validators of a new feed only from its second fetch, so its second poll is
         // unconditional however polite it is. The third within the window is refused.
-        let wait = match client.as_ref().and_then(|c| c.full_fetches[0]) {
+        let wait = match client.full_fetches[0] {
             Some(last) if !poll.conditional && !self.min_refetch.is_zero() => {
                 self.min_refetch.checked_sub(now.duration_since(last)).filter(|w| !w.is_zero())
             }
@@ -155,17 +209,15 @@ impl Readers {
         agent.conditional += u64::from(poll.conditional);
         agent.not_modified += u64::from(status == 304);
         agent.throttled += u64::from(status == 429);
-        if let Some(client) = client {
-            if let Some(last) = client.last_seen {
-                if agent.intervals.len() == INTERVALS_KEPT {
-                    agent.intervals.pop_front();
-                }
-                agent.intervals.push_back(now.duration_since(last).as_secs());
+        if let Some(last) = client.last_seen {
+            if agent.intervals.len() == INTERVALS_KEPT {
+                agent.intervals.pop_front();
             }
-            client.last_seen = Some(now);
-            if status == 200 && !poll.conditional {
-                client.full_fetches = [client.full_fetches[1], Some(now)];
-            }
+            agent.intervals.push_back(now.duration_since(last).as_secs());
+        }
+        client.last_seen = Some(now);
+        if status == 200 && !poll.conditional {
+            client.full_fetches = [client.full_fetches[1], Some(now)];
         }
         wait.map_or(Ok(()), Err)
     }
@@ -256,6 +308,50 @@ mod tests {
         assert_eq!(report[1].median_interval_seconds, Some(0));
         r.observe(&Poll { ip: "::1".parse().unwrap(), ..poll("solo", false) }, 200, t0).unwrap();
         assert_eq!(r.report().iter().find(|a| a.user_agent == "solo").unwrap().median_interval_seconds, None);
+    }
+
+    #[test]
+    fn a_full_map_still_tracks_new_clients_at_a_cost_that_does_not_grow() {
+        let r = Readers::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        let client = |n: usize| Poll { ip: IpAddr::from(std::net::Ipv6Addr::from(n as u128)), ..poll("reader", false) };
+        // Full of clients all seen just now: none is old enough to make room by age.
+        for n in 0..MAX_CLIENTS {
+            r.observe(&client(n), 200, t0).unwrap();
+        }
+        let (filling, tracked) = {
+            let state = r.state.lock().unwrap();
+            (state.clients.work, state.clients.len())
+        };
+        assert_eq!(tracked, MAX_CLIENTS);
+        // A newcomer is tracked, so throttled like anyone (it used to be let through untracked).
+        let newcomer = client(MAX_CLIENTS);
+        let second = t0 + Duration::from_secs(1);
+        assert!(r.observe(&newcomer, 200, t0).is_ok() && r.observe(&newcomer, 200, second).is_ok());
+        assert_eq!(r.observe(&newcomer, 200, t0 + Duration::from_secs(2)), Err(Duration::from_secs(58)));
+        // So is a client of the previous generation that comes back, with its history.
+        assert_eq!(r.observe(&client(MAX_CLIENTS - 1), 200, second), Ok(()));
+        assert_eq!(r.observe(&client(MAX_CLIENTS - 1), 200, second), Err(Duration::from_secs(59)));
+        // Another MAX_CLIENTS newcomers: the same two probes per request as filling an empty
+        // map (2.0), plus one clear of a generation's table (57,344 slots) per MAX_CLIENTS / 2
+        // newcomers (3.7 in all). Finding room by scanning was MAX_CLIENTS slots per request.
+        for n in MAX_CLIENTS + 1..=2 * MAX_CLIENTS {
+            r.observe(&client(n), 200, second).unwrap();
+        }
+        {
+            let state = r.state.lock().unwrap();
+            let on_full = state.clients.work - filling;
+            let per_request = |work: u64| work as f64 / MAX_CLIENTS as f64;
+            assert!(per_request(filling) < 5.0 && per_request(on_full) < 5.0, "{filling} then {on_full}");
+            assert!(state.clients.len() <= MAX_CLIENTS && state.clients.current.len() <= GENERATION);
+        }
+        // The latest newcomer is remembered (one more full fetch, then refused); the first,
+        // a whole MAX_CLIENTS newcomers ago, was forgotten to make room (two more pass).
+        let latest = client(2 * MAX_CLIENTS);
+        assert!(r.observe(&latest, 200, second).is_ok() && r.observe(&latest, 200, second).is_err());
+        let first = client(MAX_CLIENTS + 1);
+        assert!(r.observe(&first, 200, second).is_ok() && r.observe(&first, 200, second).is_ok());
+        assert!(r.observe(&first, 200, second).is_err());
     }
 
     #[test]

@@ -1,16 +1,21 @@
 //! FETCH: one upstream document over HTTP, as a good citizen.
 //!
 //! Validators are sent back verbatim, redirects are followed by hand (so each hop is checked
-//! by the SSRF guard, counted, and a permanent move is reported for the caller to persist), the
+//! by the SSRF guard, counted, and a permanent move is reported for the caller to persist,
+//! unless it downgrades https to http), the
 //! body is capped on the *decompressed* stream while it is read (reqwest has no cap, and a gzip
-//! bomb must not get past one), and every failure names the URL.
+//! bomb must not get past one), one deadline covers every hop and the body (reqwest's timeout
+//! is per request, so a chain of slow redirects would get it once per hop), and every failure
+//! names the URL.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use headers::HeaderMapExt as _;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
+use tokio::time::Instant;
 use url::{Host, Url};
 
 use super::guard::{self, GuardedResolver};
@@ -22,7 +27,7 @@ pub struct FetchOptions {
     pub user_agent: String,
     /// Time to establish a connection.
     pub connect_timeout: Duration,
-    /// Time for a whole exchange, body included.
+    /// Time for the whole fetch: every redirect hop and the body.
     pub timeout: Duration,
     /// Largest body accepted, counted after decompression.
     pub body_cap: u64,
@@ -112,10 +117,10 @@ pub enum FetchError {
         /// The cause, with its chain.
         message: String,
     },
-    /// The exchange took longer than the timeout.
+    /// The fetch, redirects and body included, took longer than the timeout.
     #[error("{url}: timed out")]
     Timeout {
-        /// The URL.
+        /// The URL in flight when the deadline passed.
         url: Url,
     },
     /// An error status; `retry_after` when the server said when to come back (429, 503).
@@ -159,7 +164,7 @@ impl Fetcher {
         let mut builder = reqwest::Client::builder()
             .user_agent(&options.user_agent)
             .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
+            // No `.timeout()`: it would restart at every hop; `fetch` holds one deadline instead.
             // Followed by hand, so each hop is checked and permanent moves are seen.
             .redirect(reqwest::redirect::Policy::none())
             // A proxy from the environment would connect on our behalf, past the guard.
@@ -170,36 +175,33 @@ impl Fetcher {
         Ok(Self { client: builder.build()?, options: Arc::new(options) })
     }
 
-    /// Fetches `url`, sending `validators`.
+    /// Fetches `url`, sending `validators`, within one `timeout` for all hops and the body.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let deadline = Instant::now() + self.options.timeout;
         let mut current = url.clone();
-        let mut visited = vec![url.clone()];
-        // A move is permanent only while every hop so far was permanent.
-        let (mut moved_to, mut permanent) = (None, true);
+        // Every redirect followed: its status and where it pointed.
+        let mut hops: Vec<(StatusCode, Url)> = Vec::new();
         loop {
             self.check(&current)?;
-            let response = self.send(&current, validators).await?;
+            let response = before(deadline, &current, self.send(&current, validators)).await?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let next = redirect_target(&current, response.headers())?;
-                if visited.len() > self.options.max_redirects {
+                if hops.len() >= self.options.max_redirects {
                     let message = format!("more than {} redirects", self.options.max_redirects);
                     return Err(FetchError::Redirect { url: current, message });
                 }
-                if visited.contains(&next) {
+                if next == *url || hops.iter().any(|(_, to)| *to == next) {
                     return Err(FetchError::Redirect {
                         url: current,
                         message: format!("redirect loop back to {next}"),
                     });
                 }
-                permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
-                if permanent {
-                    moved_to = Some(next.clone());
-                }
-                visited.push(next.clone());
+                hops.push((status, next.clone()));
                 current = next;
                 continue;
             }
+            let moved_to = moved_to(url, &hops);
             let freshness = freshness(response.headers());
             return match status {
                 StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified { moved_to, freshness }),
@@ -210,7 +212,7 @@ impl Fetcher {
                         etag: header_text(response.headers(), header::ETAG),
                         last_modified: header_text(response.headers(), header::LAST_MODIFIED),
                     };
-                    let bytes = self.read_capped(&current, response).await?;
+                    let bytes = self.read_capped(&current, response, deadline).await?;
                     Ok(Fetched::Document { bytes, charset, url: current, validators, moved_to, freshness })
                 }
                 s => Err(FetchError::Status {
@@ -257,11 +259,18 @@ impl Fetcher {
         request.send().await.map_err(|e| classify(url, &e))
     }
 
-    async fn read_capped(&self, url: &Url, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    async fn read_capped(
+        &self,
+        url: &Url,
+        mut response: reqwest::Response,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, FetchError> {
         let cap = self.options.body_cap;
         let mut body = Vec::new();
         // `chunk()` yields decompressed bytes, so this counts what a bomb would expand to.
-        while let Some(chunk) = response.chunk().await.map_err(|e| classify(url, &e))? {
+        loop {
+            let next = async { response.chunk().await.map_err(|e| classify(url, &e)) };
+            let Some(chunk) = before(deadline, url, next).await? else { break };
             if (body.len() + chunk.len()) as u64 > cap {
                 return Err(FetchError::TooLarge { url: url.clone(), cap });
             }
@@ -269,6 +278,37 @@ impl Fetcher {
         }
         Ok(body)
     }
+}
+
+/// Where the source fetched as `start` now lives, after the redirects `hops` (status, target):
+/// the target of the last hop in the unbroken run of permanent ones (301, 308) from the start,
+/// since a temporary hop says nothing about where the source will be. None when any permanent
+/// hop goes from https to http: the downgrade is followed for this fetch, but storing it would
+/// fetch the source in clear text for good on the word of one answer (which the first http hop
+/// lets anyone on the path forge onwards).
+fn moved_to(start: &Url, hops: &[(StatusCode, Url)]) -> Option<Url> {
+    let (mut from, mut moved, mut unbroken) = (start, None, true);
+    for (status, to) in hops {
+        let permanent = matches!(*status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+        if permanent && from.scheme() == "https" && to.scheme() == "http" {
+            return None;
+        }
+        unbroken &= permanent;
+        if unbroken {
+            moved = Some(to.clone());
+        }
+        from = to;
+    }
+    moved
+}
+
+/// Runs `step` of the fetch of `url` unless `deadline` passes first.
+async fn before<T>(
+    deadline: Instant,
+    url: &Url,
+    step: impl Future<Output = Result<T, FetchError>>,
+) -> Result<T, FetchError> {
+    tokio::time::timeout_at(deadline, step).await.unwrap_or_else(|_| Err(FetchError::Timeout { url: url.clone() }))
 }
 
 /// What we can read, best first.
@@ -350,6 +390,31 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(u64::MAX)), "clamped later, not ignored");
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("-5"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn a_permanent_move_is_persisted_unless_a_permanent_hop_downgrades_to_http() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let (perm, perm308, temp) = (StatusCode::MOVED_PERMANENTLY, StatusCode::PERMANENT_REDIRECT, StatusCode::FOUND);
+        let moved = |start: &str, hops: &[(StatusCode, &str)]| {
+            let hops: Vec<(StatusCode, Url)> = hops.iter().map(|(s, to)| (*s, u(to))).collect();
+            moved_to(&u(start), &hops).map(String::from)
+        };
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(moved("https://a/f", &[]), None);
+        assert_eq!(moved("http://a/f", &[(perm, "http://b/f")]), some("http://b/f"));
+        assert_eq!(moved("https://a/f", &[(perm308, "https://b/f")]), some("https://b/f"));
+        assert_eq!(moved("http://a/f", &[(perm, "https://a/f")]), some("https://a/f"), "an upgrade is kept");
+        assert_eq!(moved("https://a/f", &[(temp, "https://b/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm, "https://b/f"), (temp, "https://c/f")]), some("https://b/f"));
+        // The downgrade itself, by either permanent status, and anywhere in the chain.
+        assert_eq!(moved("https://a/f", &[(perm, "http://a/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm308, "http://b/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm, "https://b/f"), (perm, "http://b/f")]), None);
+        assert_eq!(moved("https://a/f", &[(perm, "http://b/f"), (perm, "https://c/f")]), None, "back to https");
+        assert_eq!(moved("https://a/f", &[(temp, "https://b/f"), (perm, "http://c/f")]), None);
+        // A temporary downgrade is never stored anyway; the permanent move before it still is.
+        assert_eq!(moved("https://a/f", &[(perm, "https://b/f"), (temp, "http://c/f")]), some("https://b/f"));
     }
 
     #[test]

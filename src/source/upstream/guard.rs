@@ -35,18 +35,20 @@ const V4_BLOCKED: [(Ipv4Addr, u8); 15] = [
 
 /// IPv6 ranges that are not the public internet, or that embed an IPv4 address a gateway would
 /// reach on our behalf (mapped, compatible, NAT64, 6to4, Teredo).
-const V6_BLOCKED: [(Ipv6Addr, u8); 12] = [
+const V6_BLOCKED: [(Ipv6Addr, u8); 14] = [
     (Ipv6Addr::UNSPECIFIED, 128),
     (Ipv6Addr::LOCALHOST, 128),
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96),     // IPv4-mapped
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96),          // IPv4-compatible (deprecated)
     (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96),  // NAT64
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48),  // local-use NAT64 (RFC 8215)
     (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64),      // discard-only
     (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32),     // Teredo
     (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation
     (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),     // 6to4
     (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),      // unique local
     (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),     // link-local
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10),     // site-local (deprecated by RFC 3879, still in use)
     (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),      // multicast
 ];
 
@@ -125,6 +127,29 @@ mod tests {
         ] {
             assert!(is_blocked(ip(s)), "{s} must be blocked");
         }
+    }
+
+    #[test]
+    fn blocks_local_use_nat64_and_site_local_but_not_their_neighbours() {
+        let inside = [
+            "64:ff9b:1::",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+            "fec0::",
+            "fec0::1",
+            "fed0:1234::1",
+            "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ];
+        for s in inside {
+            assert!(is_blocked(ip(s)), "{s} must be blocked");
+        }
+        // Just outside 64:ff9b:1::/48 on either side (and outside the well-known 64:ff9b::/96).
+        // fec0::/10 has no public neighbour to test: link-local ends at febf:…, multicast
+        // starts at ff00::, and both are blocked in their own right (above).
+        for s in ["64:ff9b:0:ffff:ffff:ffff:ffff:ffff", "64:ff9b:2::", "64:ff9b:2::a00:1"] {
+            assert!(!is_blocked(ip(s)), "{s} is outside the range");
+        }
+        assert!(is_blocked(ip("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff")) && is_blocked(ip("ff00::")));
     }
 
     #[test]

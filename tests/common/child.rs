@@ -9,6 +9,8 @@ use super::Site;
 pub struct Child {
     pub process: std::process::Child,
     pub addr: String,
+    /// Every line it wrote to stderr so far (its log).
+    pub logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Child {
@@ -31,11 +33,13 @@ impl Child {
             .spawn()
             .unwrap();
         // Owned by a `Child` from here on, so a failed start still kills it.
-        let mut child = Child { process, addr: String::new() };
+        let mut child = Child { process, addr: String::new(), logs: Default::default() };
         let stderr = std::io::BufReader::new(child.process.stderr.take().unwrap());
         let (tx, rx) = std::sync::mpsc::channel();
+        let logs = child.logs.clone();
         std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
+                logs.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }
         });

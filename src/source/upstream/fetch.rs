@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use url::{Host, Url};
 
 use super::guard::{self, GuardedResolver};
+use crate::model::redact;
 
 /// How the fetcher behaves.
 #[derive(Debug, Clone)]
@@ -98,11 +99,12 @@ pub enum Fetched {
     Gone,
 }
 
-/// A failed exchange; every variant names the URL.
+/// A failed exchange; every variant names the URL, shown without credentials
+/// ([`redact::for_logs`]): the message reaches the log, the store and the poll's output.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The SSRF guard or the scheme check refused the URL; no connection was made.
-    #[error("{url}: refused: {reason}")]
+    #[error("{}: refused: {reason}", redact::for_logs(.url))]
     Refused {
         /// The URL.
         url: Url,
@@ -110,7 +112,7 @@ pub enum FetchError {
         reason: String,
     },
     /// Connecting or reading failed.
-    #[error("{url}: {message}")]
+    #[error("{}: {}", redact::for_logs(.url), redact::in_text(.message))]
     Network {
         /// The URL.
         url: Url,
@@ -118,13 +120,13 @@ pub enum FetchError {
         message: String,
     },
     /// The fetch, redirects and body included, took longer than the timeout.
-    #[error("{url}: timed out")]
+    #[error("{}: timed out", redact::for_logs(.url))]
     Timeout {
         /// The URL in flight when the deadline passed.
         url: Url,
     },
     /// An error status; `retry_after` when the server said when to come back (429, 503).
-    #[error("{url}: HTTP {status}")]
+    #[error("{}: HTTP {status}", redact::for_logs(.url))]
     Status {
         /// The URL.
         url: Url,
@@ -134,7 +136,7 @@ pub enum FetchError {
         retry_after: Option<Duration>,
     },
     /// The (decompressed) body passed the cap; reading stopped there.
-    #[error("{url}: body larger than the cap of {} MiB ({cap} bytes); reading stopped there", .cap >> 20)]
+    #[error("{}: body larger than the cap of {} MiB ({cap} bytes); reading stopped there", redact::for_logs(.url), .cap >> 20)]
     TooLarge {
         /// The URL.
         url: Url,
@@ -142,7 +144,7 @@ pub enum FetchError {
         cap: u64,
     },
     /// Too many redirects, or a redirect back to a URL already visited.
-    #[error("{url}: {message}")]
+    #[error("{}: {}", redact::for_logs(.url), redact::in_text(.message))]
     Redirect {
         /// The URL that redirected.
         url: Url,
@@ -194,7 +196,7 @@ impl Fetcher {
                 if next == *url || hops.iter().any(|(_, to)| *to == next) {
                     return Err(FetchError::Redirect {
                         url: current,
-                        message: format!("redirect loop back to {next}"),
+                        message: format!("redirect loop back to {}", redact::for_logs(&next)),
                     });
                 }
                 hops.push((status, next.clone()));
@@ -337,7 +339,7 @@ fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, FetchError> {
     let bad = |message: String| FetchError::Redirect { url: from.clone(), message };
     let location = headers.get(header::LOCATION).ok_or_else(|| bad("redirect without Location".into()))?;
     let location = location.to_str().map_err(|_| bad("Location is not text".into()))?;
-    from.join(location).map_err(|e| bad(format!("bad Location {location:?}: {e}")))
+    from.join(location).map_err(|e| bad(format!("bad Location {:?}: {e}", redact::in_text(location))))
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

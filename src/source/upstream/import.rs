@@ -5,7 +5,7 @@ use url::Url;
 
 use super::parse::{UpstreamFeed, UpstreamItem};
 use super::sanitize;
-use crate::model::{Content, ItemId, Language, Origin, Person};
+use crate::model::{Content, ItemId, Language, Origin, Person, redact};
 use crate::store::UpstreamArticle;
 
 /// Longest derived title or summary, in characters.
@@ -16,7 +16,9 @@ const SUMMARY_CHARS: usize = 300;
 /// from it, not from wherever redirects lead), fetched from `fetched_from`; the first `limit`.
 pub fn import(source: &Url, fetched_from: &Url, feed: &UpstreamFeed, limit: Option<usize>) -> Vec<UpstreamArticle> {
     let origin = Origin {
-        feed_url: fetched_from.clone(),
+        // The fetch URL is configuration and may carry credentials: never published as is. The
+        // feed's own self link is content, but private feeds put their token there too.
+        feed_url: feed.self_link.as_ref().map_or_else(|| redact::bare(fetched_from), redact::for_output),
         feed_id: feed.id.clone(),
         feed_title: feed.title.clone().filter(|t| !t.is_empty()),
         feed_link: feed.link.clone(),
@@ -90,6 +92,7 @@ mod tests {
             id: None,
             title: Some("Wire".into()),
             link: None,
+            self_link: None,
             ttl_minutes: None,
             items: vec![UpstreamItem {
                 key: "id:1".into(),

@@ -22,6 +22,8 @@ pub struct UpstreamFeed {
     pub title: Option<String>,
     /// Its home page.
     pub link: Option<Url>,
+    /// Where it says it lives (`atom:link rel="self"`), for provenance.
+    pub self_link: Option<Url>,
     /// RSS `<ttl>` in minutes: how long the publisher says it may be cached.
     pub ttl_minutes: Option<u32>,
     /// Its items, in document order.
@@ -52,7 +54,7 @@ pub struct UpstreamItem {
 
 /// The document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
-#[error("{url}: not a feed feedpub can read: {message}")]
+#[error("{}: not a feed feedpub can read: {message}", crate::model::redact::for_logs(.url))]
 pub struct ParseError {
     /// Where the document came from.
     pub url: Url,
@@ -83,6 +85,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .and_then(|l| absolute(&l.href, url));
+    let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
     let items = feed
         .entries
         .into_iter()
@@ -130,6 +133,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         id: Some(feed.id).filter(|i| !i.is_empty()),
         title: feed.title.map(|t| sanitize::plain_text(&t.content, true)),
         link,
+        self_link,
         ttl_minutes: feed.ttl,
         items,
     })

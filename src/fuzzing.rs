@@ -16,6 +16,9 @@ use crate::publish::serve::{App, Site};
 use crate::render::{FeedView, Output, OutputKind, SiteMeta, render_feed_documents};
 use crate::source::upstream::{import, parse};
 
+mod schedule;
+pub use schedule::schedule;
+
 /// The site the targets render into (also used by `tests/fuzz_findings.rs`).
 pub fn site_meta() -> SiteMeta {
     SiteMeta {

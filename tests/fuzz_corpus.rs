@@ -39,3 +39,8 @@ fn config_corpus() {
 fn conditional_corpus() {
     replay("conditional", feedpub::fuzzing::conditional);
 }
+
+#[test]
+fn schedule_corpus() {
+    replay("schedule", feedpub::fuzzing::schedule);
+}

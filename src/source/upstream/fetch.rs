@@ -352,7 +352,7 @@ fn charset(headers: &HeaderMap) -> Option<String> {
     mime.get_param(mime::CHARSET).map(|c| c.as_str().to_owned())
 }
 
-fn freshness(headers: &HeaderMap) -> Freshness {
+pub(crate) fn freshness(headers: &HeaderMap) -> Freshness {
     Freshness {
         max_age: headers.typed_get::<headers::CacheControl>().and_then(|c| c.max_age()),
         expires: headers.typed_get::<headers::Expires>().map(SystemTime::from),
@@ -360,7 +360,7 @@ fn freshness(headers: &HeaderMap) -> Freshness {
 }
 
 /// `Retry-After` in either form (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
-fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     // delay-seconds is `1*DIGIT`: a number past u64 means "very long", which the scheduler
     // clamps, not "no hint".

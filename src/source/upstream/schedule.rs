@@ -37,8 +37,9 @@ pub fn after_success(
 }
 
 /// After the `failures`-th failure in a row: the server's `Retry-After` if it gave one (never
-/// sooner than the configured minimum), else exponential backoff from the minimum with ±10 %
-/// jitter (so sources that failed together do not retry together), capped at a day. Never
+/// sooner than the configured minimum, never later than [`MAX_RETRY_AFTER`]), else exponential
+/// backoff from the minimum with ±10 % jitter (so sources that failed together do not retry
+/// together), capped at a day (or at the minimum, if that is longer). Never
 /// "give up": a source that recovers is polled again.
 pub fn after_failure(
     source: &UpstreamSource,
@@ -51,13 +52,15 @@ pub fn after_failure(
         return later(now, wait.min(MAX_RETRY_AFTER).max(min));
     }
     let exponent = failures.saturating_sub(1).min(16);
-    let backoff = min.saturating_mul(1 << exponent).min(MAX_BACKOFF);
+    // Capped at a day, or at the minimum when that is longer.
+    let cap = MAX_BACKOFF.max(min);
+    let backoff = min.saturating_mul(1 << exponent).min(cap);
     // Deterministic jitter from the source and the attempt: reproducible, yet spread out.
     let digest = Sha256::digest(format!("{}\n{failures}", source.url));
     let unit = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / f64::from(u16::MAX);
     let factor = 0.9 + 0.2 * unit;
     // Whole seconds, like every stored time.
-    later(now, backoff.mul_f64(factor).min(MAX_BACKOFF)).trunc_subsecs(0)
+    later(now, backoff.mul_f64(factor).min(cap)).trunc_subsecs(0)
 }
 
 fn minutes(m: u32) -> Duration {

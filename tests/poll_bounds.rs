@@ -30,6 +30,10 @@ async fn upstream() -> std::net::SocketAddr {
             "/retry-delta" => {
                 (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1000000000000")]).into_response()
             }
+            // Past chrono's range (262,000 years) when added to now.
+            "/retry-overflow" => {
+                (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1000000000000000")]).into_response()
+            }
             "/retry-huge" => {
                 (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "99999999999999999999999")]).into_response()
             }
@@ -105,15 +109,23 @@ fn next_poll(out: &str, path: &str) -> DateTime<Utc> {
 async fn absurd_time_hints_are_clamped() {
     let addr = upstream().await;
     let site = Site::new();
-    let paths = ["/retry-delta", "/retry-huge", "/retry-date", "/retry-negative", "/max-age", "/expires-past"];
+    let paths = [
+        "/retry-delta",
+        "/retry-overflow",
+        "/retry-huge",
+        "/retry-date",
+        "/retry-negative",
+        "/max-age",
+        "/expires-past",
+    ];
     with_sources(&site, addr, &paths);
     let before = Utc::now();
     let out = poll(&site, &[]).await;
     let all = text(&out);
-    assert_eq!(out.status.code(), Some(3), "four sources failed, none panicked: {all}");
+    assert_eq!(out.status.code(), Some(3), "five sources failed, none panicked: {all}");
     assert!(!all.contains("panicked"), "{all}");
     let week = chrono::TimeDelta::days(7) + chrono::TimeDelta::minutes(1);
-    for path in &paths[..3] {
+    for path in &paths[..4] {
         let wait = next_poll(&all, path) - before;
         assert!(wait <= week && wait >= chrono::TimeDelta::days(7) - chrono::TimeDelta::minutes(1), "{path}: {wait}");
     }
@@ -155,7 +167,7 @@ async fn an_unreadable_stored_time_is_due_now_and_repaired() {
 async fn serve_keeps_polling_past_absurd_hints() {
     let addr = upstream().await;
     let site = Site::new();
-    with_sources(&site, addr, &["/retry-delta", "/retry-date", "/fine"]);
+    with_sources(&site, addr, &["/retry-overflow", "/retry-date", "/fine"]);
     let (child, _site) = tokio::task::spawn_blocking(move || {
         (common::child::Child::start(&site, &[("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")]), site)
     })

@@ -2,10 +2,14 @@
 //! `javascript:` URLs, iframes or styles — keeping `dir` and `lang`, which Arabic and
 //! mixed-direction text depends on, with relative URLs made absolute.
 
+mod attributes;
+
 use std::cell::RefCell;
 use std::collections::HashSet;
 
 use url::Url;
+
+pub use attributes::MAX_ATTRIBUTES;
 
 use crate::model::is_unfit;
 
@@ -36,6 +40,7 @@ const MAX_DEPTH: usize = 512;
 /// Cleans upstream HTML; relative URLs are resolved against `base`.
 pub fn html(dirty: &str, base: &Url) -> String {
     let dirty = xml_safe(dirty);
+    let dirty = attributes::cap(&dirty);
     if let Some(text) = too_deep(&dirty) {
         return text_to_html(&text);
     }
@@ -113,7 +118,7 @@ fn too_deep(html: &str) -> Option<String> {
 /// collapsed.
 pub fn plain_text(text: &str, is_html: bool) -> String {
     let text = if is_html {
-        let stripped = TEXT.with(|builder| builder.clean(text).to_string());
+        let stripped = TEXT.with(|builder| builder.clean(&attributes::cap(text)).to_string());
         html_escape::decode_html_entities(&stripped).into_owned()
     } else {
         text.to_owned()

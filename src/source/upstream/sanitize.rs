@@ -1,6 +1,7 @@
 //! SANITIZE: upstream HTML through ammonia's allowlist — no scripts, event handlers,
 //! `javascript:` URLs, iframes or styles — keeping `dir` and `lang`, which Arabic and
-//! mixed-direction text depends on, with relative URLs made absolute.
+//! mixed-direction text depends on, with relative URLs made absolute; and titles and names as
+//! plain text that stays text ([`plain_text`]).
 //!
 //! Whatever an upstream sends, sanitising costs time linear in its size: markup over the
 //! bounds in `budget` ([`MAX_DEPTH`], [`MAX_NODES`], the work html5ever and ammonia would do)
@@ -9,21 +10,23 @@
 mod attributes;
 mod budget;
 mod costs;
+mod text;
 mod tree;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 use url::Url;
 
 pub use attributes::MAX_ATTRIBUTES;
 pub use budget::{MAX_DEPTH, MAX_NODES};
+pub use text::{MAX_NAME_CHARS, MAX_TITLE_CHARS, has_element, plain_text};
 
 use crate::model::is_unfit;
 
 thread_local! {
     // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
-    // each thread builds its two once (a builder is not `Sync`; only the base URL changes).
+    // each thread builds one once (a builder is not `Sync`; only the base URL changes).
     static HTML: RefCell<ammonia::Builder<'static>> = RefCell::new({
         let mut builder = ammonia::Builder::default();
         builder
@@ -32,11 +35,6 @@ thread_local! {
             .link_rel(Some("noopener noreferrer nofollow"));
         builder
     });
-    static TEXT: ammonia::Builder<'static> = {
-        let mut builder = ammonia::Builder::empty();
-        builder.tags(HashSet::new());
-        builder
-    };
 }
 
 /// Cleans upstream HTML; relative URLs are resolved against `base`. Markup over budget keeps
@@ -56,21 +54,8 @@ pub fn html(dirty: &str, base: &Url) -> String {
 
 /// `text` without the characters no feed of ours carries ([`is_unfit`]: controls XML 1.0
 /// forbids or discourages): a JSON Feed may hold them, our XML feeds may not.
-pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn xml_safe(text: &str) -> Cow<'_, str> {
     if text.contains(is_unfit) { text.replace(is_unfit, "").into() } else { text.into() }
-}
-
-/// Plain text for a title: tags dropped and entities decoded when it was HTML, whitespace
-/// collapsed.
-pub fn plain_text(text: &str, is_html: bool) -> String {
-    let text = if is_html {
-        let stripped = TEXT.with(|builder| builder.clean(&attributes::cap(text)).to_string());
-        html_escape::decode_html_entities(&stripped).into_owned()
-    } else {
-        text.to_owned()
-    };
-    let text = xml_safe(&text);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Plain text as HTML paragraphs, escaped.
@@ -81,6 +66,28 @@ pub fn text_to_html(text: &str) -> String {
         .map(|p| format!("<p>{}</p>", html_escape::encode_text(p)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The first `max` bytes of `s`, at a character boundary.
+pub fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// At most `max` (≥ 1) characters, the ellipsis included when cut: cut at a word boundary.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let head = head.rsplit_once(' ').map_or(head.as_str(), |(h, _)| h);
+    format!("{}…", head.trim_end())
 }
 
 #[cfg(test)]
@@ -108,14 +115,15 @@ mod tests {
         assert_eq!(html(&deep, &base), "<p>نص</p>");
         let fine = format!("{}نص<br><img src=a.png>{}", "<div>".repeat(MAX_DEPTH), "</div>".repeat(MAX_DEPTH));
         assert!(html(&fine, &base).starts_with("<div><div>"), "void elements and {MAX_DEPTH} levels are fine");
-        assert_eq!(plain_text("a\u{7}b\u{0}c\u{1b}[31m", false), "abc[31m");
+        assert_eq!(plain_text("a\u{7}b\u{0}c\u{1b}[31m", false, MAX_TITLE_CHARS), "abc[31m");
         assert_eq!(html("<p>x\u{c}y</p>", &base), "<p>xy</p>");
     }
 
     #[test]
     fn titles_are_plain_text() {
-        assert_eq!(plain_text("<b>عاجل</b>: &amp; <script>x</script>  خبر", true), "عاجل: & خبر");
-        assert_eq!(plain_text("a <b> c", false), "a <b> c");
+        assert_eq!(plain_text("<b>عاجل</b>: &amp; <script>x</script>  خبر", true, MAX_TITLE_CHARS), "عاجل: & خبر");
+        // Text that is not HTML is still read as HTML by some readers: no tag opens in it.
+        assert_eq!(plain_text("a <b> c", false, MAX_TITLE_CHARS), "a < b> c");
         assert_eq!(text_to_html("one\n\ntwo < three"), "<p>one</p>\n<p>two &lt; three</p>");
     }
 
@@ -146,6 +154,7 @@ mod tests {
         // html5ever ignores `</span>` with no span open: every div stays open.
         let stray = format!("{}x", "<div></span>".repeat(100_000));
         assert_eq!(clean(&stray), "<p>x</p>");
+        assert_eq!(plain_text(&stray, true, usize::MAX), "x");
         let closed = "<div>x</div>".repeat(10_000);
         assert!(clean(&closed) == closed, "end tags that close something still do");
         // `/>` closes no HTML element either.
@@ -203,5 +212,22 @@ mod tests {
         let names: String = (0..100_000).map(|i| format!(" a{i}")).collect();
         let out = clean(&format!("<b{names}>x</b>"));
         assert!(out.starts_with("<b>a128 a129 ") && out.ends_with(" a99999&gt;x</b>"), "{out:.100}");
+    }
+
+    #[test]
+    fn titles_and_names_are_capped_and_bounded() {
+        let long = "كلمة ".repeat(10_000);
+        let title = plain_text(&long, true, MAX_TITLE_CHARS);
+        let chars = title.chars().count();
+        assert!(title.ends_with('…') && (MAX_TITLE_CHARS - 10..=MAX_TITLE_CHARS).contains(&chars), "{chars}");
+        assert_eq!(
+            plain_text(&"n".repeat(1_000), false, MAX_NAME_CHARS),
+            format!("{}…", "n".repeat(MAX_NAME_CHARS - 1))
+        );
+        // Only the first 6 bytes per character are read.
+        assert_eq!(plain_text(&format!("{}x", " ".repeat(6 * MAX_NAME_CHARS)), true, MAX_NAME_CHARS), "");
+        // Titles go through the same bounds as bodies.
+        let deep = format!("{}title{}", "<b>".repeat(MAX_DEPTH + 1), "</b>".repeat(MAX_DEPTH + 1));
+        assert_eq!(plain_text(&deep, true, MAX_TITLE_CHARS), "title");
     }
 }

@@ -1,5 +1,6 @@
 //! TREE: the smallest DOM html5ever's tree builder can build into (names, text, links) — enough
-//! for [`super::budget`] to count what building the same tree into ammonia's DOM costs. Every operation is O(1) here except moving children,
+//! for a title's text in document order, and for [`super::budget`] to count what building the
+//! same tree into ammonia's DOM costs. Every operation is O(1) here except moving children,
 //! which is O(children) as in ammonia's `RcDom`; what `RcDom` would spend is counted instead.
 
 mod sink;
@@ -132,6 +133,12 @@ fn is_void(name: &QualName) -> bool {
         )
 }
 
+/// Elements whose content is not text a reader sees: scripts, styles, and the raw markup of
+/// what shows only without scripts, plugins or frames.
+fn is_hidden(name: &QualName) -> bool {
+    matches!(&*name.local, "script" | "style" | "noscript" | "noembed" | "noframes" | "iframe")
+}
+
 impl Tree {
     fn add(&self, data: Data) -> usize {
         let mut nodes = self.nodes.borrow_mut();
@@ -245,6 +252,31 @@ impl Tree {
         self.nodes.borrow()[0].first.expect("html5ever gives a fragment a root")
     }
 
+    /// The text a reader sees, in document order: text nodes outside scripts, styles, raw
+    /// markup and templates (whose contents are not in the document).
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        self.walk(0, false, |node, _| match &node.data {
+            Data::Text(t) => {
+                text.push_str(t);
+                true
+            }
+            Data::Element(info) => !is_hidden(&info.name),
+            _ => true,
+        });
+        text
+    }
+
+    /// Whether the fragment has any element (besides the root html5ever puts it in).
+    pub fn has_element(&self) -> bool {
+        let mut found = false;
+        self.walk(self.root(), true, |node, _| {
+            found |= matches!(node.data, Data::Element(_));
+            !found
+        });
+        found
+    }
+
     /// How many non-void elements enclose the most deeply nested node, template contents
     /// included.
     pub fn depth(&self) -> usize {
@@ -261,6 +293,14 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::super::budget::parse;
+
+    #[test]
+    fn text_in_document_order_without_what_readers_do_not_see() {
+        // Text in a table but in no cell goes before the table.
+        assert_eq!(parse("<table><tr><td>b</td></tr>a</table>c").unwrap().text(), "abc");
+        let hidden = "a<script>s</script><style>s</style><noscript>s</noscript><template>s</template>b";
+        assert_eq!(parse(hidden).unwrap().text(), "ab");
+    }
 
     #[test]
     fn depth_counts_what_nests() {

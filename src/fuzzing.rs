@@ -11,10 +11,10 @@ use chrono::{TimeZone as _, Utc};
 use url::Url;
 
 use crate::config::{Compression, Config, TtlBounds};
-use crate::model::{FeedMeta, Item, Language, Person, Slug};
+use crate::model::{FeedMeta, Item, Language, Person, Slug, is_unfit};
 use crate::publish::serve::{App, Site};
 use crate::render::{FeedView, Output, OutputKind, SiteMeta, render_feed_documents};
-use crate::source::upstream::{import, parse};
+use crate::source::upstream::{import, parse, sanitize};
 
 mod schedule;
 pub use schedule::schedule;
@@ -105,6 +105,22 @@ pub fn ingest(data: &[u8]) {
         })
         .collect();
     render_and_reparse(&items);
+}
+
+/// A title, an author name or a feed title: byte 0 picks the cap (a title's, a name's, 16 or 1
+/// characters) and whether the text is HTML, the rest is the text (lossy UTF-8). What comes out
+/// is text: html5ever parses it without an element, it holds no character XML cannot carry, and
+/// it is no longer than the cap.
+pub fn plain_text(data: &[u8]) {
+    let Some((&pick, text)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(text);
+    let max = [sanitize::MAX_TITLE_CHARS, sanitize::MAX_NAME_CHARS, 16, 1][usize::from(pick >> 1) % 4];
+    let out = sanitize::plain_text(&text, pick % 2 == 0, max);
+    assert!(!sanitize::has_element(&out), "markup in {out:?}");
+    if let Some(c) = out.chars().find(|&c| is_unfit(c)) {
+        panic!("U+{:04X} in {out:?}", u32::from(c));
+    }
+    assert!(out.chars().count() <= max, "{} characters, over {max}", out.chars().count());
 }
 
 /// `config/feedpub.toml` and a `feed.toml`: byte 0 picks which; the rest is the text.

@@ -36,6 +36,11 @@ fn config_corpus() {
 }
 
 #[test]
+fn plain_text_corpus() {
+    replay("plain_text", feedpub::fuzzing::plain_text);
+}
+
+#[test]
 fn conditional_corpus() {
     replay("conditional", feedpub::fuzzing::conditional);
 }

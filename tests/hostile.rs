@@ -106,6 +106,22 @@ fn payload(name: &str) -> (StatusCode, &'static str, Vec<u8>) {
         }
         // Every <b> inside the table is foster-parented, and html5ever warns once for each.
         "log-flood" => ok(rss(&item("f", "flood", &format!("<table>{}</table>", "<b>x</b>".repeat(20_000))))),
+        "quadratic-markup" => {
+            // Each body took html5ever or ammonia time quadratic in its size; a title escaped
+            // twice, so that its text is markup.
+            let bodies = [
+                format!("{}x", "<div></span>".repeat(80_000)),
+                format!("<b{}>x", (0..100_000).map(|i| format!(" a{i}")).collect::<String>()),
+                "&amp;".repeat(150_000),
+                format!("<table>{}</table>", "<b>x</b>".repeat(60_000)),
+            ];
+            let items: String = bodies
+                .iter()
+                .enumerate()
+                .map(|(i, b)| item(&format!("q{i}"), "&amp;lt;svg onload=alert(1)&amp;gt; q", b))
+                .collect();
+            ok(rss(&items))
+        }
         "decl-mid-document" => {
             ok(rss(&item("d", "t", "x")).replacen("<channel>", "<channel><?xml version='1.0' encoding='utf-16'?>", 1))
         }
@@ -214,6 +230,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("many-items", "/case/many-items", "1000 new"),
     ("duplicate-guids", "/case/duplicate-guids", "1 new"),
     ("injection", "/case/injection", "1 new"),
+    ("quadratic-markup", "/case/quadratic-markup", "4 new"),
     // Found by fuzzing: feed-rs panicked on this; now the source's error.
     ("decl-mid-document", "/case/decl-mid-document", "the parser failed"),
     ("log-flood", "/case/log-flood", "1 new"),
@@ -305,6 +322,12 @@ async fn hostile_upstreams_change_nothing_already_published() {
             serde_json::from_slice::<serde_json::Value>(bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
         }
     }
+    // Titles stay text: markup in them, even escaped twice, parses as no element.
+    let json = files.iter().find(|(k, _)| k.starts_with("h-quadratic-markup/") && k.ends_with(".json"));
+    let json: serde_json::Value = serde_json::from_slice(&json.expect("a JSON Feed").1.0).unwrap();
+    let titles: Vec<&str> = json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["< svg onload=alert(1)> q"; 4]);
+    assert!(titles.iter().all(|t| !feedpub::source::upstream::sanitize::has_element(t)));
     let pages =
         |feed: &str| files.keys().filter(|k| k.starts_with(&format!("h-{feed}/")) && k.ends_with(".html")).count();
     // Item pages plus the feed's index page.

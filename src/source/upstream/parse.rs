@@ -98,7 +98,8 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
             let base = link.as_ref().unwrap_or(url);
             // Titles and names are text, but readers differ on whether they render markup in them
             // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
-            let title = e.title.map(|t| sanitize::plain_text(&t.content, true)).unwrap_or_default();
+            let title =
+                e.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)).unwrap_or_default();
             let body = e
                 .content
                 .and_then(|c| c.body.map(|b| (b, c.content_type.to_string())))
@@ -122,7 +123,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
                     .authors
                     .into_iter()
                     .filter_map(|p| p.name)
-                    .map(|n| sanitize::plain_text(&n, true))
+                    .map(|n| sanitize::plain_text(&n, true, sanitize::MAX_NAME_CHARS))
                     .filter(|n| !n.is_empty())
                     .collect(),
                 language: e.language,
@@ -131,7 +132,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         .collect();
     Ok(UpstreamFeed {
         id: Some(feed.id).filter(|i| !i.is_empty()),
-        title: feed.title.map(|t| sanitize::plain_text(&t.content, true)),
+        title: feed.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)),
         link,
         self_link,
         ttl_minutes: feed.ttl,

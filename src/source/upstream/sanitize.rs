@@ -1,17 +1,32 @@
 //! SANITIZE: upstream HTML through ammonia's allowlist — no scripts, event handlers,
 //! `javascript:` URLs, iframes or styles — keeping `dir` and `lang`, which Arabic and
-//! mixed-direction text depends on, with relative URLs made absolute.
+//! mixed-direction text depends on, with relative URLs made absolute; and titles and names as
+//! plain text that stays text ([`plain_text`]).
+//!
+//! Whatever an upstream sends, sanitising costs time linear in its size: markup over the
+//! bounds in `budget` ([`MAX_DEPTH`], [`MAX_NODES`], the work html5ever and ammonia would do)
+//! keeps only its text, and no tag keeps more than [`MAX_ATTRIBUTES`] attributes.
 
+mod attributes;
+mod budget;
+mod costs;
+mod text;
+mod tree;
+
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 use url::Url;
+
+pub use attributes::MAX_ATTRIBUTES;
+pub use budget::{MAX_DEPTH, MAX_NODES};
+pub use text::{MAX_NAME_CHARS, MAX_TITLE_CHARS, has_element, plain_text};
 
 use crate::model::is_unfit;
 
 thread_local! {
     // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
-    // each thread builds its two once (a builder is not `Sync`; only the base URL changes).
+    // each thread builds one once (a builder is not `Sync`; only the base URL changes).
     static HTML: RefCell<ammonia::Builder<'static>> = RefCell::new({
         let mut builder = ammonia::Builder::default();
         builder
@@ -20,24 +35,16 @@ thread_local! {
             .link_rel(Some("noopener noreferrer nofollow"));
         builder
     });
-    static TEXT: ammonia::Builder<'static> = {
-        let mut builder = ammonia::Builder::empty();
-        builder.tags(HashSet::new());
-        builder
-    };
 }
 
-/// Deepest element nesting sanitised as HTML; deeper markup keeps only its text. html5ever's
-/// tree builder scans the stack of open elements at every tag, so its time grows with the
-/// square of the depth: one item of 100,000 nested `<div>`s took 287 s. Browsers stop nesting
-/// at 512 too (Chromium's parser limit).
-const MAX_DEPTH: usize = 512;
-
-/// Cleans upstream HTML; relative URLs are resolved against `base`.
+/// Cleans upstream HTML; relative URLs are resolved against `base`. Markup over budget keeps
+/// only its text, as paragraphs.
 pub fn html(dirty: &str, base: &Url) -> String {
     let dirty = xml_safe(dirty);
-    if let Some(text) = too_deep(&dirty) {
-        return text_to_html(&text);
+    let dirty = attributes::cap(&dirty);
+    if let Err(over) = budget::parse(&dirty) {
+        tracing::debug!(%over, bytes = dirty.len(), "upstream markup over budget: keeping its text");
+        return text_to_html(&budget::raw_text(&dirty));
     }
     HTML.with_borrow_mut(|builder| {
         builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
@@ -47,79 +54,8 @@ pub fn html(dirty: &str, base: &Url) -> String {
 
 /// `text` without the characters no feed of ours carries ([`is_unfit`]: controls XML 1.0
 /// forbids or discourages): a JSON Feed may hold them, our XML feeds may not.
-pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn xml_safe(text: &str) -> Cow<'_, str> {
     if text.contains(is_unfit) { text.replace(is_unfit, "").into() } else { text.into() }
-}
-
-/// The text of `html` when its elements nest deeper than [`MAX_DEPTH`]; found with html5ever's
-/// tokenizer, which is linear.
-fn too_deep(html: &str) -> Option<String> {
-    use html5ever::tendril::StrTendril;
-    use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer};
-
-    #[derive(Default)]
-    struct Depth {
-        depth: std::cell::Cell<usize>,
-        max: std::cell::Cell<usize>,
-        text: RefCell<String>,
-    }
-    impl TokenSink for Depth {
-        type Handle = ();
-        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-            match token {
-                Token::TagToken(tag) => {
-                    // Void elements never open anything (HTML's list).
-                    let void = matches!(
-                        &*tag.name,
-                        "area"
-                            | "base"
-                            | "br"
-                            | "col"
-                            | "embed"
-                            | "hr"
-                            | "img"
-                            | "input"
-                            | "link"
-                            | "meta"
-                            | "param"
-                            | "source"
-                            | "track"
-                            | "wbr"
-                    );
-                    match tag.kind {
-                        TagKind::StartTag if !tag.self_closing && !void => {
-                            self.depth.set(self.depth.get() + 1);
-                            self.max.set(self.max.get().max(self.depth.get()));
-                        }
-                        TagKind::EndTag if !void => self.depth.set(self.depth.get().saturating_sub(1)),
-                        _ => {}
-                    }
-                }
-                Token::CharacterTokens(t) => self.text.borrow_mut().push_str(&t),
-                _ => {}
-            }
-            TokenSinkResult::Continue
-        }
-    }
-    let tokenizer = Tokenizer::new(Depth::default(), Default::default());
-    let queue = BufferQueue::default();
-    queue.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&queue);
-    tokenizer.end();
-    (tokenizer.sink.max.get() > MAX_DEPTH).then(|| tokenizer.sink.text.take())
-}
-
-/// Plain text for a title: tags dropped and entities decoded when it was HTML, whitespace
-/// collapsed.
-pub fn plain_text(text: &str, is_html: bool) -> String {
-    let text = if is_html {
-        let stripped = TEXT.with(|builder| builder.clean(text).to_string());
-        html_escape::decode_html_entities(&stripped).into_owned()
-    } else {
-        text.to_owned()
-    };
-    let text = xml_safe(&text);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Plain text as HTML paragraphs, escaped.
@@ -130,6 +66,28 @@ pub fn text_to_html(text: &str) -> String {
         .map(|p| format!("<p>{}</p>", html_escape::encode_text(p)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The first `max` bytes of `s`, at a character boundary.
+pub fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// At most `max` (≥ 1) characters, the ellipsis included when cut: cut at a word boundary.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let head = head.rsplit_once(' ').map_or(head.as_str(), |(h, _)| h);
+    format!("{}…", head.trim_end())
 }
 
 #[cfg(test)]
@@ -157,14 +115,119 @@ mod tests {
         assert_eq!(html(&deep, &base), "<p>نص</p>");
         let fine = format!("{}نص<br><img src=a.png>{}", "<div>".repeat(MAX_DEPTH), "</div>".repeat(MAX_DEPTH));
         assert!(html(&fine, &base).starts_with("<div><div>"), "void elements and {MAX_DEPTH} levels are fine");
-        assert_eq!(plain_text("a\u{7}b\u{0}c\u{1b}[31m", false), "abc[31m");
+        assert_eq!(plain_text("a\u{7}b\u{0}c\u{1b}[31m", false, MAX_TITLE_CHARS), "abc[31m");
         assert_eq!(html("<p>x\u{c}y</p>", &base), "<p>xy</p>");
     }
 
     #[test]
     fn titles_are_plain_text() {
-        assert_eq!(plain_text("<b>عاجل</b>: &amp; <script>x</script>  خبر", true), "عاجل: & خبر");
-        assert_eq!(plain_text("a <b> c", false), "a <b> c");
+        assert_eq!(plain_text("<b>عاجل</b>: &amp; <script>x</script>  خبر", true, MAX_TITLE_CHARS), "عاجل: & خبر");
+        // Text that is not HTML is still read as HTML by some readers: no tag opens in it.
+        assert_eq!(plain_text("a <b> c", false, MAX_TITLE_CHARS), "a < b> c");
         assert_eq!(text_to_html("one\n\ntwo < three"), "<p>one</p>\n<p>two &lt; three</p>");
+    }
+
+    fn base() -> Url {
+        Url::parse("https://wire.example/").unwrap()
+    }
+
+    /// `html(dirty)`, checked: what comes out is itself within every bound, and keeps the text
+    /// of what went in.
+    fn clean(dirty: &str) -> String {
+        let out = html(dirty, &base());
+        budget::parse(&out).unwrap_or_else(|e| panic!("{e}: {out:.100}"));
+        // Foster parenting moves text before its table: the same words, not in the same order.
+        let words = |html: &str| {
+            let mut words: Vec<String> = budget::raw_text(html).split_whitespace().map(String::from).collect();
+            words.sort_unstable();
+            words
+        };
+        assert!(words(&out) == words(&attributes::cap(dirty)), "text lost: {dirty:.100} → {out:.100}");
+        out
+    }
+
+    // Each input below took html5ever or ammonia time quadratic in its size (minutes in a
+    // debug build); bounded, each is linear.
+
+    #[test]
+    fn end_tags_that_close_nothing_do_not_hide_nesting() {
+        // html5ever ignores `</span>` with no span open: every div stays open.
+        let stray = format!("{}x", "<div></span>".repeat(100_000));
+        assert_eq!(clean(&stray), "<p>x</p>");
+        assert_eq!(plain_text(&stray, true, usize::MAX), "x");
+        let closed = "<div>x</div>".repeat(10_000);
+        assert!(clean(&closed) == closed, "end tags that close something still do");
+        // `/>` closes no HTML element either.
+        assert_eq!(clean(&format!("{}x", "<div/>".repeat(100_000))), "<p>x</p>");
+    }
+
+    #[test]
+    fn too_many_elements_keep_only_their_text() {
+        let at_most = "<i>a</i> ".repeat(MAX_NODES);
+        assert!(clean(&at_most) == at_most, "elements lost");
+        let over = format!("{at_most}<i>a</i>");
+        assert!(clean(&over) == format!("<p>{}</p>", "a ".repeat(MAX_NODES + 1).trim_end()), "elements kept");
+    }
+
+    /// An input: a prefix, `unit(i)` for i in 0..40,000, a suffix.
+    type Construct = (&'static str, fn(usize) -> String, &'static str);
+
+    #[test]
+    fn every_known_quadratic_construct_stays_within_bounds() {
+        let constructs: [Construct; 11] = [
+            // The adoption agency with a furthest block: it keeps nesting.
+            ("", |_| "<b><div>x</b>".into(), ""),
+            ("", |_| "<b><i>x</b></i>".into(), ""),
+            // Formatting elements a block closed are reopened at the next text, all of them.
+            ("", |i| format!("<div><b id={i}>x</div>"), ""),
+            ("", |i| format!("<a href=/{i}><div>x"), ""),
+            // Foster parenting: each goes before the table, which ammonia's DOM looks for.
+            ("<table>", |_| "<b>x</b>".into(), "</table>"),
+            ("<table>", |_| "x<br>".into(), "</table>"),
+            ("", |_| "<button><p>x".into(), ""),
+            ("<select>", |_| "<option>x".into(), "</select>"),
+            ("", |_| "<nobr>x".into(), ""),
+            // Noah's Ark compares each new `<b>` with the open ones, attributes sorted.
+            ("", |i| if i < 250 { format!("<b id=a{i} c=d>x") } else { "<b id=z>x</b>".into() }, ""),
+            // Each `<html>` merges its attributes into the root's, hashed anew each time.
+            ("", |i| format!("<html a{i}>x"), ""),
+        ];
+        for (prefix, unit, suffix) in constructs {
+            let body: String = (0..40_000).map(unit).collect();
+            clean(&format!("{prefix}{body}{suffix}"));
+        }
+    }
+
+    #[test]
+    fn text_the_serializer_would_scan_quadratically_is_written_out_linearly() {
+        // html5ever's serializer looks for the next `<` or `>` after every `&` it escapes.
+        // (Not `clean`: what comes out would cost as much to write out again.)
+        let amps = "&amp;".repeat(200_000);
+        assert!(html(&amps, &base()) == format!("<p>{amps}</p>"), "written out by ammonia");
+        assert_eq!(clean("a &amp; b"), "a &amp; b");
+    }
+
+    #[test]
+    fn a_tag_keeps_its_first_attributes() {
+        let names: String = (0..100_000).map(|i| format!(" a{i}")).collect();
+        let out = clean(&format!("<b{names}>x</b>"));
+        assert!(out.starts_with("<b>a128 a129 ") && out.ends_with(" a99999&gt;x</b>"), "{out:.100}");
+    }
+
+    #[test]
+    fn titles_and_names_are_capped_and_bounded() {
+        let long = "كلمة ".repeat(10_000);
+        let title = plain_text(&long, true, MAX_TITLE_CHARS);
+        let chars = title.chars().count();
+        assert!(title.ends_with('…') && (MAX_TITLE_CHARS - 10..=MAX_TITLE_CHARS).contains(&chars), "{chars}");
+        assert_eq!(
+            plain_text(&"n".repeat(1_000), false, MAX_NAME_CHARS),
+            format!("{}…", "n".repeat(MAX_NAME_CHARS - 1))
+        );
+        // Only the first 6 bytes per character are read.
+        assert_eq!(plain_text(&format!("{}x", " ".repeat(6 * MAX_NAME_CHARS)), true, MAX_NAME_CHARS), "");
+        // Titles go through the same bounds as bodies.
+        let deep = format!("{}title{}", "<b>".repeat(MAX_DEPTH + 1), "</b>".repeat(MAX_DEPTH + 1));
+        assert_eq!(plain_text(&deep, true, MAX_TITLE_CHARS), "title");
     }
 }

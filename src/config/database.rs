@@ -70,11 +70,16 @@ impl fmt::Debug for PostgresUrl {
 }
 
 /// `url` with everything between the scheme's `://` (or, without one, its first `:`) and the
-/// *last* `@` replaced by `***`. No parsing: a password holding `#`, `/`, `@` or anything an URL
+/// *last* `@` replaced by `***`, and secret-looking query values (`?password=…`) too. No parsing: a password holding `#`, `/`, `@` or anything an URL
 /// parser would stumble on is still hidden, and an unparseable URL is redacted all the same. The
 /// host and path stay, so the message still says which database was meant; a URL without `@`
 /// carries no credentials and is shown as is.
 pub fn redact_url(url: &str) -> String {
+    // libpq also takes `?password=…`: secret-looking query values go too.
+    crate::model::redact::in_text(&redact_userinfo(url)).into_owned()
+}
+
+fn redact_userinfo(url: &str) -> String {
     let Some(at) = url.rfind('@') else { return url.to_owned() };
     let start = match url.find("://") {
         Some(i) if i < at => i + 3,
@@ -86,11 +91,10 @@ pub fn redact_url(url: &str) -> String {
     format!("{}***{}", &url[..start], &url[at..])
 }
 
-/// `text` with [`redact_url`] applied to each line, and then every other URL-like secret
-/// ([`crate::model::redact::in_text`]): for messages that quote lines of the config file.
+/// `text` with [`redact_url`] applied to the whole (a password may hold a line break), then to
+/// each line (each may quote another URL): for messages that quote lines of the config file.
 pub fn redact_lines(text: &str) -> String {
-    let lines: Vec<String> = text.lines().map(|l| crate::model::redact::in_text(&redact_url(l)).into_owned()).collect();
-    lines.join("\n")
+    redact_url(text).lines().map(redact_url).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -128,6 +132,8 @@ mod tests {
             "postgres:u:hunter2@h",
             "u:hunter2@h",
             "://u:hunter2@",
+            "postgres://h/db?user=u&password=hunter2",
+            "postgres:///db?host=/run&sslpassword=hunter2",
         ] {
             let shown = match DatabaseUrl::parse(url) {
                 Ok(db) => format!("{db} {db:?}"),
@@ -135,6 +141,7 @@ mod tests {
             };
             assert!(!shown.contains("ter2") && !shown.contains("hunter2"), "{url:?} shown as {shown:?}");
             assert!(redact_url(url).contains("***"), "{url:?}");
+            assert!(!redact_lines(url).contains("ter2"), "{url:?}");
         }
         assert_eq!(redact_url("postgres://u:p#w@db.example/x"), "postgres://***@db.example/x");
         assert_eq!(redact_url("postgres://db.example/x"), "postgres://db.example/x");

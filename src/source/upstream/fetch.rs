@@ -104,7 +104,7 @@ pub enum Fetched {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The SSRF guard or the scheme check refused the URL; no connection was made.
-    #[error("{}: refused: {reason}", redact::for_logs(.url))]
+    #[error("{}: refused: {}", redact::for_logs(.url), redact::in_text(.reason))]
     Refused {
         /// The URL.
         url: Url,
@@ -328,6 +328,8 @@ fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
         message.push_str(&s.to_string());
         source = s.source();
     }
+    // reqwest's message quotes the URL it was given, credentials and all.
+    let message = redact::in_text(&message).into_owned();
     if message.contains("non-public addresses") {
         return FetchError::Refused { url: url.clone(), reason: message };
     }

@@ -16,9 +16,7 @@ const SUMMARY_CHARS: usize = 300;
 /// from it, not from wherever redirects lead), fetched from `fetched_from`; the first `limit`.
 pub fn import(source: &Url, fetched_from: &Url, feed: &UpstreamFeed, limit: Option<usize>) -> Vec<UpstreamArticle> {
     let origin = Origin {
-        // The fetch URL is configuration and may carry credentials: never published as is. The
-        // feed's own self link is content, but private feeds put their token there too.
-        feed_url: feed.self_link.as_ref().map_or_else(|| redact::bare(fetched_from), redact::for_output),
+        feed_url: provenance(source, fetched_from, feed.self_link.as_ref()),
         feed_id: feed.id.clone(),
         feed_title: feed.title.clone().filter(|t| !t.is_empty()),
         feed_link: feed.link.clone(),
@@ -33,9 +31,24 @@ pub fn import(source: &Url, fetched_from: &Url, feed: &UpstreamFeed, limit: Opti
         .collect()
 }
 
-/// `u` and 128 bits of SHA-256 of (source, item key): path-safe, stable, never random.
+/// The upstream feed's URL as its items' provenance shows it. The fetch URL is configuration and
+/// may carry credentials under any name: without userinfo and query. The feed's own self link
+/// is content, but private feeds put their token there too: without secret-looking pairs, and
+/// without any query when it names the fetched resource itself.
+fn provenance(source: &Url, fetched_from: &Url, self_link: Option<&Url>) -> Url {
+    match self_link {
+        Some(link) if [source, fetched_from].iter().all(|u| redact::bare(u) != redact::bare(link)) => {
+            redact::for_output(link)
+        }
+        _ => redact::bare(fetched_from),
+    }
+}
+
+/// `u` and 128 bits of SHA-256 of (source, item key): path-safe, stable, never random. The
+/// source as [`redact::for_output`] shows it: an id is published, and a hash of a password is
+/// one to guess offline; a rotated token keeps the ids.
 pub fn item_id(source: &Url, key: &str) -> ItemId {
-    let digest = Sha256::digest(format!("{source}\n{key}"));
+    let digest = Sha256::digest(format!("{}\n{key}", redact::for_output(source)));
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     ItemId::new(format!("u{hex}")).expect("hex is a valid id")
 }
@@ -65,6 +78,9 @@ mod tests {
         let a = Url::parse("https://a.example/rss").unwrap();
         let b = Url::parse("https://b.example/rss").unwrap();
         assert_eq!(item_id(&a, "id:1"), item_id(&a, "id:1"));
+        let secret = |t: &str| Url::parse(&format!("https://u:{t}@a.example/rss?token={t}")).unwrap();
+        assert_eq!(item_id(&secret("one"), "id:1"), item_id(&a, "id:1"), "credentials are no part of an id");
+        assert_eq!(item_id(&secret("one"), "id:1"), item_id(&secret("two"), "id:1"));
         assert_ne!(item_id(&a, "id:1"), item_id(&b, "id:1"), "the same GUID from two sources is two items");
         let feed = UpstreamFeed {
             id: None,

@@ -65,6 +65,10 @@ pub struct ParseError {
 /// Parses `bytes` fetched from `url`, whose `Content-Type` named `charset` (if any).
 pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamFeed, ParseError> {
     let bytes = transcode_if_undeclared(bytes, charset);
+    // Relative links resolve against the fetch URL without its userinfo and query: `Url::join`
+    // keeps `user:password@`, and `href=""` would bring back a `?token=`.
+    let fetched = url;
+    let url = &crate::model::redact::bare(fetched);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // No made-up ids: an empty id tells us there was none, and we key the item ourselves.
@@ -76,10 +80,10 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
     let parsed = catch_quietly(|| parser.parse(&bytes[..]));
     let feed = parsed
         .map_err(|panic| ParseError {
-            url: url.clone(),
+            url: fetched.clone(),
             message: format!("the parser failed: {}", panic_text(&panic)),
         })?
-        .map_err(|e| ParseError { url: url.clone(), message: e.to_string() })?;
+        .map_err(|e| ParseError { url: fetched.clone(), message: e.to_string() })?;
     let link = feed
         .links
         .iter()

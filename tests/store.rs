@@ -197,8 +197,8 @@ fn a_checkpoint_puts_a_large_poll_into_the_main_file() {
 }
 
 /// Issue 12, class 4: a source keeps its newest `keep` items by first-seen order (whatever
-/// dates they claim); a date more than a day after the item was first seen is kept only as
-/// data, the item published when first seen, and that holds at every later poll; a source that
+/// dates they claim); a date more than a day ahead of the clock is kept only as data, the item
+/// published when first seen, and that holds at every later poll that repeats it; a source that
 /// `feed.toml` no longer lists takes its items and state along.
 #[test]
 fn an_upstream_cannot_grow_pin_or_outlive_its_source() {

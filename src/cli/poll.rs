@@ -63,11 +63,9 @@ impl Poller {
         force: bool,
         progress: bool,
     ) -> anyhow::Result<Vec<SourceOutcome>> {
-        let round =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round(config, only, force, progress)));
-        round.unwrap_or_else(|panic| {
+        caught(|| self.round(config, only, force, progress)).unwrap_or_else(|panic| {
             self.net = None;
-            Err(anyhow::anyhow!("the polling round panicked: {}", upstream::parse::panic_text(&panic)))
+            Err(anyhow::anyhow!("the polling round panicked: {panic}"))
         })
     }
 
@@ -152,6 +150,12 @@ impl Poller {
 
 type Fetch = Result<Fetched, upstream::FetchError>;
 
+/// `f()`, or the message of the panic it raised.
+fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|panic| upstream::parse::panic_text(&panic).to_owned())
+}
+
 /// Longest error kept and printed for one source, in characters.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -224,9 +228,20 @@ fn apply(
     let mut items = Vec::new();
     let failure = match result {
         Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
-            match upstream::parse(&bytes, charset.as_deref(), &url) {
-                Ok(parsed) => {
-                    items = upstream::import::import(&src.url, &url, &parsed, Some(src.item_limit()));
+            // A panic while reading one document (a bug, whatever the input) is that source's
+            // error: its state is written and it backs off, and the sources after it are stored.
+            let read = caught(|| {
+                let parsed = upstream::parse(&bytes, charset.as_deref(), &url)?;
+                let items = upstream::import::import(&src.url, &url, &parsed, Some(src.item_limit()));
+                Ok::<_, upstream::ParseError>((parsed, items))
+            });
+            let read = read.unwrap_or_else(|panic| {
+                let message = format!("reading it failed (a bug in feedpub): {panic}");
+                Err(upstream::ParseError { url: url.clone(), message })
+            });
+            match read {
+                Ok((parsed, imported)) => {
+                    items = imported;
                     if let Some(to) = moved_to {
                         let (from, to_shown) = (redact::for_logs(&state.current_url), redact::for_logs(&to));
                         tracing::info!(feed = %feed, %from, to = %to_shown, "source moved permanently");
@@ -309,6 +324,14 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_is_an_error() {
+        assert_eq!(caught(|| 7), Ok(7));
+        assert_eq!(caught(|| -> u8 { panic!("boom {}", 1) }), Err("boom 1".to_owned()));
+        let r: Result<(), String> = caught(|| std::panic::panic_any(42_u8));
+        assert_eq!(r, Err("a panic".to_owned()));
+    }
 
     #[test]
     fn an_error_is_one_bounded_line() {

@@ -134,7 +134,7 @@ fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Sh
                             let (added, updated) = (o.report.added, o.report.updated);
                             tracing::info!(%feed, %url, %status, added, updated, "polled");
                         }
-                        if outcomes.iter().any(|o| o.report.added + o.report.updated > 0) {
+                        if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
                             let _ = trigger.try_send(());
                         }
                     }

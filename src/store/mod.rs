@@ -103,9 +103,9 @@ pub trait Store: Send {
 
     /// Stores what one poll of `source` brought and its new state, in one transaction. An item
     /// already stored under its id is updated when its content changed; an item without a
-    /// date, or dated more than a day after it was first seen, is published at the time it was
-    /// first seen. The source then keeps its newest `keep` items by first-seen order; older
-    /// ones are removed.
+    /// date, or dated more than a day ahead of `now` (for as long as it repeats that claim), is
+    /// published at the time it was first seen. The source then keeps its newest `keep` items by
+    /// first-seen order, and every item of this poll; older ones are removed.
     fn record_poll(
         &mut self,
         feed: &Slug,

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use url::Url;
 
 use super::sqlite::{ItemRow, SqliteStore, UpstreamRow};
-use super::upstream::{believable, believed};
+use super::upstream::{believable, believed, past_keep};
 use super::{
     Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, content_json, decide, fingerprint_json,
     parse_timestamp, timestamp,
@@ -48,8 +48,12 @@ impl SqliteStore {
         // A time no timestamp can hold (an earlier release stored `+11526-…` after an absurd
         // Retry-After) must not fail every later poll: the source is due now, and the poll that
         // follows writes a good time over it.
+        // (A retired source is never polled again: its time does not matter, and is not worth a
+        // warning at every round.)
         let next_poll = parse_timestamp(&next).unwrap_or_else(|_| {
-            tracing::warn!(%feed, stored = %next, "a source's stored next poll is unreadable: polling it now");
+            if !retired {
+                tracing::warn!(%feed, stored = %next, "a source's stored next poll is unreadable: polling it now");
+            }
             DateTime::<Utc>::UNIX_EPOCH
         });
         Ok(Some(SourceState {
@@ -102,20 +106,25 @@ impl SqliteStore {
         .map_err(&err)?;
         let mut report = PollReport::default();
         for item in items {
-            let stored: Option<(String, Option<String>, Option<String>)> = tx
+            type Row = (String, Option<String>, Option<String>, Option<String>);
+            let stored: Option<Row> = tx
                 .prepare_cached(
-                    "SELECT content_hash, content_seen_at, first_seen FROM items WHERE feed = ?1 AND id = ?2",
+                    "SELECT content_hash, content_seen_at, first_seen, claimed_published
+                     FROM items WHERE feed = ?1 AND id = ?2",
                 )
                 .and_then(|mut stmt| {
-                    stmt.query_row(params![feed.as_str(), item.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                        .optional()
+                    stmt.query_row(params![feed.as_str(), item.id.as_str()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()
                 })
                 .map_err(&err)?;
+            let time = |t: Option<&String>| t.and_then(|t| parse_timestamp(t).ok());
             // The first-seen time is stored once and then kept: undated and future-dated items
             // are published at it, so rebuilds stay byte-stable.
-            let first_seen = stored.as_ref().and_then(|(_, _, f)| f.as_deref()).and_then(|f| parse_timestamp(f).ok());
-            let first_seen = first_seen.unwrap_or(now);
-            let (published, claimed_published) = believed(item.published, first_seen);
+            let first_seen = stored.as_ref().and_then(|(_, _, f, _)| time(f.as_ref())).unwrap_or(now);
+            let refused = stored.as_ref().and_then(|(_, _, _, c)| time(c.as_ref()));
+            let (published, claimed_published) = believed(item.published, first_seen, refused, now);
             let article = Article {
                 id: item.id.clone(),
                 content: item.content.clone(),
@@ -124,7 +133,7 @@ impl SqliteStore {
             };
             let json = content_json(&article);
             let hash = fingerprint_json(&json, &article);
-            let stored = stored.map(|(hash, seen, _)| Stored {
+            let stored = stored.map(|(hash, seen, _, _)| Stored {
                 hash,
                 content_seen_at: seen.as_deref().and_then(|s| parse_timestamp(s).ok()),
             });
@@ -148,18 +157,23 @@ impl SqliteStore {
                 Change::Unchanged => report.unchanged += 1,
             }
         }
-        // The source keeps its newest `keep` items by first-seen order; the rest leave the store,
-        // and so the site, in this same transaction.
-        report.removed = tx
+        // The source keeps its newest `keep` items by first-seen order, and every item of this
+        // poll; the rest leave the store, and so the site, in this same transaction.
+        let ranked: Vec<String> = tx
             .prepare_cached(
-                "DELETE FROM items WHERE feed = ?1 AND source = ?2 AND id NOT IN
-                   (SELECT id FROM items WHERE feed = ?1 AND source = ?2
-                    ORDER BY first_seen DESC, published DESC, id LIMIT ?3)",
+                "SELECT id FROM items WHERE feed = ?1 AND source = ?2 ORDER BY first_seen DESC, published DESC, id",
             )
             .and_then(|mut stmt| {
-                stmt.execute(params![feed.as_str(), source.as_str(), i64::try_from(keep).unwrap_or(i64::MAX)])
+                stmt.query_map(params![feed.as_str(), source.as_str()], |r| r.get(0))?.collect::<Result<_, _>>()
             })
             .map_err(&err)?;
+        let batch: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        for id in past_keep(&ranked, &batch, keep) {
+            report.removed += tx
+                .prepare_cached("DELETE FROM items WHERE feed = ?1 AND id = ?2")
+                .and_then(|mut stmt| stmt.execute(params![feed.as_str(), id]))
+                .map_err(&err)?;
+        }
         tx.commit().map_err(&err)?;
         Ok(report)
     }

@@ -81,16 +81,63 @@ pub(crate) fn believable(t: DateTime<Utc>, reference: DateTime<Utc>) -> bool {
 }
 
 /// The publication time of an upstream item first seen at `first_seen` that claims `claimed`,
-/// and the claim when it was not believed. Undated, or dated past [`FUTURE_SLACK`] after it was
-/// first seen: published when first seen. Decided against `first_seen`, not the clock, so the
-/// answer never changes between polls (the item does not jump when the date comes closer).
+/// and the claim when it is not believed. Undated, or dated more than [`FUTURE_SLACK`] after
+/// `now`: published when first seen. A claim once refused (`refused`) stays refused while the
+/// upstream repeats it, so the item does not jump to the top when that date comes closer.
 pub(crate) fn believed(
     claimed: Option<DateTime<Utc>>,
     first_seen: DateTime<Utc>,
+    refused: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     match claimed {
-        Some(t) if believable(t, first_seen) => (t, None),
+        Some(t) if refused != Some(t) && believable(t, now) => (t, None),
         Some(t) => (first_seen, Some(t)),
         None => (first_seen, None),
+    }
+}
+
+/// The ids (of one source's items `ranked` newest first by first-seen order) past `keep`: the
+/// items of this poll (`batch`, never more than `keep`) always stay, so an item the upstream
+/// still lists is never removed only to come back as new at the next poll.
+pub(crate) fn past_keep<'a>(ranked: &'a [String], batch: &[&str], keep: usize) -> Vec<&'a str> {
+    let batch: std::collections::HashSet<&str> = batch.iter().copied().collect();
+    let listed = |id: &str| batch.contains(id);
+    let mut room = keep.saturating_sub(ranked.iter().filter(|id| listed(id)).count());
+    let mut gone = Vec::new();
+    for id in ranked.iter().filter(|id| !listed(id)) {
+        if room > 0 {
+            room -= 1;
+        } else {
+            gone.push(id.as_str());
+        }
+    }
+    gone
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_items_of_this_poll_always_stay() {
+        let ranked: Vec<String> = ["d", "c", "b", "a"].map(String::from).into();
+        assert_eq!(past_keep(&ranked, &["d", "a"], 3), ["b"], "a is listed again: b, ranked higher, goes");
+        assert_eq!(past_keep(&ranked, &[], 3), ["a"]);
+        assert!(past_keep(&ranked, &["a"], 4).is_empty());
+        assert_eq!(past_keep(&ranked, &["d", "c", "b"], 3), ["a"]);
+    }
+
+    #[test]
+    fn a_refused_claim_stays_refused() {
+        let day = |d: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, d, 0, 0, 0).unwrap();
+        // Past dates, and up to a day ahead of now, are believed, whenever the item was first seen.
+        assert_eq!(believed(Some(day(5)), day(1), None, day(20)), (day(5), None));
+        assert_eq!(believed(Some(day(21)), day(20), None, day(20)), (day(21), None));
+        assert_eq!(believed(Some(day(23)), day(20), None, day(20)), (day(20), Some(day(23))));
+        // Later, the same claim is no longer far ahead, but stays refused; a new claim is judged anew.
+        assert_eq!(believed(Some(day(23)), day(20), Some(day(23)), day(22)), (day(20), Some(day(23))));
+        assert_eq!(believed(Some(day(21)), day(20), Some(day(23)), day(22)), (day(21), None));
+        assert_eq!(believed(None, day(20), None, day(22)), (day(20), None));
     }
 }

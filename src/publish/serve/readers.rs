@@ -114,23 +114,12 @@ struct Clients {
     current: HashMap<u64, Client>,
     /// Seen in the generation before, and not since.
     previous: HashMap<u64, Client>,
-    /// Map slots probed or cleared, for the test that proves the cost does not grow.
-    #[cfg(test)]
-    work: u64,
 }
 
 impl Clients {
     /// The client behind `key`, in the current generation (made room for, moved or created).
     fn entry(&mut self, key: u64) -> &mut Client {
-        #[cfg(test)]
-        {
-            self.work += 1;
-        }
         if !self.current.contains_key(&key) {
-            #[cfg(test)]
-            {
-                self.work += 1;
-            }
             let client = self.previous.remove(&key).unwrap_or_default();
             if self.current.len() >= GENERATION {
                 self.rotate();
@@ -146,10 +135,6 @@ impl Clients {
     /// table of plain values is one `memset` of its control bytes, not a walk over its entries.
     fn rotate(&mut self) {
         std::mem::swap(&mut self.current, &mut self.previous);
-        #[cfg(test)]
-        {
-            self.work += self.current.capacity() as u64;
-        }
         self.current.clear();
     }
 
@@ -311,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_map_still_tracks_new_clients_at_a_cost_that_does_not_grow() {
+    fn a_full_map_still_tracks_new_clients_and_stays_bounded() {
         let r = Readers::new(Duration::from_secs(60));
         let t0 = Instant::now();
         let client = |n: usize| Poll { ip: IpAddr::from(std::net::Ipv6Addr::from(n as u128)), ..poll("reader", false) };
@@ -319,11 +304,7 @@ mod tests {
         for n in 0..MAX_CLIENTS {
             r.observe(&client(n), 200, t0).unwrap();
         }
-        let (filling, tracked) = {
-            let state = r.state.lock().unwrap();
-            (state.clients.work, state.clients.len())
-        };
-        assert_eq!(tracked, MAX_CLIENTS);
+        assert_eq!(r.state.lock().unwrap().clients.len(), MAX_CLIENTS);
         // A newcomer is tracked, so throttled like anyone (it used to be let through untracked).
         let newcomer = client(MAX_CLIENTS);
         let second = t0 + Duration::from_secs(1);
@@ -332,17 +313,13 @@ mod tests {
         // So is a client of the previous generation that comes back, with its history.
         assert_eq!(r.observe(&client(MAX_CLIENTS - 1), 200, second), Ok(()));
         assert_eq!(r.observe(&client(MAX_CLIENTS - 1), 200, second), Err(Duration::from_secs(59)));
-        // Another MAX_CLIENTS newcomers: the same two probes per request as filling an empty
-        // map (2.0), plus one clear of a generation's table (57,344 slots) per MAX_CLIENTS / 2
-        // newcomers (3.7 in all). Finding room by scanning was MAX_CLIENTS slots per request.
+        // Another MAX_CLIENTS newcomers: memory stays bounded. (What each request costs on a
+        // full map, against an empty one, is measured by `cargo bench --bench readers`.)
         for n in MAX_CLIENTS + 1..=2 * MAX_CLIENTS {
             r.observe(&client(n), 200, second).unwrap();
         }
         {
             let state = r.state.lock().unwrap();
-            let on_full = state.clients.work - filling;
-            let per_request = |work: u64| work as f64 / MAX_CLIENTS as f64;
-            assert!(per_request(filling) < 5.0 && per_request(on_full) < 5.0, "{filling} then {on_full}");
             assert!(state.clients.len() <= MAX_CLIENTS && state.clients.current.len() <= GENERATION);
         }
         // The latest newcomer is remembered (one more full fetch, then refused); the first,

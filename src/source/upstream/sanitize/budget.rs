@@ -17,7 +17,7 @@ use html5ever::tendril::{StrTendril, TendrilSink};
 use html5ever::{LocalName, ParseOpts, QualName, local_name, ns, parse_fragment};
 
 use super::costs::Costs;
-use super::tree::{Handle, Tree, is_formatting};
+use super::tree::{Handle, Tree, is_formatting, is_hidden_name};
 
 /// Deepest nesting kept: open elements, plus formatting elements html5ever would reopen.
 /// Browsers stop nesting at 512 too (Chromium's parser limit).
@@ -146,7 +146,7 @@ fn check(costs: &Costs) -> Result<(), OverBudget> {
 }
 
 /// The text of `html` without building a tree: html5ever's tokenizer alone, which is linear
-/// (given [`super::attributes::cap`]). Script and style content is not text.
+/// (given [`super::attributes::cap`]). What the tree leaves out ([`is_hidden_name`]) is not text.
 pub fn raw_text(html: &str) -> String {
     use html5ever::tokenizer::states::RawKind;
     use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer};
@@ -160,7 +160,9 @@ pub fn raw_text(html: &str) -> String {
         type Handle = ();
         fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
             match token {
-                Token::TagToken(tag) if matches!(&*tag.name, "script" | "style") => {
+                // The same elements the tree's text leaves out; their content is raw text to the
+                // tree builder (scripting on, as html5ever parses by default), so here too.
+                Token::TagToken(tag) if is_hidden_name(&tag.name) => {
                     self.hidden.set(tag.kind == TagKind::StartTag);
                     if tag.kind == TagKind::StartTag {
                         let raw = if &*tag.name == "script" { RawKind::ScriptData } else { RawKind::Rawtext };

@@ -136,7 +136,12 @@ fn is_void(name: &QualName) -> bool {
 /// Elements whose content is not text a reader sees: scripts, styles, and the raw markup of
 /// what shows only without scripts, plugins or frames.
 fn is_hidden(name: &QualName) -> bool {
-    matches!(&*name.local, "script" | "style" | "noscript" | "noembed" | "noframes" | "iframe")
+    is_hidden_name(&name.local)
+}
+
+/// [`is_hidden`] by local name, for the text of markup over budget (`budget::raw_text`).
+pub(super) fn is_hidden_name(name: &str) -> bool {
+    matches!(name, "script" | "style" | "noscript" | "noembed" | "noframes" | "iframe")
 }
 
 impl Tree {

@@ -2,7 +2,7 @@
 -- When the store first saw an upstream item (NULL for local articles): a source keeps its newest
 -- `keep` items in this order, and an undated or future-dated item is published at this time.
 ALTER TABLE items ADD COLUMN first_seen TEXT;
--- The publication date an upstream claimed when it lay more than a day after `first_seen`: kept
+-- The publication date an upstream claimed when it lay more than a day ahead of the clock: kept
 -- as data, never used for ordering (an item dated 2099 would otherwise pin the top of the feed).
 ALTER TABLE items ADD COLUMN claimed_published TEXT;
 

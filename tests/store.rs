@@ -85,10 +85,10 @@ fn migrations_are_versioned_and_a_newer_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
     let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
     drop(s);
     // Reopening does not re-run migrations.
-    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 3);
+    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 4);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
@@ -165,7 +165,7 @@ fn a_version_1_store_migrates_and_keeps_its_items() {
         .unwrap();
     drop(conn);
     let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
     let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].content.body_html, "<p>kept</p>");
@@ -282,7 +282,7 @@ fn a_version_2_store_migrates_its_upstream_items() {
     }
     drop(conn);
     let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
     let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
     let pin = items.iter().find(|i| i.id.as_str() == "pin").unwrap();
     assert!(pin.published <= Utc::now(), "{}", pin.published);

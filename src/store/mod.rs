@@ -5,7 +5,9 @@
 //! changes ([`decide`]) is backend-independent, so every backend gives the same `updated` times
 //! and therefore the same rendered bytes.
 
+mod local;
 mod sqlite;
+mod sqlite_local;
 mod sqlite_upstream;
 mod upstream;
 
@@ -13,8 +15,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::config::DatabaseUrl;
-use crate::model::{Article, Item, Slug, UpstreamSource};
+use crate::model::{Article, Item, ItemId, Slug, UpstreamSource};
 
+pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, Recorded, Seq};
 pub use sqlite::SqliteStore;
 pub use upstream::{PollReport, SourceState, UpstreamArticle};
 
@@ -81,11 +84,44 @@ pub struct SyncReport {
 
 /// The storage interface every backend implements.
 pub trait Store: Send {
+    /// Begins a sync of local articles (one transaction; see [`LocalSync`]). `now` is when
+    /// it runs; it only becomes an item's `updated` time when that item's content changed.
+    fn begin_local_sync(&mut self, now: DateTime<Utc>) -> Result<Box<dyn LocalSync + '_>, StoreError>;
+
     /// Makes the stored local articles equal to `feeds` (every feed there is), in one
     /// transaction: new articles are added, changed ones updated, vanished ones and the items of
-    /// vanished feeds removed. `now` is when this sync runs; it only becomes an item's `updated`
-    /// time when that item's content changed.
-    fn sync_local(&mut self, feeds: &[(&Slug, &[Article])], now: DateTime<Utc>) -> Result<SyncReport, StoreError>;
+    /// vanished feeds removed. The whole-archive form of [`Store::begin_local_sync`], for
+    /// callers that hold every article (each is recorded as a file named by its id).
+    fn sync_local(&mut self, feeds: &[(&Slug, &[Article])], now: DateTime<Utc>) -> Result<SyncReport, StoreError> {
+        let mut sync = self.begin_local_sync(now)?;
+        for (feed, articles) in feeds {
+            let recorded = sync.recorded(feed)?;
+            let files: Vec<(String, FileRecord)> = articles
+                .iter()
+                .map(|a| (a.id.to_string(), FileRecord { stamp: String::new(), hash: String::new(), id: a.id.clone() }))
+                .collect();
+            let gone: Vec<String> =
+                recorded.files.into_keys().filter(|name| !files.iter().any(|(n, _)| n == name)).collect();
+            let def_hash = recorded.def_hash.unwrap_or_default();
+            sync.apply(LocalDelta { feed, def_hash: &def_hash, files: &files, articles, gone: &gone, unchanged: 0 })?;
+        }
+        sync.commit(&feeds.iter().map(|(f, _)| *f).collect::<Vec<_>>())
+    }
+
+    /// Which store this is and the number of its last change.
+    fn head(&self) -> Result<Head, StoreError>;
+
+    /// Every feed the store holds, by slug, with the number of its last change.
+    fn feed_changes(&self) -> Result<Vec<FeedChange>, StoreError>;
+
+    /// The ids of a feed's items, sorted; with `changed_after`, only those changed after it.
+    fn item_ids(&self, feed: &Slug, changed_after: Option<Seq>) -> Result<Vec<ItemId>, StoreError>;
+
+    /// The dates a feed's line on the index shows, without reading its items.
+    fn feed_dates(&self, feed: &Slug, limit: usize) -> Result<FeedDates, StoreError>;
+
+    /// One item.
+    fn item(&self, feed: &Slug, id: &ItemId) -> Result<Option<Item>, StoreError>;
 
     /// A feed's items, newest first (ties broken by id, so the order is stable); the newest
     /// `limit` of them, or all.

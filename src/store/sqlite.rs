@@ -7,10 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{
-    Change, PollReport, SourceState, Store, StoreError, Stored, SyncReport, UpstreamArticle, content_json, decide,
-    fingerprint_json, parse_timestamp, timestamp,
-};
+use super::local::{FeedChange, FeedDates, Head, LocalSync, Seq};
+use super::sqlite_local::SqliteLocalSync;
+use super::{PollReport, SourceState, Store, StoreError, Stored, UpstreamArticle, parse_timestamp, timestamp};
 use crate::model::{Article, Content, Item, ItemId, Slug, UpstreamSource};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records the last one applied.
@@ -18,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_items.sql"),
     include_str!("migrations/sqlite/0002_sources.sql"),
     include_str!("migrations/sqlite/0003_upstream_bounds.sql"),
+    include_str!("migrations/sqlite/0004_incremental.sql"),
 ];
 
 /// A store in one SQLite file.
@@ -57,7 +57,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    pub(super) fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         |source| StoreError::Sqlite { path: self.path.clone(), source }
     }
 
@@ -77,7 +77,7 @@ impl SqliteStore {
         tx.commit().map_err(&err)
     }
 
-    fn stored(tx: &rusqlite::Transaction, feed: &Slug) -> rusqlite::Result<HashMap<String, Stored>> {
+    pub(super) fn stored(tx: &rusqlite::Transaction, feed: &Slug) -> rusqlite::Result<HashMap<String, Stored>> {
         let mut stmt =
             tx.prepare("SELECT id, content_hash, content_seen_at FROM items WHERE feed = ?1 AND source IS NULL")?;
         let rows = stmt.query_map([feed.as_str()], |r| {
@@ -93,17 +93,19 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) fn write(tx: &rusqlite::Transaction, feed: &Slug, row: &ItemRow) -> rusqlite::Result<()> {
+    /// Writes one item, marked changed at `seq`.
+    pub(super) fn write(tx: &rusqlite::Transaction, feed: &Slug, row: &ItemRow, seq: Seq) -> rusqlite::Result<()> {
         let a = row.article;
         // Cached: a poll or a sync writes thousands of rows with this one statement.
         tx.prepare_cached(
             "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source,
-                                first_seen, claimed_published)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                first_seen, claimed_published, changed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (feed, id) DO UPDATE SET published = excluded.published,
                meta_updated = excluded.meta_updated, content_seen_at = excluded.content_seen_at,
                content_hash = excluded.content_hash, content = excluded.content, source = excluded.source,
-               first_seen = excluded.first_seen, claimed_published = excluded.claimed_published",
+               first_seen = excluded.first_seen, claimed_published = excluded.claimed_published,
+               changed = excluded.changed",
         )?
         .execute(params![
             feed.as_str(),
@@ -116,6 +118,7 @@ impl SqliteStore {
             row.upstream.map(|u| u.source),
             row.upstream.map(|u| timestamp(u.first_seen)),
             row.upstream.and_then(|u| u.claimed_published).map(timestamp),
+            seq,
         ])?;
         Ok(())
     }
@@ -146,54 +149,33 @@ pub(super) struct UpstreamRow<'a> {
 }
 
 impl Store for SqliteStore {
-    fn sync_local(&mut self, feeds: &[(&Slug, &[Article])], now: DateTime<Utc>) -> Result<SyncReport, StoreError> {
-        let path = self.path.clone();
-        let err = move |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(&err)?;
-        let mut report = SyncReport::default();
-        let kept: Vec<&str> = feeds.iter().map(|(slug, _)| slug.as_str()).collect();
-        // Feeds whose folder is gone take their items with them.
-        let all: Vec<String> = {
-            let mut stmt = tx.prepare("SELECT DISTINCT feed FROM items").map_err(&err)?;
-            stmt.query_map([], |r| r.get(0)).map_err(&err)?.collect::<Result<_, _>>().map_err(&err)?
-        };
-        for gone in all.iter().filter(|f| !kept.contains(&f.as_str())) {
-            report.removed += tx.execute("DELETE FROM items WHERE feed = ?1", [gone]).map_err(&err)?;
-            tx.execute("DELETE FROM sources WHERE feed = ?1", [gone]).map_err(&err)?;
-        }
-        for (feed, articles) in feeds {
-            let mut stored = Self::stored(&tx, feed).map_err(&err)?;
-            for a in *articles {
-                let json = content_json(a);
-                let hash = fingerprint_json(&json, a);
-                let row = |content_seen_at| ItemRow {
-                    article: a,
-                    content_json: &json,
-                    hash: &hash,
-                    content_seen_at,
-                    upstream: None,
-                };
-                match decide(stored.get(a.id.as_str()), a, &hash, now) {
-                    Change::Insert => {
-                        Self::write(&tx, feed, &row(None)).map_err(&err)?;
-                        report.added += 1;
-                    }
-                    Change::Update { content_seen_at } => {
-                        Self::write(&tx, feed, &row(Some(content_seen_at))).map_err(&err)?;
-                        report.changed += 1;
-                    }
-                    Change::Unchanged => report.unchanged += 1,
-                }
-                stored.remove(a.id.as_str());
-            }
-            for id in stored.keys() {
-                report.removed += tx
-                    .execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])
-                    .map_err(&err)?;
-            }
-        }
-        tx.commit().map_err(&err)?;
-        Ok(report)
+    fn begin_local_sync(&mut self, now: DateTime<Utc>) -> Result<Box<dyn LocalSync + '_>, StoreError> {
+        Ok(Box::new(SqliteLocalSync::begin(self, now)?))
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        self.read_head()
+    }
+
+    fn feed_changes(&self) -> Result<Vec<FeedChange>, StoreError> {
+        self.read_feed_changes()
+    }
+
+    fn item_ids(&self, feed: &Slug, changed_after: Option<Seq>) -> Result<Vec<ItemId>, StoreError> {
+        self.read_ids(feed, changed_after)
+    }
+
+    fn feed_dates(&self, feed: &Slug, limit: usize) -> Result<FeedDates, StoreError> {
+        self.read_feed_dates(feed, limit)
+    }
+
+    fn item(&self, feed: &Slug, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE feed = ?1 AND id = ?2"))
+            .map_err(self.err())?;
+        let row = stmt.query_row(params![feed.as_str(), id.as_str()], raw_item).optional().map_err(self.err())?;
+        row.map(|raw| self.item_from(feed, raw)).transpose()
     }
 
     fn checkpoint(&mut self) -> Result<(), StoreError> {
@@ -230,33 +212,41 @@ impl Store for SqliteStore {
     fn items(&self, feed: &Slug, limit: Option<usize>) -> Result<Vec<Item>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, published, COALESCE(meta_updated, content_seen_at, published), content
-                 FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2", // Item::newest_first; -1: no limit
-            )
+            .prepare_cached(&format!(
+                // Item::newest_first; -1: no limit
+                "SELECT {ITEM_COLUMNS} FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2"
+            ))
             .map_err(self.err())?;
-        let rows = stmt
-            .query_map(params![feed.as_str(), limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX))], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-            })
-            .map_err(self.err())?;
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(params![feed.as_str(), limit], raw_item).map_err(self.err())?;
         let mut items = Vec::new();
         for row in rows {
-            let (id, published, updated, content) = row.map_err(self.err())?;
-            let corrupt = |message: String| StoreError::Corrupt {
-                path: self.path.clone(),
-                feed: feed.to_string(),
-                id: id.clone(),
-                message,
-            };
-            items.push(Item {
-                id: ItemId::new(id.clone()).map_err(|e| corrupt(e.to_string()))?,
-                content: serde_json::from_str::<Content>(&content).map_err(|e| corrupt(e.to_string()))?,
-                published: parse_timestamp(&published).map_err(|e| corrupt(e.to_string()))?,
-                updated: parse_timestamp(&updated).map_err(|e| corrupt(e.to_string()))?,
-            });
+            items.push(self.item_from(feed, row.map_err(self.err())?)?);
         }
         Ok(items)
+    }
+}
+
+/// The columns [`raw_item`] reads.
+const ITEM_COLUMNS: &str = "id, published, COALESCE(meta_updated, content_seen_at, published), content";
+
+/// An item's columns as stored: id, published, updated, content.
+type RawItem = (String, String, String, String);
+
+fn raw_item(r: &rusqlite::Row) -> rusqlite::Result<RawItem> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+impl SqliteStore {
+    fn item_from(&self, feed: &Slug, (id, published, updated, content): RawItem) -> Result<Item, StoreError> {
+        let corrupt =
+            |message: String| StoreError::Corrupt { path: self.path.clone(), feed: feed.to_string(), id: id.clone(), message };
+        Ok(Item {
+            id: ItemId::new(id.clone()).map_err(|e| corrupt(e.to_string()))?,
+            content: serde_json::from_str::<Content>(&content).map_err(|e| corrupt(e.to_string()))?,
+            published: parse_timestamp(&published).map_err(|e| corrupt(e.to_string()))?,
+            updated: parse_timestamp(&updated).map_err(|e| corrupt(e.to_string()))?,
+        })
     }
 }
 

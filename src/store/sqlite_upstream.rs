@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use url::Url;
 
 use super::sqlite::{ItemRow, SqliteStore, UpstreamRow};
+use super::sqlite_local::{mark_feed, next_seq};
 use super::upstream::{believable, believed, past_keep};
 use super::{
     Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, content_json, decide, fingerprint_json,
@@ -105,6 +106,7 @@ impl SqliteStore {
         )
         .map_err(&err)?;
         let mut report = PollReport::default();
+        let mut seq = None;
         for item in items {
             type Row = (String, Option<String>, Option<String>, Option<String>);
             let stored: Option<Row> = tx
@@ -147,11 +149,12 @@ impl SqliteStore {
             };
             match decide(stored.as_ref(), &article, &hash, now) {
                 Change::Insert => {
-                    Self::write(&tx, feed, &row(None)).map_err(&err)?;
+                    Self::write(&tx, feed, &row(None), next_seq(&tx, &mut seq).map_err(&err)?).map_err(&err)?;
                     report.added += 1;
                 }
                 Change::Update { content_seen_at } => {
-                    Self::write(&tx, feed, &row(Some(content_seen_at))).map_err(&err)?;
+                    let s = next_seq(&tx, &mut seq).map_err(&err)?;
+                    Self::write(&tx, feed, &row(Some(content_seen_at)), s).map_err(&err)?;
                     report.updated += 1;
                 }
                 Change::Unchanged => report.unchanged += 1,
@@ -174,6 +177,10 @@ impl SqliteStore {
                 .and_then(|mut stmt| stmt.execute(params![feed.as_str(), id]))
                 .map_err(&err)?;
         }
+        // Only a poll that changed an item dirties the feed (and only this feed).
+        if report.added + report.updated + report.removed > 0 {
+            mark_feed(&tx, feed, next_seq(&tx, &mut seq).map_err(&err)?, false).map_err(&err)?;
+        }
         tx.commit().map_err(&err)?;
         Ok(report)
     }
@@ -182,7 +189,7 @@ impl SqliteStore {
         let path = self.path.clone();
         let err = move |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(&err)?;
-        let mut removed = 0;
+        let (mut removed, mut seq) = (0, None);
         for (feed, sources) in listed {
             let stored: Vec<String> = {
                 let mut stmt = tx
@@ -194,9 +201,13 @@ impl SqliteStore {
                 stmt.query_map([feed.as_str()], |r| r.get(0)).map_err(&err)?.collect::<Result<_, _>>().map_err(&err)?
             };
             for gone in stored.iter().filter(|s| !sources.iter().any(|l| l.url.as_str() == s.as_str())) {
-                removed += tx
+                let n = tx
                     .execute("DELETE FROM items WHERE feed = ?1 AND source = ?2", [feed.as_str(), gone])
                     .map_err(&err)?;
+                if n > 0 {
+                    mark_feed(&tx, feed, next_seq(&tx, &mut seq).map_err(&err)?, false).map_err(&err)?;
+                }
+                removed += n;
                 tx.execute("DELETE FROM sources WHERE feed = ?1 AND url = ?2", [feed.as_str(), gone]).map_err(&err)?;
             }
         }

@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::config::Compression;
 use crate::publish::compress::{self, Effort};
 use crate::render::Output;
@@ -52,69 +54,134 @@ pub struct BuildReport {
     pub removed: usize,
 }
 
-/// Writes `outputs` (and their `.gz`/`.br` siblings as `compress` says) under `out_dir`.
+/// Where a build left a folder: written last, after every file and the manifest, so a build
+/// killed part-way leaves the previous state and the next build redoes what it had not done.
+pub const STATE: &str = ".feedpub-state";
+
+/// Writes `outputs` (and their `.gz`/`.br` siblings as `compress` says) under `out_dir`, and
+/// removes what earlier builds wrote that `outputs` no longer holds: a whole site at once.
 pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> Result<BuildReport, PublishError> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| PublishError::Io { path, source }
-    };
-    std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    let lock_path = out_dir.join(LOCK);
-    // Opened, never truncated: a no-change build must not touch even this file's mtime.
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io(&lock_path))?;
-    lock.lock().map_err(io(&lock_path))?;
-    remove_stale_temporaries(out_dir).map_err(io(out_dir))?;
-    let new: BTreeSet<String> = outputs
-        .iter()
-        .flat_map(|o| {
-            let (gz, br) = sibling_names(&o.path, compress);
-            [Some(o.path.clone()), gz, br].into_iter().flatten()
+    let mut site = SiteWriter::open(out_dir, compress)?;
+    site.write(outputs)?;
+    site.finish(outputs.iter().map(|o| o.path.clone()).collect(), None)
+}
+
+/// A build of one output folder in progress, holding its lock: outputs are written batch by
+/// batch as they are rendered (only a batch's bytes are ever held), then [`SiteWriter::finish`]
+/// removes what the site no longer has.
+pub struct SiteWriter {
+    out_dir: PathBuf,
+    compress: Compression,
+    _lock: std::fs::File,
+    report: BuildReport,
+    touched_dirs: BTreeSet<PathBuf>,
+}
+
+impl SiteWriter {
+    /// Creates `out_dir` if needed, takes its lock (waiting for another build) and removes the
+    /// temporary files a killed build left.
+    pub fn open(out_dir: &Path, compress: Compression) -> Result<Self, PublishError> {
+        std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
+        let lock_path = out_dir.join(LOCK);
+        // Opened, never truncated: a no-change build must not touch even this file's mtime.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+        remove_stale_temporaries(out_dir).map_err(io(out_dir))?;
+        Ok(Self {
+            out_dir: out_dir.to_owned(),
+            compress,
+            _lock: lock,
+            report: BuildReport::default(),
+            touched_dirs: BTreeSet::new(),
         })
-        .collect();
-    let mut report = BuildReport { files: new.len(), ..BuildReport::default() };
-    let mut touched_dirs = BTreeSet::new();
-    // Reverse render order: article pages land before the feeds and pages that link to them.
-    // Reading old files and compressing is the expensive part and is independent per file, so
-    // it runs on every core, a chunk at a time: only a chunk's compressed bytes are ever held
-    // (a 100,000-page site's would be hundreds of MB).
-    for chunk in outputs.rchunks(PLAN_CHUNK) {
-        let plans = super::parallel_map(chunk, |o| plan(out_dir, o, compress));
-        let mut batch = Batch::default();
-        for (rel, bytes) in plans.iter().rev().flatten() {
-            let path = out_dir.join(rel);
-            batch.stage(&path, bytes)?;
-            touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
-            report.written += 1;
-            report.bytes_written += bytes.len() as u64;
+    }
+
+    /// The state the last completed build recorded (see [`SiteWriter::finish`]).
+    pub fn state(&self) -> Option<String> {
+        std::fs::read_to_string(self.out_dir.join(STATE)).ok()
+    }
+
+    /// Writes the outputs whose bytes differ from the files on disk, with their siblings.
+    /// Reading old files and compressing is the expensive part and is independent per file,
+    /// so it runs on every core, a chunk at a time.
+    pub fn write(&mut self, outputs: &[Output]) -> Result<(), PublishError> {
+        let (out_dir, compress) = (self.out_dir.as_path(), self.compress);
+        // Reverse order: article pages land before the feeds and pages that link to them.
+        for chunk in outputs.rchunks(PLAN_CHUNK) {
+            let plans: Vec<_> = chunk.par_iter().map(|o| plan(out_dir, o, compress)).collect();
+            let mut batch = Batch::default();
+            for (rel, bytes) in plans.iter().rev().flatten() {
+                let path = out_dir.join(rel);
+                batch.stage(&path, bytes)?;
+                self.touched_dirs.insert(path.parent().unwrap_or(out_dir).to_owned());
+                self.report.written += 1;
+                self.report.bytes_written += bytes.len() as u64;
+            }
+            batch.commit(out_dir)?;
         }
-        batch.commit(out_dir)?;
+        Ok(())
     }
-    for stale in read_manifest(out_dir).iter().filter(|p| !new.contains(*p)) {
-        let path = out_dir.join(stale);
-        match std::fs::remove_file(&path) {
-            Ok(()) => report.removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(PublishError::Io { path, source: e }),
+
+    /// Completes the build: `site` is every primary file the site now has (written by this
+    /// build or an earlier one); files earlier builds wrote that it no longer has are removed,
+    /// the manifest is rewritten if it changed, and `state` is recorded last (none: an earlier
+    /// state is removed, so the next build trusts nothing of it).
+    pub fn finish(mut self, site: BTreeSet<String>, state: Option<&str>) -> Result<BuildReport, PublishError> {
+        let out_dir = self.out_dir.clone();
+        let new: BTreeSet<String> = site
+            .into_iter()
+            .flat_map(|p| {
+                let (gz, br) = sibling_names(&p, self.compress);
+                [gz, br, Some(p)].into_iter().flatten()
+            })
+            .collect();
+        self.report.files = new.len();
+        for stale in read_manifest(&out_dir).iter().filter(|p| !new.contains(*p)) {
+            let path = out_dir.join(stale);
+            match std::fs::remove_file(&path) {
+                Ok(()) => self.report.removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(PublishError::Io { path, source: e }),
+            }
+            remove_empty_parents(&path, &out_dir);
+            self.touched_dirs.insert(out_dir.clone());
         }
-        remove_empty_parents(&path, out_dir);
-        touched_dirs.insert(out_dir.to_owned());
+        let manifest: String = new.iter().map(|p| format!("{p}\n")).collect();
+        self.replace_if_changed(MANIFEST, Some(manifest.as_bytes()))?;
+        self.replace_if_changed(STATE, state.map(str::as_bytes))?;
+        // Renames are durable once their folders are synced.
+        for dir in &self.touched_dirs {
+            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
+        }
+        Ok(self.report)
     }
-    let manifest: String = new.iter().map(|p| format!("{p}\n")).collect();
-    let manifest_path = out_dir.join(MANIFEST);
-    if std::fs::read(&manifest_path).ok().as_deref() != Some(manifest.as_bytes()) {
-        write_atomic(&manifest_path, manifest.as_bytes())?;
-        touched_dirs.insert(out_dir.to_owned());
+
+    /// Makes the file `name` in the folder hold `bytes` (none: not exist), touching it only
+    /// when it differs.
+    fn replace_if_changed(&mut self, name: &str, bytes: Option<&[u8]>) -> Result<(), PublishError> {
+        let path = self.out_dir.join(name);
+        let old = std::fs::read(&path).ok();
+        if old.as_deref() == bytes {
+            return Ok(());
+        }
+        match bytes {
+            Some(bytes) => write_atomic(&path, bytes)?,
+            None => std::fs::remove_file(&path).map_err(io(&path))?,
+        }
+        self.touched_dirs.insert(self.out_dir.clone());
+        Ok(())
     }
-    // Renames are durable once their folders are synced.
-    for dir in touched_dirs {
-        std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
-    }
-    Ok(report)
+}
+
+/// An I/O error on `path`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + use<> {
+    let path = path.to_owned();
+    move |source| PublishError::Io { path, source }
 }
 
 /// The files to write for one output, siblings first.

@@ -30,7 +30,7 @@ struct Item<'a> {
     id: &'a str,
     url: &'a str,
     title: &'a str,
-    content_html: &'a str,
+    content_html: String,
     summary: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
@@ -67,7 +67,7 @@ fn item<'a>(e: &'a Entry) -> Item<'a> {
         id: &e.id,
         url: e.url.as_str(),
         title: &c.title,
-        content_html: &e.content_html,
+        content_html: e.content_html(),
         summary: &c.summary,
         image: c.image.as_ref().map(|i| i.url.as_str()),
         date_published: rfc3339(e.item.published),

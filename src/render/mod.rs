@@ -157,42 +157,127 @@ pub mod media {
     pub const HTML: &str = "text/html; charset=utf-8";
 }
 
-/// Renders every file of the site, in a stable order.
+/// Renders every file of the site, in a stable order: the index, then each feed's files
+/// ([`render_index`] and [`render_feed`] with every page, which is what an incremental build
+/// renders piece by piece).
 pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output>, RenderError> {
-    feeds.iter().try_for_each(check_dates)?;
+    let mut out = vec![];
+    let mut lines = Vec::with_capacity(feeds.len());
+    for view in feeds {
+        let (outputs, line) = render_feed(site, *view, &|_| true)?;
+        out.extend(outputs);
+        lines.push(line);
+    }
+    out.insert(0, render_index(site, &lines));
+    Ok(out)
+}
+
+/// What the index shows of a feed, and what it takes from it.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexLine<'a> {
+    /// The definition.
+    pub meta: &'a FeedMeta,
+    /// The feed's cache lifetime (the index may be cached no longer than its busiest feed).
+    pub ttl_minutes: u32,
+    /// The newest `updated` among all its items; the epoch for an empty feed.
+    pub newest_updated: DateTime<Utc>,
+}
+
+impl<'a> IndexLine<'a> {
+    /// A feed's line from its dates alone (see [`crate::store::Store::feed_dates`]): the same
+    /// line [`render_feed`] gives from its items. `published` are the newest `limit` items'.
+    pub fn from_dates(
+        site: &SiteMeta,
+        meta: &'a FeedMeta,
+        newest_updated: Option<DateTime<Utc>>,
+        published: &[DateTime<Utc>],
+    ) -> Self {
+        let published = &published[..published.len().min(meta.limit)];
+        IndexLine {
+            meta,
+            ttl_minutes: feed_ttl(site, meta, published),
+            newest_updated: newest_updated.unwrap_or(DateTime::UNIX_EPOCH),
+        }
+    }
+}
+
+/// The site index over `lines` (one per feed, in slug order).
+pub fn render_index(site: &SiteMeta, lines: &[IndexLine<'_>]) -> Output {
     let urls = Urls::new(&site.base_url);
-    let channels: Vec<Channel> = feeds.iter().map(|f| Channel::new(site, &urls, *f)).collect();
-    let newest = |items: &[Item]| items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
-    let all_updated = feeds.iter().map(|f| newest(f.items)).max().unwrap_or(DateTime::UNIX_EPOCH);
-    // The index changes with any feed, so it may be cached no longer than the busiest one.
-    let index_ttl = channels.iter().map(|c| c.ttl_minutes).min().unwrap_or(site.ttl.max_minutes);
-    let mut out = vec![Output {
+    let channels: Vec<Channel> =
+        lines.iter().map(|l| Channel::new(site, &urls, FeedView { meta: l.meta, items: &[] })).collect();
+    Output {
         path: "index.html".into(),
         bytes: html::index(site, &channels),
         kind: OutputKind::Index,
-        updated: all_updated,
-        ttl_minutes: index_ttl,
-    }];
-    for (ch, view) in channels.iter().zip(feeds) {
-        let slug = ch.meta.slug.as_str();
-        let file = |path: String, bytes: Vec<u8>, kind: OutputKind, updated: DateTime<Utc>| Output {
-            path,
-            bytes,
-            kind,
-            updated,
-            ttl_minutes: ch.ttl_minutes,
-        };
-        out.push(file(Urls::rss_path(slug), rss::render(ch)?, OutputKind::Rss, ch.updated));
-        out.push(file(Urls::atom_path(slug), atom::render(ch)?, OutputKind::Atom, ch.updated));
-        out.push(file(Urls::json_path(slug), json::render(ch)?, OutputKind::JsonFeed, ch.updated));
-        let page = html::feed_page(ch);
-        out.push(file(Urls::feed_page_path(slug), page, OutputKind::FeedPage, newest(view.items)));
-        for e in &ch.entries {
-            let page = html::item_page(ch, e);
-            out.push(file(Urls::item_path(slug, e.item.id.as_str()), page, OutputKind::ItemPage, e.item.updated));
-        }
+        updated: lines.iter().map(|l| l.newest_updated).max().unwrap_or(DateTime::UNIX_EPOCH),
+        // The index changes with any feed, so it may be cached no longer than the busiest one.
+        ttl_minutes: lines.iter().map(|l| l.ttl_minutes).min().unwrap_or(site.ttl.max_minutes),
     }
-    Ok(out)
+}
+
+/// One feed's files: its RSS, Atom and JSON Feed documents and its HTML page, then the page
+/// of every item `page` selects (an incremental build selects the ones that changed). Also
+/// gives the feed's line on the index.
+pub fn render_feed<'a>(
+    site: &SiteMeta,
+    view: FeedView<'a>,
+    page: &dyn Fn(&Item) -> bool,
+) -> Result<(Vec<Output>, IndexLine<'a>), RenderError> {
+    check_dates(&view)?;
+    let urls = Urls::new(&site.base_url);
+    let ch = Channel::new(site, &urls, view);
+    let slug = ch.meta.slug.as_str();
+    let newest_updated = view.items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
+    let file = |path: String, bytes: Vec<u8>, kind: OutputKind, updated: DateTime<Utc>| Output {
+        path,
+        bytes,
+        kind,
+        updated,
+        ttl_minutes: ch.ttl_minutes,
+    };
+    let mut out = vec![
+        file(Urls::rss_path(slug), rss::render(&ch)?, OutputKind::Rss, ch.updated),
+        file(Urls::atom_path(slug), atom::render(&ch)?, OutputKind::Atom, ch.updated),
+        file(Urls::json_path(slug), json::render(&ch)?, OutputKind::JsonFeed, ch.updated),
+        file(Urls::feed_page_path(slug), html::feed_page(&ch), OutputKind::FeedPage, newest_updated),
+    ];
+    for e in ch.entries.iter().filter(|e| page(e.item)) {
+        let bytes = html::item_page(&ch, e);
+        out.push(file(Urls::item_path(slug, e.item.id.as_str()), bytes, OutputKind::ItemPage, e.item.updated));
+    }
+    let line = IndexLine { meta: view.meta, ttl_minutes: ch.ttl_minutes, newest_updated };
+    Ok((out, line))
+}
+
+/// One item's page alone, as [`render_feed`] renders it; `ttl_minutes` is its feed's (from
+/// its [`IndexLine`]).
+pub fn render_item_page(
+    site: &SiteMeta,
+    meta: &FeedMeta,
+    item: &Item,
+    ttl_minutes: u32,
+) -> Result<Output, RenderError> {
+    let items = std::slice::from_ref(item);
+    let view = FeedView { meta, items };
+    check_dates(&view)?;
+    let urls = Urls::new(&site.base_url);
+    // The page shows the feed's definition and this item only, never the feed's other items.
+    let ch = Channel::new(site, &urls, view);
+    let e = &ch.entries[0];
+    Ok(Output {
+        path: Urls::item_path(meta.slug.as_str(), item.id.as_str()),
+        bytes: html::item_page(&ch, e),
+        kind: OutputKind::ItemPage,
+        updated: item.updated,
+        ttl_minutes,
+    })
+}
+
+/// A feed's `<ttl>`: fixed in `feed.toml`, else derived from the cadence of the items it
+/// carries (`published`, newest first).
+fn feed_ttl(site: &SiteMeta, meta: &FeedMeta, published: &[DateTime<Utc>]) -> u32 {
+    meta.ttl_minutes.unwrap_or_else(|| cadence::ttl_minutes(published, site.ttl))
 }
 
 /// The store never holds a date outside [`date_in_range`] (sources drop them), but a renderer
@@ -252,8 +337,14 @@ struct Entry<'a> {
     page: Url,
     language: &'a Language,
     author: &'a Person,
-    /// The body inside an element carrying `lang` and `dir`, followed by the credits.
-    content_html: String,
+}
+
+impl Entry<'_> {
+    /// The body inside an element carrying `lang` and `dir`, followed by the credits; made
+    /// when a document needs it (the feed page lists every item, but shows no body).
+    fn content_html(&self) -> String {
+        wrap_content(self.item, self.language)
+    }
 }
 
 impl<'a> Channel<'a> {
@@ -272,16 +363,7 @@ impl<'a> Channel<'a> {
                 };
                 let url = item.content.link.clone().unwrap_or_else(|| page.clone());
                 let language = item.content.language.as_ref().unwrap_or(&meta.language);
-                let content_html = wrap_content(item, language);
-                Entry {
-                    item,
-                    id,
-                    url,
-                    page,
-                    language,
-                    author: item.content.author.as_ref().unwrap_or(&meta.author),
-                    content_html,
-                }
+                Entry { item, id, url, page, language, author: item.content.author.as_ref().unwrap_or(&meta.author) }
             })
             .collect();
         let in_feed = &view.items[..view.items.len().min(meta.limit)];
@@ -296,7 +378,7 @@ impl<'a> Channel<'a> {
             link: meta.link.clone().unwrap_or_else(|| page_url.clone()),
             page_url,
             updated,
-            ttl_minutes: meta.ttl_minutes.unwrap_or_else(|| cadence::ttl_minutes(&published, site.ttl)),
+            ttl_minutes: feed_ttl(site, meta, &published),
             entries,
         }
     }

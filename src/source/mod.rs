@@ -9,6 +9,7 @@ pub mod feed_def;
 pub mod infer;
 mod markdown;
 mod meta;
+mod scan;
 mod text;
 pub mod upstream;
 
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{Article, BadName, FeedMeta, ItemId, Slug};
 
 pub use article::import;
+pub use scan::{ArticleFile, ScannedFeed, scan};
 
 /// A feed read from disk: its definition and its articles, in file-name order.
 #[derive(Debug, Clone)]
@@ -157,24 +159,51 @@ impl fmt::Display for SourceErrors {
 
 impl std::error::Error for SourceErrors {}
 
-/// Reads every feed under `feeds_dir`, sorted by slug.
+/// Reads every feed under `feeds_dir`, sorted by slug: every article, parsed. (A sync reads
+/// only what moved: [`scan`], then [`import_file`] for those.)
 pub fn load(feeds_dir: &Path) -> Result<Vec<LocalFeed>, SourceErrors> {
-    let mut errors = Vec::new();
-    let mut feeds = Vec::new();
-    let dirs = match list_dir(feeds_dir) {
-        Ok(entries) => entries,
-        Err(e) => return Err(SourceErrors(vec![e])),
+    let scanned = scan(feeds_dir, std::time::SystemTime::now());
+    let (scanned, mut errors) = match scanned {
+        Ok(feeds) => (feeds, Vec::new()),
+        Err(SourceErrors(errors)) => (Vec::new(), errors),
     };
-    for dir in dirs.into_iter().filter(|p| p.is_dir()) {
-        match load_feed(&dir) {
-            Ok((feed, mut errs)) => {
-                errors.append(&mut errs);
-                feeds.push(feed);
+    let mut feeds = Vec::new();
+    for feed in scanned {
+        let mut articles = Vec::new();
+        for file in &feed.files {
+            match import_file(file, &feed.meta) {
+                Ok(a) => articles.push((a, file.path.clone())),
+                Err(e) => errors.push(e),
             }
-            Err(e) => errors.push(e),
         }
+        errors.extend(duplicate_ids(articles.iter().map(|(a, p)| (&a.id, p.as_path()))));
+        feeds.push(LocalFeed { meta: feed.meta, articles: articles.into_iter().map(|(a, _)| a).collect() });
     }
     if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
+}
+
+/// Imports one scanned article file for `feed`.
+pub fn import_file(file: &ArticleFile, feed: &FeedMeta) -> Result<Article, SourceError> {
+    import(&file.path, file.sidecar.as_deref(), feed)
+}
+
+/// An error for every article whose id an earlier one (in the given order) already has.
+pub fn duplicate_ids<'a>(articles: impl IntoIterator<Item = (&'a ItemId, &'a Path)>) -> Vec<SourceError> {
+    let mut first: std::collections::HashMap<&ItemId, &Path> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for (id, path) in articles {
+        match first.get(id) {
+            Some(f) => errors.push(SourceError::DuplicateId {
+                id: id.clone(),
+                first: f.to_path_buf(),
+                second: path.to_owned(),
+            }),
+            None => {
+                first.insert(id, path);
+            }
+        }
+    }
+    errors
 }
 
 /// Reads only the feed definitions under `feeds_dir` (every `feed.toml`), sorted by slug: what
@@ -201,46 +230,6 @@ fn definition(dir: &Path) -> Result<FeedMeta, SourceError> {
         return Err(SourceError::NoFeedFile { dir: dir.to_owned() });
     }
     feed_def::parse(&read_text(&def_path)?, slug, &def_path)
-}
-
-/// Loads one feed folder; article errors are collected, a bad `feed.toml` stops the feed.
-fn load_feed(dir: &Path) -> Result<(LocalFeed, Vec<SourceError>), SourceError> {
-    let meta = definition(dir)?;
-    let def_path = dir.join(feed_def::FEED_FILE);
-
-    let mut errors = Vec::new();
-    let mut articles: Vec<(Article, PathBuf)> = Vec::new();
-    let files = list_dir(dir)?;
-    for path in &files {
-        let (stem, ext) = split_name(path);
-        match ext {
-            "txt" | "md" => {
-                let sidecar = dir.join(format!("{stem}.toml"));
-                let sidecar = sidecar.is_file().then_some(sidecar);
-                match import(path, sidecar.as_deref(), &meta) {
-                    Ok(article) => match articles.iter().find(|(a, _)| a.id == article.id) {
-                        Some((_, first)) => errors.push(SourceError::DuplicateId {
-                            id: article.id,
-                            first: first.clone(),
-                            second: path.clone(),
-                        }),
-                        None => articles.push((article, path.clone())),
-                    },
-                    Err(e) => errors.push(e),
-                }
-            }
-            "toml" if path != &def_path => {
-                let has_article = ["txt", "md"].iter().any(|e| dir.join(format!("{stem}.{e}")).is_file());
-                if !has_article {
-                    errors.push(SourceError::OrphanSidecar { path: path.clone(), stem: stem.to_owned() });
-                }
-            }
-            // Images and other assets may live beside the articles; they are not articles.
-            _ => {}
-        }
-    }
-    let articles = articles.into_iter().map(|(a, _)| a).collect();
-    Ok((LocalFeed { meta, articles }, errors))
 }
 
 /// The entries of a folder, sorted, without hidden files (editors' swap files, `.git`).

@@ -239,8 +239,12 @@ fn raw_item(r: &rusqlite::Row) -> rusqlite::Result<RawItem> {
 
 impl SqliteStore {
     fn item_from(&self, feed: &Slug, (id, published, updated, content): RawItem) -> Result<Item, StoreError> {
-        let corrupt =
-            |message: String| StoreError::Corrupt { path: self.path.clone(), feed: feed.to_string(), id: id.clone(), message };
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            feed: feed.to_string(),
+            id: id.clone(),
+            message,
+        };
         Ok(Item {
             id: ItemId::new(id.clone()).map_err(|e| corrupt(e.to_string()))?,
             content: serde_json::from_str::<Content>(&content).map_err(|e| corrupt(e.to_string()))?,

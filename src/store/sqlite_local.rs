@@ -100,7 +100,9 @@ impl<'a> SqliteLocalSync<'a> {
             }
         }
         for name in d.gone {
-            self.tx.prepare_cached("DELETE FROM files WHERE feed = ?1 AND name = ?2")?.execute([feed.as_str(), name])?;
+            self.tx
+                .prepare_cached("DELETE FROM files WHERE feed = ?1 AND name = ?2")?
+                .execute([feed.as_str(), name])?;
         }
         for (name, rec) in d.files {
             self.tx
@@ -158,7 +160,8 @@ impl LocalSync for SqliteLocalSync<'_> {
             .optional()
             .map_err(&err)?;
         let mut files = HashMap::new();
-        let mut stmt = self.tx.prepare_cached("SELECT name, stamp, hash, id FROM files WHERE feed = ?1").map_err(&err)?;
+        let mut stmt =
+            self.tx.prepare_cached("SELECT name, stamp, hash, id FROM files WHERE feed = ?1").map_err(&err)?;
         let rows = stmt
             .query_map([feed.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))
             .map_err(&err)?;
@@ -185,15 +188,18 @@ impl LocalSync for SqliteLocalSync<'_> {
 
 impl SqliteStore {
     pub(super) fn read_head(&self) -> Result<Head, StoreError> {
-        let get = |key: &str| self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0));
+        let get =
+            |key: &str| self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0));
         let store_id = get("store_id").map_err(self.err())?;
         let seq = get("seq").map_err(self.err())?.parse().unwrap_or(0);
         Ok(Head { store_id, seq })
     }
 
     pub(super) fn read_feed_changes(&self) -> Result<Vec<FeedChange>, StoreError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT slug, changed, meta_changed FROM feeds ORDER BY slug").map_err(self.err())?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT slug, changed, meta_changed FROM feeds ORDER BY slug")
+            .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
             .map_err(self.err())?

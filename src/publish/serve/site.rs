@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use headers::ETag;
 use hyper::header::HeaderValue;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::config::Compression;
@@ -85,18 +86,21 @@ impl Site {
         let items = outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
         // Outputs are consumed: each file's bytes move into its identity variant (a 100,000-page
         // site is over a GB of them, and a copy doubled serve's peak memory).
-        let prepared = crate::publish::parallel_map_owned(outputs, |mut o| {
-            let (path, tag) = (request_path(&o.path), content_tag(&o.bytes));
-            let reused = previous
-                .and_then(|p| p.resources.get(&path))
-                .filter(|r| r.variants[0].etag == make_etag(&tag, Coding::Identity).0)
-                .filter(|r| r.kind == o.kind && same_codings(r, compress));
-            let variants = match reused {
-                Some(r) => r.variants.clone(),
-                None => variants(&mut o, &tag, compress),
-            };
-            (path, Arc::new(resource(&o, variants)))
-        });
+        let prepared: Vec<_> = outputs
+            .into_par_iter()
+            .map(|mut o| {
+                let (path, tag) = (request_path(&o.path), content_tag(&o.bytes));
+                let reused = previous
+                    .and_then(|p| p.resources.get(&path))
+                    .filter(|r| r.variants[0].etag == make_etag(&tag, Coding::Identity).0)
+                    .filter(|r| r.kind == o.kind && same_codings(r, compress));
+                let variants = match reused {
+                    Some(r) => r.variants.clone(),
+                    None => variants(&mut o, &tag, compress),
+                };
+                (path, Arc::new(resource(&o, variants)))
+            })
+            .collect();
         Self { resources: prepared.into_iter().collect(), feeds, items }
     }
 

@@ -1,0 +1,128 @@
+//! What is on disk, without reading the articles: each feed's definition and the identity
+//! (size and modification time) of each article file, so a sync reads only what moved.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest as _, Sha256};
+
+use super::{SourceError, SourceErrors, definition, feed_def, list_dir, split_name};
+use crate::model::FeedMeta;
+
+/// A feed folder as found: its definition and its article files, in file-name order.
+#[derive(Debug, Clone)]
+pub struct ScannedFeed {
+    /// The resolved `feed.toml`.
+    pub meta: FeedMeta,
+    /// Digest of `feed.toml`'s bytes: every article is read again when it moves.
+    pub def_hash: String,
+    /// The article files (`.txt`, `.md`).
+    pub files: Vec<ArticleFile>,
+}
+
+/// One article file and its optional sidecar.
+#[derive(Debug, Clone)]
+pub struct ArticleFile {
+    /// The file name within the feed folder.
+    pub name: String,
+    /// The article.
+    pub path: PathBuf,
+    /// `<stem>.toml` beside it, if there is one.
+    pub sidecar: Option<PathBuf>,
+    /// Size and modification time of both, as text; empty when it cannot be trusted (see
+    /// [`stamp`]), so the file is read and its digest compared every time.
+    pub stamp: String,
+}
+
+impl ArticleFile {
+    /// A digest of the article's and the sidecar's bytes.
+    pub fn digest(&self) -> Result<String, SourceError> {
+        let read = |p: &Path| std::fs::read(p).map_err(|source| SourceError::Io { path: p.to_owned(), source });
+        let mut h = Sha256::new();
+        let article = read(&self.path)?;
+        h.update((article.len() as u64).to_le_bytes());
+        h.update(&article);
+        if let Some(sidecar) = &self.sidecar {
+            h.update(read(sidecar)?);
+        }
+        Ok(hex(&h.finalize()))
+    }
+}
+
+/// Lists every feed under `feeds_dir`, sorted by slug, reading only the `feed.toml`s. `since`
+/// is when the sync started: a file modified within two seconds of it may change again within
+/// the file system's timestamp granularity without its size moving, so its stamp is not
+/// trusted (git's "racily clean" rule).
+pub fn scan(feeds_dir: &Path, since: SystemTime) -> Result<Vec<ScannedFeed>, SourceErrors> {
+    let dirs = list_dir(feeds_dir).map_err(|e| SourceErrors(vec![e]))?;
+    let (mut feeds, mut errors) = (Vec::new(), Vec::new());
+    for dir in dirs.into_iter().filter(|p| p.is_dir()) {
+        match scan_feed(&dir, since, &mut errors) {
+            Ok(feed) => feeds.push(feed),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
+}
+
+fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Result<ScannedFeed, SourceError> {
+    let meta = definition(dir)?;
+    let def_path = dir.join(feed_def::FEED_FILE);
+    let def_bytes = std::fs::read(&def_path).map_err(|source| SourceError::Io { path: def_path.clone(), source })?;
+    let def_hash = hex(&Sha256::digest(&def_bytes));
+    let entries = list_dir(dir)?;
+    let mut files = Vec::new();
+    for path in &entries {
+        let (stem, ext) = split_name(path);
+        match ext {
+            "txt" | "md" => {
+                let sidecar = dir.join(format!("{stem}.toml"));
+                let sidecar = entries.contains(&sidecar).then_some(sidecar);
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+                let stamp = match stamp(path, sidecar.as_deref(), since) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                files.push(ArticleFile { name, path: path.clone(), sidecar, stamp });
+            }
+            "toml" if path != &def_path => {
+                let has_article = ["txt", "md"].iter().any(|e| entries.contains(&dir.join(format!("{stem}.{e}"))));
+                if !has_article {
+                    errors.push(SourceError::OrphanSidecar { path: path.clone(), stem: stem.to_owned() });
+                }
+            }
+            // Images and other assets may live beside the articles; they are not articles.
+            _ => {}
+        }
+    }
+    Ok(ScannedFeed { meta, def_hash, files })
+}
+
+/// `size:mtime_ns` of the article and of the sidecar (`-` without one); empty when either was
+/// modified within two seconds of `since`, or has no usable time.
+fn stamp(path: &Path, sidecar: Option<&Path>, since: SystemTime) -> Result<String, SourceError> {
+    let one = |p: &Path| -> Result<Option<String>, SourceError> {
+        let m = std::fs::metadata(p).map_err(|source| SourceError::Io { path: p.to_owned(), source })?;
+        let Ok(modified) = m.modified() else { return Ok(None) };
+        let racy = since.duration_since(modified).map_or(true, |d| d.as_secs() < 2);
+        let ns = modified.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        Ok((!racy).then(|| format!("{}:{ns}", m.len())))
+    };
+    let article = one(path)?;
+    let side = match sidecar {
+        Some(s) => one(s)?,
+        None => Some("-".to_owned()),
+    };
+    Ok(match (article, side) {
+        (Some(a), Some(s)) => format!("{a}|{s}"),
+        _ => String::new(),
+    })
+}
+
+/// Lower-case hex of a digest.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

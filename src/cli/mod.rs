@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
 
-pub use pipeline::{build, check, sync_and_render};
+pub use crate::pipeline::{build, check, sync_and_render};
 
 /// feedpub: publish stored articles as RSS 2.0, Atom 1.0, JSON Feed 1.1 and HTML.
 #[derive(Debug, Parser)]
@@ -88,7 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build { out } => {
             let out = out.unwrap_or_else(|| config.output_dir.clone());
-            let (sync, report) = build(&config, &out)?;
+            let crate::pipeline::BuildOutcome { sync, report, .. } = build(&config, &out)?;
             println!(
                 "store: {} added, {} changed, {} removed, {} unchanged",
                 sync.added, sync.changed, sync.removed, sync.unchanged

@@ -296,6 +296,11 @@ fn remove_stale_temporaries(out_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How many files the site in `out_dir` has, by its manifest.
+pub fn site_files(out_dir: &Path) -> usize {
+    read_manifest(out_dir).len()
+}
+
 /// The previous build's file list; entries that could escape the folder are ignored.
 fn read_manifest(out_dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();

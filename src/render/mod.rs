@@ -164,7 +164,7 @@ pub fn render_site(site: &SiteMeta, feeds: &[FeedView<'_>]) -> Result<Vec<Output
     let mut out = vec![];
     let mut lines = Vec::with_capacity(feeds.len());
     for view in feeds {
-        let (outputs, line) = render_feed(site, *view, &|_| true)?;
+        let (outputs, line) = render_feed(site, view.meta, view.items, &|_| true)?;
         out.extend(outputs);
         lines.push(line);
     }
@@ -219,11 +219,13 @@ pub fn render_index(site: &SiteMeta, lines: &[IndexLine<'_>]) -> Output {
 /// One feed's files: its RSS, Atom and JSON Feed documents and its HTML page, then the page
 /// of every item `page` selects (an incremental build selects the ones that changed). Also
 /// gives the feed's line on the index.
-pub fn render_feed<'a>(
+pub fn render_feed<'m>(
     site: &SiteMeta,
-    view: FeedView<'a>,
+    meta: &'m FeedMeta,
+    items: &[Item],
     page: &dyn Fn(&Item) -> bool,
-) -> Result<(Vec<Output>, IndexLine<'a>), RenderError> {
+) -> Result<(Vec<Output>, IndexLine<'m>), RenderError> {
+    let view = FeedView { meta, items };
     check_dates(&view)?;
     let urls = Urls::new(&site.base_url);
     let ch = Channel::new(site, &urls, view);
@@ -246,7 +248,7 @@ pub fn render_feed<'a>(
         let bytes = html::item_page(&ch, e);
         out.push(file(Urls::item_path(slug, e.item.id.as_str()), bytes, OutputKind::ItemPage, e.item.updated));
     }
-    let line = IndexLine { meta: view.meta, ttl_minutes: ch.ttl_minutes, newest_updated };
+    let line = IndexLine { meta, ttl_minutes: ch.ttl_minutes, newest_updated };
     Ok((out, line))
 }
 

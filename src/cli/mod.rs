@@ -88,13 +88,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build { out } => {
             let out = out.unwrap_or_else(|| config.output_dir.clone());
-            let crate::pipeline::BuildOutcome { sync, report, .. } = build(&config, &out)?;
+            let crate::pipeline::BuildOutcome { sync, report, scope } = build(&config, &out)?;
             println!(
                 "store: {} added, {} changed, {} removed, {} unchanged",
                 sync.added, sync.changed, sync.removed, sync.unchanged
             );
             if sync.unlisted > 0 {
                 println!("store: {} items removed with the [[source]]s feed.toml no longer lists", sync.unlisted);
+            }
+            match scope {
+                crate::pipeline::Scope::Nothing => println!("render: nothing changed since the last build"),
+                crate::pipeline::Scope::Changed { feeds, pages } => {
+                    println!("render: {feeds} feeds and {pages} pages changed since the last build, and the index")
+                }
+                crate::pipeline::Scope::Full => println!("render: the whole site"),
             }
             println!(
                 "{}: {} files, {} written ({} bytes), {} removed",

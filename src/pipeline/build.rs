@@ -137,10 +137,8 @@ fn feed_paths<'a>(slug: &'a str, ids: &'a [ItemId]) -> impl Iterator<Item = Stri
 /// a change in the store is in it: this feedpub's version and the settings renderers and
 /// compression read.
 fn state_line(config: &Config, head: &Head) -> String {
-    let settings = format!(
-        "{}|{:?}|{:?}|{:?}|{:?}",
-        config.base_url, config.title, config.language, config.ttl, config.compress
-    );
+    let settings =
+        format!("{}|{:?}|{:?}|{:?}|{:?}", config.base_url, config.title, config.language, config.ttl, config.compress);
     let digest: String = Sha256::digest(settings.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     format!("feedpub {}\nstore {}\nseq {}\nsettings {digest}\n", env!("CARGO_PKG_VERSION"), head.store_id, head.seq)
 }
@@ -151,7 +149,8 @@ fn built_seq(built: &str, state: &str, head: &Head) -> Option<Seq> {
     let field = |text: &str, key: &str| {
         text.lines().find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix(' '))).map(str::to_owned)
     };
-    let same = ["feedpub", "store", "settings"].iter().all(|k| field(built, k).is_some_and(|v| Some(v) == field(state, k)));
+    let same =
+        ["feedpub", "store", "settings"].iter().all(|k| field(built, k).is_some_and(|v| Some(v) == field(state, k)));
     let seq: Seq = field(built, "seq")?.parse().ok()?;
     (same && seq <= head.seq).then_some(seq)
 }

@@ -131,4 +131,3 @@ fn look(file: &ArticleFile, rec: Option<&FileRecord>, def_changed: bool, meta: &
     let article = source::import_file(file, meta)?;
     Ok(Look::Parsed(FileRecord { stamp: file.stamp.clone(), hash, id: article.id.clone() }, article))
 }
-

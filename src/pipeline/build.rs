@@ -75,19 +75,22 @@ pub fn publish(
     let changes = store.feed_changes()?;
     let mut lines = Vec::with_capacity(metas.len());
     let mut paths = BTreeSet::new();
+    // Feeds nothing changed in: their files stay as the last manifest lists them.
+    let mut clean = HashSet::new();
     let (mut feeds, mut pages) = (0, 0);
     for meta in metas {
         let slug = &meta.slug;
         let change = changes.iter().find(|c| &c.slug == slug);
         let (changed, meta_changed) = change.map_or((Seq::MAX, Seq::MAX), |c| (c.changed, c.meta_changed));
         let all_pages = since.is_none_or(|s| meta_changed > s);
-        let ids = store.item_ids(slug, None)?;
-        paths.extend(feed_paths(slug.as_str(), &ids));
         if !all_pages && since.is_some_and(|s| changed <= s) {
             let dates = store.feed_dates(slug, meta.limit)?;
             lines.push(IndexLine::from_dates(&site, meta, dates.newest_updated, &dates.published));
+            clean.insert(slug.as_str());
             continue;
         }
+        let ids = store.item_ids(slug, None)?;
+        paths.extend(feed_paths(slug.as_str(), &ids));
         let dirty: Option<HashSet<ItemId>> = match since {
             Some(s) if !all_pages => Some(store.item_ids(slug, Some(s))?.into_iter().collect()),
             _ => None,
@@ -103,7 +106,8 @@ pub fn publish(
     let index = render::render_index(&site, &lines);
     paths.insert(index.path.clone());
     writer.write(std::slice::from_ref(&index))?;
-    let report = writer.finish(paths, Some(&state))?;
+    let keep = |p: &str| p.split_once('/').is_some_and(|(slug, _)| clean.contains(slug));
+    let report = writer.finish(paths, &keep, Some(&state))?;
     let scope = if since.is_none() { Scope::Full } else { Scope::Changed { feeds, pages } };
     Ok((report, scope))
 }

@@ -22,13 +22,13 @@ use crate::store::{FileRecord, LocalDelta, LocalSync, Recorded, Store, SyncRepor
 pub fn sync(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<FeedMeta>), PipelineError> {
     let scanned = source::scan(&config.feeds_dir, SystemTime::now())?;
     let now = Utc::now().trunc_subsecs(0);
-    let mut errors = Vec::new();
+    let (mut errors, mut untouched) = (Vec::new(), 0);
     let mut tx = store.begin_local_sync(now)?;
     for feed in &scanned {
         let recorded = tx.recorded(&feed.meta.slug)?;
         match read_feed(feed, &recorded) {
             // Once input is known to be bad, nothing more is written: the sync rolls back.
-            Ok(delta) if errors.is_empty() => delta.apply(feed, tx.as_mut())?,
+            Ok(delta) if errors.is_empty() => untouched += delta.apply(feed, tx.as_mut())?,
             Ok(_) => {}
             Err(mut e) => errors.append(&mut e),
         }
@@ -38,6 +38,7 @@ pub fn sync(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<F
     }
     let slugs: Vec<_> = scanned.iter().map(|f| &f.meta.slug).collect();
     let mut report = tx.commit(&slugs)?;
+    report.unchanged += untouched;
     let metas: Vec<FeedMeta> = scanned.into_iter().map(|f| f.meta).collect();
     let listed: Vec<_> = metas.iter().map(|m| (&m.slug, m.sources.as_slice())).collect();
     report.unlisted = store.drop_unlisted_sources(&listed)?;
@@ -58,10 +59,12 @@ struct FeedDelta {
 }
 
 impl FeedDelta {
-    fn apply(self, feed: &ScannedFeed, tx: &mut dyn LocalSync) -> Result<(), PipelineError> {
+    /// Hands the delta to the store, unless nothing changed; returns the articles it counted
+    /// as unchanged without handing them over.
+    fn apply(self, feed: &ScannedFeed, tx: &mut dyn LocalSync) -> Result<usize, PipelineError> {
         let untouched = self.files.is_empty() && self.gone.is_empty() && !self.def_changed;
         if untouched {
-            return Ok(());
+            return Ok(self.unchanged);
         }
         tx.apply(LocalDelta {
             feed: &feed.meta.slug,
@@ -71,7 +74,7 @@ impl FeedDelta {
             gone: &self.gone,
             unchanged: self.unchanged,
         })?;
-        Ok(())
+        Ok(0)
     }
 }
 

@@ -54,6 +54,10 @@ pub struct BuildReport {
     pub removed: usize,
 }
 
+/// Present while a build writes the folder (and after a killed one): the next build then
+/// looks for the temporary files it left.
+pub const BUILDING: &str = ".feedpub-building";
+
 /// Where a build left a folder: written last, after every file and the manifest, so a build
 /// killed part-way leaves the previous state and the next build redoes what it had not done.
 pub const STATE: &str = ".feedpub-state";
@@ -63,7 +67,7 @@ pub const STATE: &str = ".feedpub-state";
 pub fn write_site(out_dir: &Path, outputs: &[Output], compress: Compression) -> Result<BuildReport, PublishError> {
     let mut site = SiteWriter::open(out_dir, compress)?;
     site.write(outputs)?;
-    site.finish(outputs.iter().map(|o| o.path.clone()).collect(), None)
+    site.finish(outputs.iter().map(|o| o.path.clone()).collect(), &|_| false, None)
 }
 
 /// A build of one output folder in progress, holding its lock: outputs are written batch by
@@ -91,7 +95,15 @@ impl SiteWriter {
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
-        remove_stale_temporaries(out_dir).map_err(io(out_dir))?;
+        // Temporary files exist only where a build was killed, and a killed build leaves its
+        // marker: walking a 300,000-file folder for them every build would cost more than an
+        // incremental build itself.
+        let marker = out_dir.join(BUILDING);
+        if marker.exists() {
+            remove_stale_temporaries(out_dir).map_err(io(out_dir))?;
+        } else {
+            std::fs::File::create(&marker).map_err(io(&marker))?;
+        }
         Ok(Self {
             out_dir: out_dir.to_owned(),
             compress,
@@ -127,21 +139,29 @@ impl SiteWriter {
         Ok(())
     }
 
-    /// Completes the build: `site` is every primary file the site now has (written by this
-    /// build or an earlier one); files earlier builds wrote that it no longer has are removed,
-    /// the manifest is rewritten if it changed, and `state` is recorded last (none: an earlier
-    /// state is removed, so the next build trusts nothing of it).
-    pub fn finish(mut self, site: BTreeSet<String>, state: Option<&str>) -> Result<BuildReport, PublishError> {
+    /// Completes the build. The site now has the primary files in `site` (with their
+    /// siblings) and the files of the last manifest that `keep` selects (the parts of the site
+    /// this build did not look at); files earlier builds wrote that it no longer has are
+    /// removed, the manifest is rewritten if it changed, and `state` is recorded last (none: an
+    /// earlier state is removed, so the next build trusts nothing of it).
+    pub fn finish(
+        mut self,
+        site: BTreeSet<String>,
+        keep: &dyn Fn(&str) -> bool,
+        state: Option<&str>,
+    ) -> Result<BuildReport, PublishError> {
         let out_dir = self.out_dir.clone();
-        let new: BTreeSet<String> = site
+        let old = read_manifest(&out_dir);
+        let mut new: BTreeSet<String> = site
             .into_iter()
             .flat_map(|p| {
                 let (gz, br) = sibling_names(&p, self.compress);
                 [gz, br, Some(p)].into_iter().flatten()
             })
             .collect();
+        new.extend(old.iter().filter(|p| keep(p)).cloned());
         self.report.files = new.len();
-        for stale in read_manifest(&out_dir).iter().filter(|p| !new.contains(*p)) {
+        for stale in old.iter().filter(|p| !new.contains(*p)) {
             let path = out_dir.join(stale);
             match std::fs::remove_file(&path) {
                 Ok(()) => self.report.removed += 1,
@@ -154,6 +174,7 @@ impl SiteWriter {
         let manifest: String = new.iter().map(|p| format!("{p}\n")).collect();
         self.replace_if_changed(MANIFEST, Some(manifest.as_bytes()))?;
         self.replace_if_changed(STATE, state.map(str::as_bytes))?;
+        std::fs::remove_file(out_dir.join(BUILDING)).map_err(io(&out_dir.join(BUILDING)))?;
         // Renames are durable once their folders are synced.
         for dir in &self.touched_dirs {
             std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
@@ -350,7 +371,9 @@ mod tests {
         assert_eq!((r.written, r.removed), (1, 2));
         assert!(!root.join("a").exists(), "emptied folder is removed");
         assert_eq!(std::fs::read_to_string(root.join("keep.txt")).unwrap(), "not ours");
+        // A killed build leaves its temporaries and its marker.
         std::fs::write(root.join("b/.feedpub-killed.tmp"), "half").unwrap();
+        std::fs::write(root.join(BUILDING), "").unwrap();
         write_site(root, &[out("b/x.html", "1")], NONE).unwrap();
         assert!(root.join(LOCK).is_file());
         let leftovers: Vec<_> = std::fs::read_dir(root.join("b"))

@@ -71,13 +71,15 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
     let def_bytes = std::fs::read(&def_path).map_err(|source| SourceError::Io { path: def_path.clone(), source })?;
     let def_hash = hex(&Sha256::digest(&def_bytes));
     let entries = list_dir(dir)?;
+    // Looked up per article: a list would make a feed of n articles cost n² comparisons.
+    let present: std::collections::HashSet<&Path> = entries.iter().map(PathBuf::as_path).collect();
     let mut files = Vec::new();
     for path in &entries {
         let (stem, ext) = split_name(path);
         match ext {
             "txt" | "md" => {
                 let sidecar = dir.join(format!("{stem}.toml"));
-                let sidecar = entries.contains(&sidecar).then_some(sidecar);
+                let sidecar = present.contains(sidecar.as_path()).then_some(sidecar);
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
                 let stamp = match stamp(path, sidecar.as_deref(), since) {
                     Ok(s) => s,
@@ -89,7 +91,8 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
                 files.push(ArticleFile { name, path: path.clone(), sidecar, stamp });
             }
             "toml" if path != &def_path => {
-                let has_article = ["txt", "md"].iter().any(|e| entries.contains(&dir.join(format!("{stem}.{e}"))));
+                let has_article =
+                    ["txt", "md"].iter().any(|e| present.contains(dir.join(format!("{stem}.{e}")).as_path()));
                 if !has_article {
                     errors.push(SourceError::OrphanSidecar { path: path.clone(), stem: stem.to_owned() });
                 }

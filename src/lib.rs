@@ -9,13 +9,15 @@
 //! - [`render`]: RENDER — pure functions from items to bytes.
 //! - [`publish`]: PUBLISH — `build` writes files atomically; `serve` answers over HTTP.
 //! - [`shutdown`]: the one stop signal every long-running task selects on.
-//! - [`cli`]: the commands; the only place that knows the order of the stages.
+//! - [`pipeline`]: the one place that knows the order of the stages (`poll` so far).
+//! - [`cli`]: the commands: parses arguments, calls the library, prints.
 //! - [`fuzzing`]: the fuzz targets' entry points (not part of the pipeline).
 
 pub mod cli;
 pub mod config;
 pub mod fuzzing;
 pub mod model;
+pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod shutdown;

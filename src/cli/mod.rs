@@ -2,7 +2,6 @@
 //! [`pipeline`] is the only place that knows the order of the stages.
 
 pub mod pipeline;
-pub mod poll;
 mod readers;
 mod serve;
 
@@ -113,7 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => serve::serve(config, listen)?,
         Command::Poll { feed, force } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let outcomes = poll::poll(&config, feed.as_deref(), force, progress)?;
+            let outcomes = crate::pipeline::poll::poll(&config, feed.as_deref(), force, progress)?;
             for o in &outcomes {
                 let next = o.next_poll.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
                 let removed = match o.report.removed {

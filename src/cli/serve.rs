@@ -125,7 +125,7 @@ fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Sh
     std::thread::Builder::new()
         .name("feedpub-poller".into())
         .spawn(move || {
-            let mut poller = super::poll::Poller::default();
+            let mut poller = crate::pipeline::poll::Poller::default();
             while !shutdown.is_triggered() {
                 match poller.poll(&config, None, false, false) {
                     Ok(outcomes) => {

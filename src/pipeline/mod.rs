@@ -1,0 +1,4 @@
+//! The one place that knows the order of the stages, for the commands that run them:
+//! `poll` (fetch → parse → sanitise → store).
+
+pub mod poll;

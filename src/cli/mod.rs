@@ -1,7 +1,8 @@
-//! The command line: parses arguments and hands each subcommand to the module that wires it.
-//! [`pipeline`] is the only place that knows the order of the stages.
+//! The command line: parses arguments, calls the library ([`crate::pipeline`] for `poll`)
+//! and prints. It builds the runtimes the library's async stages run on.
 
 pub mod pipeline;
+mod poll;
 mod readers;
 mod serve;
 
@@ -110,25 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ok: {} feeds, {articles} articles, {} files would be published", feeds.len(), outputs.len());
         }
         Command::Serve { listen } => serve::serve(config, listen)?,
-        Command::Poll { feed, force } => {
-            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let outcomes = crate::pipeline::poll::poll(&config, feed.as_deref(), force, progress)?;
-            for o in &outcomes {
-                let next = o.next_poll.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
-                let removed = match o.report.removed {
-                    0 => String::new(),
-                    n => format!(", {n} removed (past keep)"),
-                };
-                println!(
-                    "{} {}: {}; {} new, {} updated{removed}; next poll {next}",
-                    o.feed, o.url, o.status, o.report.added, o.report.updated
-                );
-            }
-            let failed = outcomes.iter().filter(|o| o.failed).count();
-            if failed > 0 {
-                return Err(SourcesFailed(failed).into());
-            }
-        }
+        Command::Poll { feed, force } => poll::run(&config, feed.as_deref(), force)?,
         Command::Readers { url, json } => {
             let url = url.unwrap_or_else(|| format!("http://{}/readers", config.serve.listen));
             readers::print(&url, json)?;

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use super::pipeline::sync_and_render;
 use crate::config::Config;
+use crate::pipeline::poll::{PollRequest, PollStatus, Poller, Silent};
 use crate::publish::serve::{self, App, Site};
 use crate::shutdown::Shutdown;
 use crate::store::{self, Store};
@@ -125,11 +126,16 @@ fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Sh
     std::thread::Builder::new()
         .name("feedpub-poller".into())
         .spawn(move || {
-            let mut poller = crate::pipeline::poll::Poller::default();
+            let mut poller = Poller::default();
+            // The round's fetches need a runtime; this thread's own, until the poller is a task.
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => return tracing::error!("no runtime for the poller: {e}"),
+            };
             while !shutdown.is_triggered() {
-                match poller.poll(&config, None, false, false) {
+                match runtime.block_on(poller.round(&config, &PollRequest::default(), &Silent)) {
                     Ok(outcomes) => {
-                        for o in outcomes.iter().filter(|o| o.status != "not due") {
+                        for o in outcomes.iter().filter(|o| o.status != PollStatus::NotDue) {
                             let (feed, url, status) = (&o.feed, &o.url, &o.status);
                             let (added, updated) = (o.report.added, o.report.updated);
                             tracing::info!(%feed, %url, %status, added, updated, "polled");

@@ -2,3 +2,5 @@
 //! `poll` (fetch → parse → sanitise → store).
 
 pub mod poll;
+
+pub use poll::{Due, PollError, PollRequest, PollStatus, Poller, Progress, SourceOutcome};

@@ -1,154 +1,219 @@
-//! `feedpub poll`: fetch → parse → sanitise → import → store, for every source that is due.
+//! Polling: fetch → parse → sanitise → import → store, for every upstream source that is due.
 //! The one place that knows the order of the upstream stages.
+//!
+//! [`Poller::round`] is async and runs on the caller's runtime: `feedpub poll` drives one round
+//! with a runtime of its own, `serve` drives one every minute on its single runtime. The store
+//! work (reading the definitions and states, parsing, sanitising and writing) is blocking and
+//! runs on that runtime's blocking pool, off the threads that answer HTTP.
+
+mod outcome;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::config::Config;
+pub use self::outcome::{PollStatus, SourceOutcome};
+use crate::config::{Config, DatabaseUrl};
 use crate::model::{Slug, UpstreamSource, redact};
-use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators, schedule};
-use crate::source::{self};
-use crate::store::{self, PollReport, SourceState, Store};
+use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators};
+use crate::source::{self, SourceErrors};
+use crate::store::{self, SourceState, Store, StoreError};
 
 /// Sources fetched at once, and from one host at once.
 const GLOBAL_CONCURRENCY: usize = 16;
 const PER_HOST_CONCURRENCY: usize = 2;
 
-/// What happened to one source.
-#[derive(Debug)]
-pub struct SourceOutcome {
-    /// The feed it belongs to.
-    pub feed: Slug,
-    /// Its configured URL, as it may be shown ([`redact::for_logs`]: no credentials).
-    pub url: Url,
-    /// `200`, `304`, `410 gone`, `not due`, `retired`, or the error.
-    pub status: String,
-    /// Whether this counts as a failure (for the exit code).
-    pub failed: bool,
-    /// What the store changed.
-    pub report: PollReport,
-    /// When it is due again.
-    pub next_poll: Option<DateTime<Utc>>,
+/// Which sources a round polls.
+#[derive(Debug, Clone, Default)]
+pub struct PollRequest {
+    /// Only this feed's sources (every feed's when `None`).
+    pub only: Option<Slug>,
+    /// Whether sources that are not due yet are polled too.
+    pub due: Due,
 }
 
-/// Polls the sources of every feed (or of `only`) that are due (all with `force`); with
-/// `progress`, a progress bar on stderr while fetching (for a terminal). Once, for cron.
-pub fn poll(config: &Config, only: Option<&str>, force: bool, progress: bool) -> anyhow::Result<Vec<SourceOutcome>> {
-    Poller::default().poll(config, only, force, progress)
+/// Whether a round respects each source's schedule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Due {
+    /// Only the sources whose next poll time has come (cron, `serve`).
+    #[default]
+    OnlyDue,
+    /// Every source now, due or not (`poll --force`).
+    All,
 }
 
-/// What polling keeps from one round to the next: the HTTP client (with its connection pool)
-/// and the runtime its fetches run on, both made at the first round that fetches anything.
-/// `serve` polls every minute with one `Poller`: with a runtime and client built per round,
-/// a 10-minute soak's RSS climbed from 51 to 121 MB (new threads every minute, each with its
-/// own malloc arena, are the likely cause); with one it stays within 48–82 MB.
-#[derive(Default)]
+/// Told how far the fetches of a round have come (a progress bar on a terminal, for
+/// instance). Called only when something is fetched; every method defaults to doing nothing.
+pub trait Progress: Sync {
+    /// `total` sources are about to be fetched.
+    fn start(&self, total: usize) {
+        let _ = total;
+    }
+    /// The fetch of `source` (as it may be shown: no credentials) finished, well or not.
+    fn advance(&self, source: &Url) {
+        let _ = source;
+    }
+    /// Every fetch finished.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Why a round could not run (one source's failure is not this: it is that source's
+/// [`PollStatus::Failed`]).
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// The requested feed is not defined.
+    #[error("{slug}: no such feed in {}", dir.display())]
+    NoSuchFeed {
+        /// The feed asked for.
+        slug: Slug,
+        /// Where the feeds are defined.
+        dir: PathBuf,
+    },
+    /// The feed definitions could not be read.
+    #[error(transparent)]
+    Definitions(#[from] SourceErrors),
+    /// The store could not be opened, read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] reqwest::Error),
+    /// The round panicked (a bug, whatever the input).
+    #[error("the polling round panicked: {0}")]
+    Panicked(String),
+}
+
+/// What polling keeps from one round to the next: the HTTP client, with its connection pool,
+/// made at the first round that fetches anything. `serve` polls every minute with one
+/// `Poller`: with a client (and then a runtime) built per round, a 10-minute soak's RSS climbed
+/// from 51 to 121 MB; with one it stays within 48–82 MB.
+#[derive(Debug, Default)]
 pub struct Poller {
-    net: Option<(Fetcher, tokio::runtime::Runtime)>,
+    fetcher: Option<Fetcher>,
 }
 
 impl Poller {
-    /// [`poll`], reusing this poller's client and runtime. Their settings (timeout, the SSRF
-    /// guard) come from the `config` of the first round that fetches. A round that panics (a
-    /// bug, whatever the input) is this call's error: `serve` polls again at its next tick, with a
-    /// fresh client and runtime, rather than never again.
-    pub fn poll(
+    /// Polls the sources `request` selects, reusing this poller's client, whose settings
+    /// (timeout, the SSRF guard) come from the `config` of the first round that fetches. Needs
+    /// a Tokio runtime; returns the outcomes in configuration order.
+    ///
+    /// A round that panics (a bug, whatever the input) is this call's error: `serve` polls again
+    /// at its next tick, with a fresh client, rather than never again. Dropping the future
+    /// stops the fetches; sources already written stay written (each is one transaction).
+    pub async fn round(
         &mut self,
         config: &Config,
-        only: Option<&str>,
-        force: bool,
-        progress: bool,
-    ) -> anyhow::Result<Vec<SourceOutcome>> {
-        caught(|| self.round(config, only, force, progress)).unwrap_or_else(|panic| {
-            self.net = None;
-            Err(anyhow::anyhow!("the polling round panicked: {panic}"))
-        })
+        request: &PollRequest,
+        progress: &dyn Progress,
+    ) -> Result<Vec<SourceOutcome>, PollError> {
+        let result = CatchUnwind(Box::pin(self.round_unguarded(config, request, progress))).await;
+        let result = result.unwrap_or_else(|panic| Err(PollError::Panicked(panic)));
+        if matches!(result, Err(PollError::Panicked(_))) {
+            self.fetcher = None;
+        }
+        result
     }
 
-    fn round(
+    async fn round_unguarded(
         &mut self,
         config: &Config,
-        only: Option<&str>,
-        force: bool,
-        progress: bool,
-    ) -> anyhow::Result<Vec<SourceOutcome>> {
-        let feeds = source::definitions(&config.feeds_dir)?;
-        if let Some(slug) = only
-            && !feeds.iter().any(|f| f.slug.as_str() == slug)
-        {
-            anyhow::bail!("--feed {slug}: no such feed in {}", config.feeds_dir.display());
-        }
-        let selected: Vec<_> = feeds.iter().filter(|f| only.is_none_or(|s| f.slug.as_str() == s)).collect();
-        // No sources, nothing to open (serve calls this every minute).
-        if selected.iter().all(|f| f.sources.is_empty()) {
+        request: &PollRequest,
+        progress: &dyn Progress,
+    ) -> Result<Vec<SourceOutcome>, PollError> {
+        let (feeds_dir, database, request_) = (config.feeds_dir.clone(), config.database.clone(), request.clone());
+        let Some(plan) = blocking(move || plan(feeds_dir, &database, &request_)).await?? else {
             return Ok(Vec::new());
-        }
-        let mut store = store::open(&config.database)?;
-        let now = Utc::now().trunc_subsecs(0);
-        let mut due = Vec::new();
-        let mut outcomes = Vec::new();
-        for feed in selected {
-            for src in &feed.sources {
-                let state =
-                    store.source_state(&feed.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
-                let skip = |status: &str| SourceOutcome {
-                    feed: feed.slug.clone(),
-                    url: redact::for_logs(&src.url),
-                    status: status.into(),
-                    failed: false,
-                    report: PollReport::default(),
-                    next_poll: (!state.retired).then_some(state.next_poll),
-                };
-                if state.retired {
-                    outcomes.push(skip("retired (410 Gone)"));
-                } else if !force && state.next_poll > now {
-                    outcomes.push(skip("not due"));
-                } else {
-                    due.push((feed.slug.clone(), src.clone(), state));
-                }
-            }
-        }
+        };
+        let Plan { mut store, now, due, mut outcomes } = plan;
         if due.is_empty() {
             return Ok(outcomes);
         }
-        let (fetcher, runtime) = self.net(config)?;
-        let bar = if progress && !due.is_empty() {
-            let bar = indicatif::ProgressBar::new(due.len() as u64);
-            let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {msg}")
-                .expect("a valid template");
-            bar.set_style(style);
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        let fetched = runtime.block_on(fetch_all(fetcher, due, &bar));
-        bar.finish_and_clear();
-        // Writes are sequential: one transaction per source, each all-or-nothing.
-        for (feed, src, state, result) in fetched {
-            outcomes.push(apply(store.as_mut(), &feed, &src, state, result, now)?);
-        }
-        store.checkpoint()?;
-        Ok(outcomes)
+        let fetched = fetch_all(self.fetcher(config)?, due, progress).await;
+        blocking(move || {
+            // Writes are sequential: one transaction per source, each all-or-nothing.
+            for (feed, src, state, result) in fetched {
+                outcomes.push(outcome::apply(store.as_mut(), &feed, &src, state, result, now)?);
+            }
+            store.checkpoint()?;
+            Ok(outcomes)
+        })
+        .await?
     }
 
-    fn net(&mut self, config: &Config) -> anyhow::Result<&(Fetcher, tokio::runtime::Runtime)> {
-        if self.net.is_none() {
+    fn fetcher(&mut self, config: &Config) -> Result<&Fetcher, PollError> {
+        if self.fetcher.is_none() {
             let mut options = FetchOptions::new(&config.base_url);
             options.allow_private_networks |= config.poll.allow_private_networks;
             options.timeout = std::time::Duration::from_secs(config.poll.timeout_seconds);
-            let runtime =
-                tokio::runtime::Builder::new_multi_thread().thread_name("feedpub-fetch").enable_all().build()?;
-            self.net = Some((Fetcher::new(options)?, runtime));
+            self.fetcher = Some(Fetcher::new(options)?);
         }
-        Ok(self.net.as_ref().expect("set above"))
+        Ok(self.fetcher.as_ref().expect("set above"))
     }
 }
 
+/// What a round found before fetching: the sources to fetch, and the outcomes of the others.
+struct Plan {
+    store: Box<dyn Store>,
+    now: DateTime<Utc>,
+    due: Vec<(Slug, UpstreamSource, SourceState)>,
+    outcomes: Vec<SourceOutcome>,
+}
+
+/// Reads the definitions and each selected source's state; `None` when no selected feed has
+/// a source (nothing to open: serve calls this every minute).
+fn plan(feeds_dir: PathBuf, database: &DatabaseUrl, request: &PollRequest) -> Result<Option<Plan>, PollError> {
+    let feeds = source::definitions(&feeds_dir)?;
+    if let Some(slug) = &request.only
+        && !feeds.iter().any(|f| f.slug == *slug)
+    {
+        return Err(PollError::NoSuchFeed { slug: slug.clone(), dir: feeds_dir });
+    }
+    let selected: Vec<_> = feeds.iter().filter(|f| request.only.as_ref().is_none_or(|s| f.slug == *s)).collect();
+    if selected.iter().all(|f| f.sources.is_empty()) {
+        return Ok(None);
+    }
+    let store = store::open(database)?;
+    let now = Utc::now().trunc_subsecs(0);
+    let (mut due, mut outcomes) = (Vec::new(), Vec::new());
+    for feed in selected {
+        for src in &feed.sources {
+            let state = store.source_state(&feed.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
+            let skipped = if state.retired {
+                PollStatus::Retired
+            } else if request.due == Due::OnlyDue && state.next_poll > now {
+                PollStatus::NotDue
+            } else {
+                due.push((feed.slug.clone(), src.clone(), state));
+                continue;
+            };
+            outcomes.push(SourceOutcome::skipped(&feed.slug, &src.url, skipped, &state));
+        }
+    }
+    Ok(Some(Plan { store, now, due, outcomes }))
+}
+
 type Fetch = Result<Fetched, upstream::FetchError>;
+
+/// `f()` on the blocking pool; its panic is the round's error.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, PollError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => PollError::Panicked(upstream::parse::panic_text(&panic).to_owned()),
+        Err(e) => PollError::Panicked(e.to_string()),
+    })
+}
 
 /// `f()`, or the message of the panic it raised.
 fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
@@ -156,30 +221,34 @@ fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         .map_err(|panic| upstream::parse::panic_text(&panic).to_owned())
 }
 
-/// Longest error kept and printed for one source, in characters.
-const MAX_ERROR_CHARS: usize = 500;
+/// A future whose panic is its output's error, as [`caught`] for a closure. Boxed, so pinning
+/// it needs no unsafe projection.
+struct CatchUnwind<F>(Pin<Box<F>>);
 
-/// An error as one bounded line: its text can quote the upstream (a parser's excerpt of the
-/// document, a `Location`), which may hold line breaks — a forged log line — or megabytes.
-fn one_line(text: &str) -> String {
-    let mut line: String = text.chars().take(MAX_ERROR_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().nth(MAX_ERROR_CHARS).is_some() {
-        line.push('…');
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match caught(|| self.0.as_mut().poll(cx)) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
     }
-    line
 }
 
 /// Fetches every due source, at most 16 at once and 2 per host. A fetch that panics is that
-/// source's error, not the end of the round.
+/// source's error, not the end of the round. Dropping the future aborts the fetches.
 async fn fetch_all(
     fetcher: &Fetcher,
     due: Vec<(Slug, UpstreamSource, SourceState)>,
-    bar: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Vec<(Slug, UpstreamSource, SourceState, Fetch)> {
     let global = Arc::new(Semaphore::new(GLOBAL_CONCURRENCY));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut index = HashMap::new();
+    progress.start(due.len());
     for (i, (_, src, state)) in due.iter().enumerate() {
         let host = state.current_url.host_str().unwrap_or("").to_owned();
         let per_host = hosts.entry(host).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY))).clone();
@@ -204,121 +273,15 @@ async fn fetch_all(
             }
         };
         let (i, url) = &index[&id];
-        bar.set_message(url.to_string());
-        bar.inc(1);
+        progress.advance(url);
         results[*i] = Some(result);
     }
+    progress.finish();
     // In configuration order, so the report and the writes are deterministic.
     due.into_iter()
         .zip(results)
         .map(|((feed, src, state), result)| (feed, src, state, result.expect("every task was joined")))
         .collect()
-}
-
-/// Parses and stores one fetch result with the source's new state.
-fn apply(
-    store: &mut dyn Store,
-    feed: &Slug,
-    src: &UpstreamSource,
-    mut state: SourceState,
-    result: Fetch,
-    now: DateTime<Utc>,
-) -> anyhow::Result<SourceOutcome> {
-    state.last_polled = Some(now);
-    let mut items = Vec::new();
-    let failure = match result {
-        Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
-            // A panic while reading one document (a bug, whatever the input) is that source's
-            // error: its state is written and it backs off, and the sources after it are stored.
-            let read = caught(|| {
-                let parsed = upstream::parse(&bytes, charset.as_deref(), &url)?;
-                let items = upstream::import::import(&src.url, &url, &parsed, Some(src.item_limit()));
-                Ok::<_, upstream::ParseError>((parsed, items))
-            });
-            let read = read.unwrap_or_else(|panic| {
-                let message = format!("reading it failed (a bug in feedpub): {panic}");
-                Err(upstream::ParseError { url: url.clone(), message })
-            });
-            match read {
-                Ok((parsed, imported)) => {
-                    items = imported;
-                    if let Some(to) = moved_to {
-                        let (from, to_shown) = (redact::for_logs(&state.current_url), redact::for_logs(&to));
-                        tracing::info!(feed = %feed, %from, to = %to_shown, "source moved permanently");
-                        state.current_url = to;
-                    }
-                    state.etag = validators.etag;
-                    state.last_modified = validators.last_modified;
-                    // Adaptive: a source that publishes rarely is polled less often (a quarter of
-                    // its median gap between items, like our own <ttl>), within its bounds.
-                    let published: Vec<_> = parsed.items.iter().filter_map(|i| i.published).collect();
-                    let bounds = crate::config::TtlBounds {
-                        min_minutes: src.min_interval_minutes,
-                        max_minutes: src.max_interval_minutes,
-                    };
-                    let cadence =
-                        (published.len() >= 2).then(|| crate::render::cadence::ttl_minutes(&published, bounds));
-                    let hint = parsed.ttl_minutes.into_iter().chain(cadence).max();
-                    state.next_poll = schedule::after_success(src, freshness, hint, now);
-                    state.last_status = Some("200".into());
-                    None
-                }
-                // A malformed document changes nothing stored; validators stay as they were, so
-                // the next poll fetches it again.
-                Err(e) => Some((e.to_string(), None)),
-            }
-        }
-        Ok(Fetched::NotModified { moved_to, freshness }) => {
-            if let Some(to) = moved_to {
-                state.current_url = to;
-            }
-            state.next_poll = schedule::after_success(src, freshness, None, now);
-            state.last_status = Some("304".into());
-            None
-        }
-        Ok(Fetched::Gone) => {
-            tracing::warn!(feed = %feed, url = %redact::for_logs(&src.url), "source is gone (410): retired");
-            state.retired = true;
-            state.last_status = Some("410 gone".into());
-            None
-        }
-        Err(e) => {
-            let retry_after = match &e {
-                upstream::FetchError::Status { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            Some((e.to_string(), retry_after))
-        }
-    };
-    let failed = failure.is_some();
-    match failure {
-        Some((error, retry_after)) => {
-            state.failures += 1;
-            state.next_poll = schedule::after_failure(src, state.failures, retry_after, now);
-            state.last_status = Some("error".into());
-            state.last_error = Some(one_line(&error));
-        }
-        None => {
-            state.failures = 0;
-            state.last_error = None;
-        }
-    }
-    let report = store.record_poll(feed, &src.url, &state, &items, src.kept(), now)?;
-    let shown = redact::for_logs(&src.url);
-    let status = match (&state.last_error, failed) {
-        // The line already names the source; an error about that same URL need not repeat it
-        // (one about where a redirect led keeps its URL).
-        (Some(e), true) => e.strip_prefix(&format!("{shown}: ")).unwrap_or(e).to_owned(),
-        _ => state.last_status.clone().unwrap_or_default(),
-    };
-    Ok(SourceOutcome {
-        feed: feed.clone(),
-        url: shown,
-        status,
-        failed,
-        report,
-        next_poll: (!state.retired).then_some(state.next_poll),
-    })
 }
 
 #[cfg(test)]
@@ -333,11 +296,13 @@ mod tests {
         assert_eq!(r, Err("a panic".to_owned()));
     }
 
-    #[test]
-    fn an_error_is_one_bounded_line() {
-        assert_eq!(one_line("a\nforged: line\r\u{1b}[31m"), "a forged: line  [31m");
-        let long = one_line(&"x".repeat(1_000_000));
-        assert_eq!(long.chars().count(), MAX_ERROR_CHARS + 1);
-        assert!(long.ends_with('…'));
+    #[tokio::test]
+    async fn a_panicking_future_is_an_error() {
+        assert_eq!(CatchUnwind(Box::pin(async { 7 })).await, Ok(7));
+        let boom = CatchUnwind(Box::pin(async {
+            tokio::task::yield_now().await;
+            panic!("boom after a yield")
+        }));
+        assert_eq!(boom.await, Err::<(), _>("boom after a yield".to_owned()));
     }
 }

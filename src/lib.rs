@@ -9,7 +9,7 @@
 //! - [`render`]: RENDER — pure functions from items to bytes.
 //! - [`publish`]: PUBLISH — `build` writes files atomically; `serve` answers over HTTP.
 //! - [`shutdown`]: the one stop signal every long-running task selects on.
-//! - [`pipeline`]: the one place that knows the order of the stages (`poll` so far).
+//! - [`pipeline`]: the one place that knows the order of the stages (`poll`, `serve`).
 //! - [`cli`]: the commands: parses arguments, calls the library, prints.
 //! - [`fuzzing`]: the fuzz targets' entry points (not part of the pipeline).
 

@@ -1,10 +1,9 @@
-//! The command line: parses arguments, calls the library ([`crate::pipeline`] for `poll`)
+//! The command line: parses arguments, calls the library ([`crate::pipeline`] for `poll` and `serve`)
 //! and prints. It builds the runtimes the library's async stages run on.
 
 pub mod pipeline;
 mod poll;
 mod readers;
-mod serve;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -110,7 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let articles: usize = feeds.iter().map(|f| f.articles.len()).sum();
             println!("ok: {} feeds, {articles} articles, {} files would be published", feeds.len(), outputs.len());
         }
-        Command::Serve { listen } => serve::serve(config, listen)?,
+        Command::Serve { listen } => crate::pipeline::serve::serve(config, listen)?,
         Command::Poll { feed, force } => poll::run(&config, feed.as_deref(), force)?,
         Command::Readers { url, json } => {
             let url = url.unwrap_or_else(|| format!("http://{}/readers", config.serve.listen));

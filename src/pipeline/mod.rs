@@ -1,6 +1,7 @@
 //! The one place that knows the order of the stages, for the commands that run them:
-//! `poll` (fetch → parse → sanitise → store).
+//! `poll` (fetch → parse → sanitise → store) and `serve` (render, serve, watch, poll).
 
 pub mod poll;
+pub mod serve;
 
 pub use poll::{Due, PollError, PollRequest, PollStatus, Poller, Progress, SourceOutcome};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::mpsc;
 
-use super::pipeline::sync_and_render;
+use crate::cli::pipeline::sync_and_render;
 use crate::config::Config;
 use crate::pipeline::poll::{PollRequest, PollStatus, Poller, Silent};
 use crate::publish::serve::{self, App, Site};

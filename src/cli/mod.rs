@@ -1,5 +1,5 @@
-//! The command line: parses arguments, calls the library ([`crate::pipeline`] for `poll` and `serve`)
-//! and prints. It builds the runtimes the library's async stages run on.
+//! The command line: parses arguments, calls the library ([`crate::pipeline`] for `poll` and
+//! `serve`) and prints. It builds the runtimes the library's async stages run on.
 
 pub mod pipeline;
 mod poll;
@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
+use crate::shutdown::Shutdown;
 
 pub use pipeline::{build, check, sync_and_render};
 
@@ -109,7 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let articles: usize = feeds.iter().map(|f| f.articles.len()).sum();
             println!("ok: {} feeds, {articles} articles, {} files would be published", feeds.len(), outputs.len());
         }
-        Command::Serve { listen } => crate::pipeline::serve::serve(config, listen)?,
+        Command::Serve { listen } => serve(config, listen)?,
         Command::Poll { feed, force } => poll::run(&config, feed.as_deref(), force)?,
         Command::Readers { url, json } => {
             let url = url.unwrap_or_else(|| format!("http://{}/readers", config.serve.listen));
@@ -117,4 +118,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs the service on one runtime until SIGINT or SIGTERM.
+fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let shutdown = Shutdown::new();
+        shutdown.trigger_on_signals()?;
+        crate::pipeline::serve::run(config, listen, shutdown).await?;
+        Ok(())
+    })
 }

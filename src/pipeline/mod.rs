@@ -5,3 +5,4 @@ pub mod poll;
 pub mod serve;
 
 pub use poll::{Due, PollError, PollRequest, PollStatus, Poller, Progress, SourceOutcome};
+pub use serve::ServeError;

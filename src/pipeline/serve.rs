@@ -1,20 +1,24 @@
-//! `feedpub serve`: sync and render once, serve from memory, and re-render when an article
-//! under `feeds/` changes, appears or goes.
+//! `serve`'s orchestration: sync and render once, serve from memory, re-render when an
+//! article under `feeds/` changes, appears or goes, and poll the upstream sources every minute.
+//!
+//! Everything runs on the caller's one Tokio runtime: the HTTP server, the file watcher, the
+//! poller and the re-render loop are its tasks, and [`run`] returns once all of them stopped.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
 
+use super::poll::{PollRequest, PollStatus, Poller, Silent};
 use crate::cli::pipeline::sync_and_render;
 use crate::config::Config;
-use crate::pipeline::poll::{PollRequest, PollStatus, Poller, Silent};
 use crate::publish::serve::{self, App, Site};
 use crate::shutdown::Shutdown;
-use crate::store::{self, Store};
+use crate::store::{self, Store, StoreError};
 
 type SharedStore = Arc<Mutex<Box<dyn Store>>>;
 
@@ -22,53 +26,104 @@ type SharedStore = Arc<Mutex<Box<dyn Store>>>;
 /// produces a burst of events, and one render should follow the burst.
 const SETTLE: Duration = Duration::from_millis(300);
 
-/// Runs the service until SIGINT or SIGTERM.
-pub fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let config = Arc::new(config);
-        let store: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
-        let started = Instant::now();
-        let site = {
-            let (config, store) = (config.clone(), store.clone());
-            tokio::task::spawn_blocking(move || render(&config, &store, None)).await??
-        };
-        let addr = listen.unwrap_or(config.serve.listen);
-        let listener = serve::bind(addr).with_context(|| format!("listening on {addr}"))?;
-        tracing::info!(
-            feeds = site.feeds,
-            items = site.items,
-            seconds = started.elapsed().as_secs_f64(),
-            "rendered the site"
-        );
-        let probe = store.clone();
-        let app = App::new(
-            site,
-            started.elapsed().as_secs_f64(),
-            config.serve.min_refetch,
-            config.serve.trusted_proxies.clone(),
-            Box::new(move || match probe.try_lock() {
-                Ok(store) => store.ping().map_err(|e| e.to_string()),
-                // A render holds the store right now, so it is reachable.
-                Err(TryLockError::WouldBlock) => Ok(()),
-                Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
-            }),
-        );
-        let shutdown = Shutdown::new();
-        shutdown.trigger_on_signals()?;
-        let (trigger, changes) = mpsc::channel(1);
-        // Kept alive for as long as the service runs; dropping it stops the events.
-        let _watcher = if config.serve.watch { watch(&config.feeds_dir, trigger.clone()) } else { None };
-        let poller = poll_on_schedule(config.clone(), trigger, shutdown.clone());
-        tokio::spawn(rerender_on_change(changes, config.clone(), store, app.clone(), shutdown.clone()));
-        serve::run(listener, app, &config.serve, shutdown).await?;
-        poller.join().map_err(|_| anyhow::anyhow!("the poller panicked"))?;
-        Ok(())
-    })
+/// Why the service could not start, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The first render failed: there is no site to serve.
+    #[error(transparent)]
+    Render(anyhow::Error),
+    /// The address could not be bound.
+    #[error("listening on {addr}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error(transparent)]
+    Http(std::io::Error),
+    /// A task of the service panicked (a bug).
+    #[error("{task} panicked: {message}")]
+    Panicked {
+        /// Which task.
+        task: &'static str,
+        /// What the panic said.
+        message: String,
+    },
 }
 
-/// Source → Store → Render, then prepared for serving (reusing `previous`'s compression for
-/// files whose bytes did not change).
+/// Serves `config`'s site on `listen` (default: `[serve] listen`) until `shutdown` is
+/// triggered, then lets requests in flight finish, stops the watcher, the poller and the
+/// re-render loop, and returns once every one of them has. Needs a multi-threaded runtime.
+pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown) -> Result<(), ServeError> {
+    let config = Arc::new(config);
+    let store: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
+    let started = Instant::now();
+    let site = {
+        let (config, store) = (config.clone(), store.clone());
+        tokio::task::spawn_blocking(move || render(&config, &store, None))
+            .await
+            .map_err(|e| panicked("the first render", e))?
+            .map_err(ServeError::Render)?
+    };
+    let addr = listen.unwrap_or(config.serve.listen);
+    let listener = serve::bind(addr).map_err(|source| ServeError::Listen { addr, source })?;
+    tracing::info!(
+        feeds = site.feeds,
+        items = site.items,
+        seconds = started.elapsed().as_secs_f64(),
+        "rendered the site"
+    );
+    let probe = store.clone();
+    let app = App::new(
+        site,
+        started.elapsed().as_secs_f64(),
+        config.serve.min_refetch,
+        config.serve.trusted_proxies.clone(),
+        Box::new(move || match probe.try_lock() {
+            Ok(store) => store.ping().map_err(|e| e.to_string()),
+            // A render holds the store right now, so it is reachable.
+            Err(TryLockError::WouldBlock) => Ok(()),
+            Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
+        }),
+    );
+    let (trigger, changes) = mpsc::channel(1);
+    let mut tasks = JoinSet::new();
+    if config.serve.watch {
+        tasks.spawn(watch_until(config.feeds_dir.clone(), trigger.clone(), shutdown.clone()));
+    }
+    tasks.spawn(poll_on_schedule(config.clone(), trigger, shutdown.clone()));
+    tasks.spawn(rerender_on_change(changes, config.clone(), store, app.clone(), shutdown.clone()));
+    let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
+    // Whatever stopped the server (the signal or an error) stops the other tasks too.
+    shutdown.trigger();
+    let mut failed = None;
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            let e = panicked("a task of the service", e);
+            tracing::error!("{e}");
+            failed.get_or_insert(e);
+        }
+    }
+    served.map_err(ServeError::Http)?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// A task's panic as the service's error.
+fn panicked(task: &'static str, e: tokio::task::JoinError) -> ServeError {
+    let message = match e.try_into_panic() {
+        Ok(panic) => crate::source::upstream::parse::panic_text(&panic).to_owned(),
+        Err(e) => e.to_string(),
+    };
+    ServeError::Panicked { task, message }
+}
+
+/// The render step, the service's one call into rendering: Source → Store → Render, then
+/// prepared for serving (reusing `previous`'s compression for files whose bytes did not change).
 fn render(config: &Config, store: &SharedStore, previous: Option<&Site>) -> anyhow::Result<Site> {
     let mut store = store.lock().map_err(|_| anyhow::anyhow!("a render panicked while holding the store"))?;
     let (sync, outputs) = sync_and_render(config, store.as_mut())?;
@@ -117,43 +172,47 @@ fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<Box<dyn notify::Watche
     }
 }
 
+/// Keeps a watcher on `dir` (see [`watch`]) until `shutdown`: dropping it stops the events.
+async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+    let _watcher = watch(&dir, trigger);
+    shutdown.wait().await;
+}
+
 /// How often the poller looks for due sources; each source keeps its own schedule.
 const POLL_TICK: Duration = Duration::from_secs(60);
 
-/// Runs `feedpub poll` (due sources only) now and every minute on a thread of its own, and asks
-/// for a re-render when a poll stored something new or changed. Stops on `shutdown`.
-fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Shutdown) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("feedpub-poller".into())
-        .spawn(move || {
-            let mut poller = Poller::default();
-            // The round's fetches need a runtime; this thread's own, until the poller is a task.
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(e) => return tracing::error!("no runtime for the poller: {e}"),
-            };
-            while !shutdown.is_triggered() {
-                match runtime.block_on(poller.round(&config, &PollRequest::default(), &Silent)) {
-                    Ok(outcomes) => {
-                        for o in outcomes.iter().filter(|o| o.status != PollStatus::NotDue) {
-                            let (feed, url, status) = (&o.feed, &o.url, &o.status);
-                            let (added, updated) = (o.report.added, o.report.updated);
-                            tracing::info!(%feed, %url, %status, added, updated, "polled");
-                        }
-                        if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
-                            let _ = trigger.try_send(());
-                        }
-                    }
-                    Err(e) => tracing::error!("poll failed: {e:#}"),
+/// Polls the due sources now and every minute, and asks for a re-render when a poll stored,
+/// changed or removed something. Stops at once on `shutdown`, between ticks or in the middle
+/// of a round (the sources already written stay written; the others are polled next time).
+async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+    let mut poller = Poller::default();
+    let request = PollRequest::default();
+    let mut ticks = tokio::time::interval(POLL_TICK);
+    // A round longer than a tick delays the next one instead of starting a burst of catch-ups.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = shutdown.wait() => return,
+        }
+        let outcomes = tokio::select! {
+            outcomes = poller.round(&config, &request, &Silent) => outcomes,
+            () = shutdown.wait() => return,
+        };
+        match outcomes {
+            Ok(outcomes) => {
+                for o in outcomes.iter().filter(|o| o.status != PollStatus::NotDue) {
+                    let (feed, url, status) = (&o.feed, &o.url, &o.status);
+                    let (added, updated) = (o.report.added, o.report.updated);
+                    tracing::info!(%feed, %url, %status, added, updated, "polled");
                 }
-                // Sleep in short steps so shutdown is prompt.
-                let until = std::time::Instant::now() + POLL_TICK;
-                while !shutdown.is_triggered() && std::time::Instant::now() < until {
-                    std::thread::sleep(Duration::from_millis(100));
+                if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
+                    let _ = trigger.try_send(());
                 }
             }
-        })
-        .expect("spawning the poller thread")
+            Err(e) => tracing::error!("poll failed: {e:#}"),
+        }
+    }
 }
 
 /// Re-renders after each settled burst of changes and swaps the new site in. Bad input is

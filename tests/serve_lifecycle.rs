@@ -1,6 +1,6 @@
 //! The service's life: atomic swaps under load, graceful shutdown, slow clients, the
-//! connection limit — in process on 127.0.0.1:0 — and the real binary re-rendering on
-//! article changes, reporting readers and exiting 0 on SIGTERM.
+//! connection limit, the poller stopping at once — in process on 127.0.0.1:0 — and the real
+//! binary re-rendering on article changes, reporting readers and exiting 0 on SIGTERM.
 
 mod common;
 
@@ -243,4 +243,49 @@ fn readers_names_the_url_when_no_service_runs() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains(&url) && err.contains("is `feedpub serve` running?"), "{err}");
+}
+
+/// Runs the service in process on a free port until it answers, then triggers its shutdown once
+/// `busy` completes and returns how long `run` took to return after that.
+async fn stop_time(site: &Site, busy: impl Future<Output = ()>) -> Duration {
+    let mut config = config(site);
+    config.poll.allow_private_networks = true;
+    // Far longer than the test allows the shutdown: a fetch in flight must be dropped, not awaited.
+    config.poll.timeout_seconds = 120;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let shutdown = feedpub::shutdown::Shutdown::new();
+    let service = tokio::spawn(feedpub::pipeline::serve::run(config, Some(addr), shutdown.clone()));
+    let healthz = format!("http://{addr}/healthz");
+    wait_for("the service", async || client().get(&healthz).send().await.is_ok()).await;
+    busy.await;
+    shutdown.trigger();
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(20), service).await.expect("run returns").unwrap().unwrap();
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_stops_the_poller_between_ticks_and_in_the_middle_of_a_round() {
+    // Between ticks: the first round (no sources) is over; the next tick is a minute away.
+    let site = Site::new();
+    let waited = stop_time(&site, async {}).await;
+    assert!(waited < Duration::from_secs(2), "waited {waited:?} for the poller's next tick");
+
+    // In a round: an upstream that accepts the connection and never answers.
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/rss", upstream.local_addr().unwrap());
+    let site = Site::new();
+    let def = std::fs::read_to_string(site.feed_dir().join("feed.toml")).unwrap();
+    std::fs::write(site.feed_dir().join("feed.toml"), format!("{def}\n[[source]]\nurl = \"{url}\"\n")).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (held, _) = upstream.accept().await.unwrap();
+        tx.send(()).unwrap();
+        // Held open, silent, until the test ends.
+        std::future::pending::<()>().await;
+        drop(held);
+    });
+    let waited = stop_time(&site, async { rx.await.unwrap() }).await;
+    assert!(waited < Duration::from_secs(2), "waited {waited:?} for a fetch that never ends");
 }

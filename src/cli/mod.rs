@@ -1,10 +1,8 @@
-//! The command line: parses arguments and hands each subcommand to the module that wires it.
-//! [`pipeline`] is the only place that knows the order of the stages.
+//! The command line: parses arguments, calls the library ([`crate::pipeline`] for `poll` and
+//! `serve`) and prints. It builds the runtimes the library's async stages run on.
 
-pub mod pipeline;
-pub mod poll;
+mod poll;
 mod readers;
-mod serve;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,8 +10,9 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
+use crate::shutdown::Shutdown;
 
-pub use crate::pipeline::{build, check, sync_and_render};
+use crate::pipeline::{build, check};
 
 /// feedpub: publish stored articles as RSS 2.0, Atom 1.0, JSON Feed 1.1 and HTML.
 #[derive(Debug, Parser)]
@@ -117,30 +116,23 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let articles: usize = feeds.iter().map(|f| f.articles.len()).sum();
             println!("ok: {} feeds, {articles} articles, {} files would be published", feeds.len(), outputs.len());
         }
-        Command::Serve { listen } => serve::serve(config, listen)?,
-        Command::Poll { feed, force } => {
-            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let outcomes = poll::poll(&config, feed.as_deref(), force, progress)?;
-            for o in &outcomes {
-                let next = o.next_poll.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
-                let removed = match o.report.removed {
-                    0 => String::new(),
-                    n => format!(", {n} removed (past keep)"),
-                };
-                println!(
-                    "{} {}: {}; {} new, {} updated{removed}; next poll {next}",
-                    o.feed, o.url, o.status, o.report.added, o.report.updated
-                );
-            }
-            let failed = outcomes.iter().filter(|o| o.failed).count();
-            if failed > 0 {
-                return Err(SourcesFailed(failed).into());
-            }
-        }
+        Command::Serve { listen } => serve(config, listen)?,
+        Command::Poll { feed, force } => poll::run(&config, feed.as_deref(), force)?,
         Command::Readers { url, json } => {
             let url = url.unwrap_or_else(|| format!("http://{}/readers", config.serve.listen));
             readers::print(&url, json)?;
         }
     }
     Ok(())
+}
+
+/// Runs the service on one runtime until SIGINT or SIGTERM.
+fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let shutdown = Shutdown::new();
+        shutdown.trigger_on_signals()?;
+        crate::pipeline::serve::run(config, listen, shutdown).await?;
+        Ok(())
+    })
 }

@@ -2,14 +2,20 @@
 //!
 //! `build`, `check`, `poll` and `serve` call it; so do tests and benches. Each stage is one
 //! verb: [`sync()`] (source → store, reading only what moved), [`build()`] (plan what is dirty,
-//! render only that, publish it in batches), [`check()`] (read and render, write nothing).
+//! render only that, publish it in batches), [`check()`] (read and render, write nothing),
+//! [`poll`] (fetch → parse → sanitise → store, for the sources that are due) and [`serve`]
+//! (render, serve, watch, poll: tasks of one runtime).
 
 mod build;
 mod check;
+pub mod poll;
+pub mod serve;
 mod sync;
 
 pub use build::{BuildOutcome, Scope, build, publish, sync_and_render};
 pub use check::check;
+pub use poll::{Due, PollError, PollRequest, PollStatus, Poller, Progress, SourceOutcome};
+pub use serve::ServeError;
 pub use sync::sync;
 
 use crate::publish::PublishError;

@@ -55,7 +55,7 @@ impl Server {
 /// Source → Store → Render for `config`, with its SQLite store.
 pub fn render(config: &Config) -> Vec<Output> {
     let mut store = feedpub::store::open(&config.database).unwrap();
-    feedpub::cli::sync_and_render(config, store.as_mut()).unwrap().1
+    feedpub::pipeline::sync_and_render(config, store.as_mut()).unwrap().1
 }
 
 /// A client that does not decompress, ask for a coding or follow redirects, so tests see

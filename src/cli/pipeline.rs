@@ -1,3 +1,0 @@
-//! Moved: the stages are ordered in [`crate::pipeline`].
-
-pub use crate::pipeline::{check, sync_and_render};

@@ -1,0 +1,259 @@
+//! `serve`'s orchestration: sync and render once, serve from memory, re-render when an
+//! article under `feeds/` changes, appears or goes, and poll the upstream sources every minute.
+//!
+//! Everything runs on the caller's one Tokio runtime: the HTTP server, the file watcher, the
+//! poller and the re-render loop are its tasks, and [`run`] returns once all of them stopped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, TryLockError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+
+use super::poll::{PollRequest, PollStatus, Poller, Silent};
+use super::sync_and_render;
+use crate::config::Config;
+use crate::publish::serve::{self, App, Site};
+use crate::shutdown::Shutdown;
+use crate::store::{self, Store, StoreError};
+
+type SharedStore = Arc<Mutex<Box<dyn Store>>>;
+
+/// Quiet time after the last file event before re-rendering: an editor's save or an rsync
+/// produces a burst of events, and one render should follow the burst.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Why the service could not start, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The first render failed: there is no site to serve.
+    #[error(transparent)]
+    Render(anyhow::Error),
+    /// The address could not be bound.
+    #[error("listening on {addr}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error(transparent)]
+    Http(std::io::Error),
+    /// A task of the service panicked (a bug).
+    #[error("{task} panicked: {message}")]
+    Panicked {
+        /// Which task.
+        task: &'static str,
+        /// What the panic said.
+        message: String,
+    },
+}
+
+/// Serves `config`'s site on `listen` (default: `[serve] listen`) until `shutdown` is
+/// triggered, then lets requests in flight finish, stops the watcher, the poller and the
+/// re-render loop, and returns once every one of them has. Needs a multi-threaded runtime.
+pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown) -> Result<(), ServeError> {
+    let config = Arc::new(config);
+    let store: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
+    let started = Instant::now();
+    let site = {
+        let (config, store) = (config.clone(), store.clone());
+        tokio::task::spawn_blocking(move || render(&config, &store, None))
+            .await
+            .map_err(|e| panicked("the first render", e))?
+            .map_err(ServeError::Render)?
+    };
+    let addr = listen.unwrap_or(config.serve.listen);
+    let listener = serve::bind(addr).map_err(|source| ServeError::Listen { addr, source })?;
+    tracing::info!(
+        feeds = site.feeds,
+        items = site.items,
+        seconds = started.elapsed().as_secs_f64(),
+        "rendered the site"
+    );
+    let probe = store.clone();
+    let app = App::new(
+        site,
+        started.elapsed().as_secs_f64(),
+        config.serve.min_refetch,
+        config.serve.trusted_proxies.clone(),
+        Box::new(move || match probe.try_lock() {
+            Ok(store) => store.ping().map_err(|e| e.to_string()),
+            // A render holds the store right now, so it is reachable.
+            Err(TryLockError::WouldBlock) => Ok(()),
+            Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
+        }),
+    );
+    let (trigger, changes) = mpsc::channel(1);
+    let mut tasks = JoinSet::new();
+    if config.serve.watch {
+        tasks.spawn(watch_until(config.feeds_dir.clone(), trigger.clone(), shutdown.clone()));
+    }
+    tasks.spawn(poll_on_schedule(config.clone(), trigger, shutdown.clone()));
+    tasks.spawn(rerender_on_change(changes, config.clone(), store, app.clone(), shutdown.clone()));
+    let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
+    // Whatever stopped the server (the signal or an error) stops the other tasks too.
+    shutdown.trigger();
+    let mut failed = None;
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            let e = panicked("a task of the service", e);
+            tracing::error!("{e}");
+            failed.get_or_insert(e);
+        }
+    }
+    served.map_err(ServeError::Http)?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// A task's panic as the service's error.
+fn panicked(task: &'static str, e: tokio::task::JoinError) -> ServeError {
+    let message = match e.try_into_panic() {
+        Ok(panic) => crate::source::upstream::parse::panic_text(&panic).to_owned(),
+        Err(e) => e.to_string(),
+    };
+    ServeError::Panicked { task, message }
+}
+
+/// The render step, the service's one call into rendering: Source → Store → Render, then
+/// prepared for serving (reusing `previous`'s compression for files whose bytes did not change).
+fn render(config: &Config, store: &SharedStore, previous: Option<&Site>) -> anyhow::Result<Site> {
+    let mut store = store.lock().map_err(|_| anyhow::anyhow!("a render panicked while holding the store"))?;
+    let (sync, outputs) = sync_and_render(config, store.as_mut())?;
+    drop(store);
+    if sync.added + sync.changed + sync.removed > 0 {
+        tracing::info!(added = sync.added, changed = sync.changed, removed = sync.removed, "store synced");
+    }
+    if sync.unlisted > 0 {
+        tracing::info!(items = sync.unlisted, "items removed with the [[source]]s feed.toml no longer lists");
+    }
+    Ok(Site::new(outputs, config.compress, previous))
+}
+
+/// Watches `dir` recursively; every change that is not a mere read sends on `trigger`. Uses
+/// the platform's notifications (inotify, FSEvents, …), else polls every two seconds (network
+/// file systems, exhausted inotify watches); `None` (after a warning) when both fail.
+fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<Box<dyn notify::Watcher + Send>> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let handler = |trigger: mpsc::Sender<()>| {
+        move |event: notify::Result<notify::Event>| match event {
+            // Our own reads during a render must not trigger another render.
+            Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
+            // A full channel already holds a pending trigger; one render covers both.
+            Ok(_) => {
+                let _ = trigger.try_send(());
+            }
+            Err(e) => tracing::warn!(error = %e, "file watcher"),
+        }
+    };
+    let native = notify::recommended_watcher(handler(trigger.clone())).and_then(|mut w| {
+        w.watch(dir, RecursiveMode::Recursive).map(|()| Box::new(w) as Box<dyn notify::Watcher + Send>)
+    });
+    let result = native.or_else(|e| {
+        tracing::warn!(dir = %dir.display(), error = %e, "no change notifications; polling every 2 s");
+        let config = notify::Config::default().with_poll_interval(Duration::from_secs(2));
+        notify::PollWatcher::new(handler(trigger), config).and_then(|mut w| {
+            w.watch(dir, RecursiveMode::Recursive).map(|()| Box::new(w) as Box<dyn notify::Watcher + Send>)
+        })
+    });
+    match result {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot watch for changes; restart to pick them up");
+            None
+        }
+    }
+}
+
+/// Keeps a watcher on `dir` (see [`watch`]) until `shutdown`: dropping it stops the events.
+async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+    let _watcher = watch(&dir, trigger);
+    shutdown.wait().await;
+}
+
+/// How often the poller looks for due sources; each source keeps its own schedule.
+const POLL_TICK: Duration = Duration::from_secs(60);
+
+/// Polls the due sources now and every minute, and asks for a re-render when a poll stored,
+/// changed or removed something. Stops at once on `shutdown`, between ticks or in the middle
+/// of a round (the sources already written stay written; the others are polled next time).
+async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+    let mut poller = Poller::default();
+    let request = PollRequest::default();
+    let mut ticks = tokio::time::interval(POLL_TICK);
+    // A round longer than a tick delays the next one instead of starting a burst of catch-ups.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = shutdown.wait() => return,
+        }
+        let outcomes = tokio::select! {
+            outcomes = poller.round(&config, &request, &Silent) => outcomes,
+            () = shutdown.wait() => return,
+        };
+        match outcomes {
+            Ok(outcomes) => {
+                for o in outcomes.iter().filter(|o| o.status != PollStatus::NotDue) {
+                    let (feed, url, status) = (&o.feed, &o.url, &o.status);
+                    let (added, updated) = (o.report.added, o.report.updated);
+                    tracing::info!(%feed, %url, %status, added, updated, "polled");
+                }
+                if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
+                    let _ = trigger.try_send(());
+                }
+            }
+            Err(e) => tracing::error!("poll failed: {e:#}"),
+        }
+    }
+}
+
+/// Re-renders after each settled burst of changes and swaps the new site in. Bad input is
+/// logged and counted, and the last good site stays up.
+async fn rerender_on_change(
+    mut changes: mpsc::Receiver<()>,
+    config: Arc<Config>,
+    store: SharedStore,
+    app: Arc<App>,
+    shutdown: Shutdown,
+) {
+    loop {
+        tokio::select! {
+            change = changes.recv() => if change.is_none() { return },
+            () = shutdown.wait() => return,
+        }
+        // Let the burst settle.
+        loop {
+            tokio::select! {
+                change = changes.recv() => if change.is_none() { break },
+                () = tokio::time::sleep(SETTLE) => break,
+                () = shutdown.wait() => return,
+            }
+        }
+        let started = Instant::now();
+        let (config, store, previous) = (config.clone(), store.clone(), app.site());
+        let result = tokio::task::spawn_blocking(move || render(&config, &store, Some(&previous))).await;
+        match result {
+            Ok(Ok(site)) => {
+                let seconds = started.elapsed().as_secs_f64();
+                tracing::info!(feeds = site.feeds, items = site.items, seconds, "re-rendered");
+                app.swap(site, seconds);
+            }
+            Ok(Err(e)) => {
+                app.metrics().render_failed();
+                tracing::error!("re-render refused, still serving the last good site: {e:#}");
+            }
+            Err(e) => {
+                app.metrics().render_failed();
+                tracing::error!(error = %e, "re-render panicked");
+            }
+        }
+    }
+}

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use unic_langid::{CharacterDirection, LanguageIdentifier};
 use url::Url;
 
+pub mod digest;
 mod fit;
 pub mod redact;
 pub use fit::{date_in_range, is_unfit};

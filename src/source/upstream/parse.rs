@@ -7,11 +7,10 @@
 //! to the XML reader, which honours it.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::sanitize;
-use crate::model::date_in_range;
+use crate::model::{date_in_range, digest};
 
 /// A parsed upstream feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,9 +187,7 @@ fn item_key(guid: &str, link: Option<&Url>, title: &str, content: &str) -> Strin
     if let Some(link) = link {
         return format!("link:{link}");
     }
-    let digest = Sha256::digest(format!("{title}\0{content}"));
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("hash:{hex}")
+    format!("hash:{}", digest::sha256_hex128(format!("{title}\0{content}")))
 }
 
 /// UTF-8 bytes for a document that declares no encoding but whose HTTP `charset` names one;

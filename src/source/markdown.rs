@@ -35,7 +35,7 @@ pub fn parse(text: &str, path: &Path) -> Result<MarkdownArticle, SourceError> {
 /// Local articles are trusted more than upstream ones, but raw HTML in Markdown still goes
 /// through the same allowlist: feeds are read in other people's software.
 pub fn sanitize(html: &str) -> String {
-    ammonia::Builder::default().add_generic_attributes(["dir", "lang"]).clean(html).to_string()
+    super::upstream::sanitize::allowlist().clean(html).to_string()
 }
 
 fn split_front_matter<'a>(text: &'a str, path: &Path) -> Result<(Meta, &'a str), SourceError> {

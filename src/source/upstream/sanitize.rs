@@ -29,13 +29,20 @@ thread_local! {
     // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
     // each thread builds one once (a builder is not `Sync`; only the base URL changes).
     static HTML: RefCell<ammonia::Builder<'static>> = RefCell::new({
-        let mut builder = ammonia::Builder::default();
-        builder
-            .add_generic_attributes(["dir", "lang"])
-            // Links leave the publisher's site: no referrer, no window.opener.
-            .link_rel(Some("noopener noreferrer nofollow"));
+        let mut builder = allowlist();
+        // Links leave the publisher's site: no referrer, no window.opener.
+        builder.link_rel(Some("noopener noreferrer nofollow"));
         builder
     });
+}
+
+/// The allowlist all HTML we publish goes through, upstream or local: ammonia's defaults (no
+/// scripts, event handlers, `javascript:` URLs, iframes or styles) plus `dir` and `lang` on any
+/// element, which Arabic and mixed-direction text depends on.
+pub(crate) fn allowlist() -> ammonia::Builder<'static> {
+    let mut builder = ammonia::Builder::default();
+    builder.add_generic_attributes(["dir", "lang"]);
+    builder
 }
 
 /// Cleans upstream HTML; relative URLs are resolved against `base`. Markup over budget keeps

@@ -1,4 +1,5 @@
-//! Text shaping shared by local and upstream articles: where to cut at a word.
+//! Text shaping shared by local and upstream articles: where to cut at a word, and plain
+//! text as HTML paragraphs.
 
 /// The longest start of `text` that ends just before a whitespace character and holds at most
 /// `max` characters: a cut that splits no word. `None` when no whitespace is that close to the
@@ -7,6 +8,12 @@
 pub(crate) fn cut_at_word(text: &str, max: usize) -> Option<&str> {
     // The whitespace at character position p leaves p characters before it.
     text.char_indices().take(max.saturating_add(1)).filter(|(_, c)| c.is_whitespace()).last().map(|(i, _)| &text[..i])
+}
+
+/// Paragraphs of plain text as HTML: each escaped in its own `<p>`, one a line. A plain-text
+/// article's body, and what is kept of upstream markup over budget.
+pub(crate) fn paragraphs_html<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> String {
+    paragraphs.into_iter().map(|p| format!("<p>{}</p>", html_escape::encode_text(p))).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -25,5 +32,11 @@ mod tests {
         assert_eq!(cut_at_word(" word", 3), Some(""));
         assert_eq!(cut_at_word("word", 99), None);
         assert_eq!(cut_at_word("a b", usize::MAX), Some("a"));
+    }
+
+    #[test]
+    fn paragraphs_are_escaped_one_a_line() {
+        assert_eq!(paragraphs_html(["نص", "a < b & c"]), "<p>نص</p>\n<p>a &lt; b &amp; c</p>");
+        assert_eq!(paragraphs_html([]), "");
     }
 }

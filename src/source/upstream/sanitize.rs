@@ -66,14 +66,9 @@ pub fn xml_safe(text: &str) -> Cow<'_, str> {
     if text.contains(is_unfit) { text.replace(is_unfit, "").into() } else { text.into() }
 }
 
-/// Plain text as HTML paragraphs, escaped.
+/// Plain text as HTML paragraphs, escaped: a blank line separates two.
 pub fn text_to_html(text: &str) -> String {
-    text.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", html_escape::encode_text(p)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    prose::paragraphs_html(text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()))
 }
 
 /// The first `max` bytes of `s`, at a character boundary.

@@ -10,10 +10,12 @@
 //! - [`publish`]: PUBLISH — `build` writes files atomically; `serve` answers over HTTP.
 //! - [`shutdown`]: the one stop signal every long-running task selects on.
 //! - [`cli`]: the commands; the only place that knows the order of the stages.
-//! - [`fuzzing`]: the fuzz targets' entry points (not part of the pipeline).
+//! - `fuzzing`: the fuzz targets' entry points, only with the `fuzzing` feature (not part of the
+//!   pipeline, nor of the API).
 
 pub mod cli;
 pub mod config;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod model;
 pub mod publish;

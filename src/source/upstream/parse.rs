@@ -83,21 +83,13 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
             message: format!("the parser failed: {}", panic_text(&panic)),
         })?
         .map_err(|e| ParseError { url: fetched.clone(), message: e.to_string() })?;
-    let link = feed
-        .links
-        .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .and_then(|l| absolute(&l.href, url));
+    let link = alternate(&feed.links, url);
     let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
     let items = feed
         .entries
         .into_iter()
         .map(|e| {
-            let link = e
-                .links
-                .iter()
-                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-                .and_then(|l| absolute(&l.href, url));
+            let link = alternate(&e.links, url);
             let base = link.as_ref().unwrap_or(url);
             // Titles and names are text, but readers differ on whether they render markup in them
             // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
@@ -174,6 +166,12 @@ pub(crate) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a panic")
+}
+
+/// The first alternate link (no `rel`, or `rel="alternate"`), absolute: a feed's home page or
+/// an item's original.
+fn alternate(links: &[feed_rs::model::Link], base: &Url) -> Option<Url> {
+    links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).and_then(|l| absolute(&l.href, base))
 }
 
 fn absolute(href: &str, base: &Url) -> Option<Url> {

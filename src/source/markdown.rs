@@ -4,7 +4,7 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::{SourceError, meta::Meta};
+use super::{SourceError, meta::Meta, prose};
 
 /// A Markdown article, rendered and sanitised.
 #[derive(Debug, Clone)]
@@ -84,7 +84,7 @@ fn plain_text(events: &[Event]) -> (String, String) {
             _ => {}
         }
     }
-    (lede.split_whitespace().collect::<Vec<_>>().join(" "), all)
+    (prose::collapse_whitespace(&lede), all)
 }
 
 #[cfg(test)]

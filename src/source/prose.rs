@@ -1,5 +1,5 @@
-//! Text shaping shared by local and upstream articles: where to cut at a word, and plain
-//! text as HTML paragraphs.
+//! Text shaping shared by local and upstream articles: where to cut at a word, whitespace
+//! collapsed, and plain text as HTML paragraphs.
 
 /// The longest start of `text` that ends just before a whitespace character and holds at most
 /// `max` characters: a cut that splits no word. `None` when no whitespace is that close to the
@@ -8,6 +8,11 @@
 pub(crate) fn cut_at_word(text: &str, max: usize) -> Option<&str> {
     // The whitespace at character position p leaves p characters before it.
     text.char_indices().take(max.saturating_add(1)).filter(|(_, c)| c.is_whitespace()).last().map(|(i, _)| &text[..i])
+}
+
+/// `text` with each run of whitespace (any Unicode whitespace) one space, and none at either end.
+pub(crate) fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Paragraphs of plain text as HTML: each escaped in its own `<p>`, one a line. A plain-text
@@ -32,6 +37,12 @@ mod tests {
         assert_eq!(cut_at_word(" word", 3), Some(""));
         assert_eq!(cut_at_word("word", 99), None);
         assert_eq!(cut_at_word("a b", usize::MAX), Some("a"));
+    }
+
+    #[test]
+    fn whitespace_collapses_to_single_spaces() {
+        assert_eq!(collapse_whitespace(" \tكلمة\u{a0}\u{a0}أخرى\n x "), "كلمة أخرى x");
+        assert_eq!(collapse_whitespace(" \n "), "");
     }
 
     #[test]

@@ -82,8 +82,7 @@ pub fn article(data: &[u8]) {
     std::fs::write(&path, body).expect("writing a temporary file");
     let meta = feed_meta();
     if let Ok(a) = crate::source::import(&path, None, &meta) {
-        let updated = a.updated.unwrap_or(a.published);
-        render_and_reparse(&[Item { id: a.id, content: a.content, published: a.published, updated }]);
+        render_and_reparse(&[Item::from(a)]);
     }
 }
 

@@ -11,10 +11,12 @@
 //! - [`shutdown`]: the one stop signal every long-running task selects on.
 //! - [`pipeline`]: the only place that knows the order of the stages; every command calls it.
 //! - [`cli`]: the commands: parses arguments, calls [`pipeline`], prints.
-//! - [`fuzzing`]: the fuzz targets' entry points (not part of the pipeline).
+//! - `fuzzing`: the fuzz targets' entry points, only with the `fuzzing` feature (not part of the
+//!   pipeline, nor of the API).
 
 pub mod cli;
 pub mod config;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod model;
 pub mod pipeline;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use unic_langid::{CharacterDirection, LanguageIdentifier};
 use url::Url;
 
+pub mod digest;
 mod fit;
 pub mod redact;
 pub use fit::{date_in_range, is_unfit};
@@ -358,6 +359,14 @@ impl Item {
     }
 }
 
+/// An article as an item without a store: `updated` is the metadata's, else the publication
+/// time (a store would use when it first saw the content in between; `check` has none).
+impl From<Article> for Item {
+    fn from(a: Article) -> Item {
+        Item { updated: a.updated.unwrap_or(a.published), id: a.id, content: a.content, published: a.published }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +394,22 @@ mod tests {
         }
         assert_eq!(Language::parse("AR").unwrap().as_str(), "ar");
         assert!(Language::parse("not a tag").is_err());
+    }
+
+    #[test]
+    fn an_article_without_a_store_is_updated_when_its_metadata_says() {
+        use chrono::TimeZone as _;
+        let published = Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).unwrap();
+        let later = Utc.with_ymd_and_hms(2023, 11, 17, 0, 0, 0).unwrap();
+        let article = Article {
+            id: ItemId::new("a").unwrap(),
+            content: Content::new("t", "s", "<p>b</p>"),
+            published,
+            updated: None,
+        };
+        let item = Item::from(article.clone());
+        assert_eq!((item.id.as_str(), item.published, item.updated), ("a", published, published));
+        assert_eq!(item.content, article.content);
+        assert_eq!(Item::from(Article { updated: Some(later), ..article }).updated, later);
     }
 }

@@ -143,7 +143,7 @@ fn feed_paths<'a>(slug: &'a str, ids: &'a [ItemId]) -> impl Iterator<Item = Stri
 fn state_line(config: &Config, head: &Head) -> String {
     let settings =
         format!("{}|{:?}|{:?}|{:?}|{:?}", config.base_url, config.title, config.language, config.ttl, config.compress);
-    let digest: String = Sha256::digest(settings.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let digest = crate::model::digest::hex(&Sha256::digest(settings.as_bytes()));
     format!("feedpub {}\nstore {}\nseq {}\nsettings {digest}\n", env!("CARGO_PKG_VERSION"), head.store_id, head.seq)
 }
 

@@ -12,16 +12,7 @@ pub fn check(config: &Config) -> Result<(Vec<LocalFeed>, Vec<Output>), PipelineE
     let items: Vec<Vec<Item>> = feeds
         .iter()
         .map(|f| {
-            let mut items: Vec<Item> = f
-                .articles
-                .iter()
-                .map(|a| Item {
-                    id: a.id.clone(),
-                    content: a.content.clone(),
-                    published: a.published,
-                    updated: a.updated.unwrap_or(a.published),
-                })
-                .collect();
+            let mut items: Vec<Item> = f.articles.iter().map(|a| Item::from(a.clone())).collect();
             items.sort_by(Item::newest_first);
             items
         })

@@ -85,7 +85,7 @@ enum Look {
     /// Bytes as recorded under another stamp: recorded again, not parsed.
     Restamped(FileRecord),
     /// New or changed: parsed.
-    Parsed(FileRecord, Article),
+    Parsed(FileRecord, Box<Article>),
 }
 
 /// Compares a feed's files with what the store recorded, parsing (on every core) only those
@@ -110,7 +110,7 @@ fn read_feed(feed: &ScannedFeed, recorded: &Recorded) -> Result<FeedDelta, Vec<S
             Ok(Look::Parsed(rec, article)) => {
                 ids.push((rec.id.clone(), file));
                 delta.files.push((file.name.clone(), rec));
-                delta.articles.push(article);
+                delta.articles.push(*article);
             }
             Err(e) => errors.push(e),
         }
@@ -132,5 +132,5 @@ fn look(file: &ArticleFile, rec: Option<&FileRecord>, def_changed: bool, meta: &
         return Ok(Look::Restamped(FileRecord { stamp: file.stamp.clone(), hash, id: r.id.clone() }));
     }
     let article = source::import_file(file, meta)?;
-    Ok(Look::Parsed(FileRecord { stamp: file.stamp.clone(), hash, id: article.id.clone() }, article))
+    Ok(Look::Parsed(FileRecord { stamp: file.stamp.clone(), hash, id: article.id.clone() }, Box::new(article)))
 }

@@ -7,7 +7,7 @@ use chrono::{NaiveTime, TimeZone, Utc};
 use super::markdown::{self, MarkdownArticle};
 use super::meta::Meta;
 use super::text::{self, TextArticle};
-use super::{SourceError, infer, read_text, toml_from_str};
+use super::{SourceError, infer, prose, read_text, toml_from_str};
 use crate::model::{Article, Attribution, Content, Credit, FeedMeta, Image, ItemId, Language, Person, date_in_range};
 
 /// What either article format yields before metadata is applied.
@@ -44,8 +44,7 @@ pub fn import(path: &Path, sidecar: Option<&Path>, feed: &FeedMeta) -> Result<Ar
 }
 
 fn from_text(a: TextArticle) -> Draft {
-    let body_html =
-        a.paragraphs.iter().map(|p| format!("<p>{}</p>", html_escape::encode_text(p))).collect::<Vec<_>>().join("\n");
+    let body_html = prose::paragraphs_html(a.paragraphs.iter().map(String::as_str));
     Draft {
         meta: Meta::default(),
         lede: a.paragraphs.first().cloned().unwrap_or_default(),

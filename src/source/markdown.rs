@@ -4,7 +4,7 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::{SourceError, meta::Meta};
+use super::{SourceError, meta::Meta, prose};
 
 /// A Markdown article, rendered and sanitised.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub fn parse(text: &str, path: &Path) -> Result<MarkdownArticle, SourceError> {
 /// Local articles are trusted more than upstream ones, but raw HTML in Markdown still goes
 /// through the same allowlist: feeds are read in other people's software.
 pub fn sanitize(html: &str) -> String {
-    ammonia::Builder::default().add_generic_attributes(["dir", "lang"]).clean(html).to_string()
+    super::upstream::sanitize::allowlist().clean(html).to_string()
 }
 
 fn split_front_matter<'a>(text: &'a str, path: &Path) -> Result<(Meta, &'a str), SourceError> {
@@ -84,7 +84,7 @@ fn plain_text(events: &[Event]) -> (String, String) {
             _ => {}
         }
     }
-    (lede.split_whitespace().collect::<Vec<_>>().join(" "), all)
+    (prose::collapse_whitespace(&lede), all)
 }
 
 #[cfg(test)]

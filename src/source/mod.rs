@@ -9,6 +9,7 @@ pub mod feed_def;
 pub mod infer;
 mod markdown;
 mod meta;
+mod prose;
 mod scan;
 mod text;
 pub mod upstream;

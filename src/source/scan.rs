@@ -45,7 +45,7 @@ impl ArticleFile {
         if let Some(sidecar) = &self.sidecar {
             h.update(read(sidecar)?);
         }
-        Ok(hex(&h.finalize()))
+        Ok(crate::model::digest::hex(&h.finalize()))
     }
 }
 
@@ -69,7 +69,7 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
     let meta = definition(dir)?;
     let def_path = dir.join(feed_def::FEED_FILE);
     let def_bytes = std::fs::read(&def_path).map_err(|source| SourceError::Io { path: def_path.clone(), source })?;
-    let def_hash = hex(&Sha256::digest(&def_bytes));
+    let def_hash = crate::model::digest::hex(&Sha256::digest(&def_bytes));
     let entries = list_dir(dir)?;
     // Looked up per article: a list would make a feed of n articles cost n² comparisons.
     let present: std::collections::HashSet<&Path> = entries.iter().map(PathBuf::as_path).collect();
@@ -123,9 +123,4 @@ fn stamp(path: &Path, sidecar: Option<&Path>, since: SystemTime) -> Result<Strin
         (Some(a), Some(s)) => format!("{a}|{s}"),
         _ => String::new(),
     })
-}
-
-/// Lower-case hex of a digest.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

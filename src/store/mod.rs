@@ -218,7 +218,7 @@ pub(crate) fn fingerprint_json(content_json: &str, article: &Article) -> String 
     if let Some(u) = article.updated {
         h.update(timestamp(u));
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::digest::hex(&h.finalize())
 }
 
 /// The one text form of a time in every backend: RFC 3339, UTC, seconds (sorts as text).

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use headers::ETag;
 use hyper::header::HeaderValue;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::config::Compression;
 use crate::publish::compress::{self, Effort};
@@ -139,8 +138,7 @@ fn same_codings(r: &Resource, compress: Compression) -> bool {
 /// The opaque part of the ETags: a digest of the identity bytes, so the same bytes get the
 /// same validator across restarts and replicas.
 fn content_tag(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::digest::sha256_hex128(bytes)
 }
 
 fn make_etag(tag: &str, coding: Coding) -> (ETag, HeaderValue) {

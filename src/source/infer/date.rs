@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 use super::fold_arabic;
+use crate::source::prose;
 
 /// Arabic month names after [`fold_arabic`], by month number.
 const ARABIC_MONTHS: [&[&str]; 12] = [
@@ -52,7 +53,7 @@ fn alternation(table: &[&[&str]; 12]) -> String {
 }
 
 fn month_of(table: &[&[&str]; 12], name: &str) -> Option<u32> {
-    let name: String = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let name = prose::collapse_whitespace(name).to_lowercase();
     let name = name.trim_end_matches('.');
     table.iter().position(|names| names.contains(&name)).map(|i| i as u32 + 1)
 }

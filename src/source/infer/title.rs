@@ -7,6 +7,7 @@
 //! an uncut title has none.
 
 use super::fold_arabic;
+use crate::source::prose;
 
 /// Titles are cut to at most this many characters (before the ellipsis).
 pub const MAX_TITLE_CHARS: usize = 110;
@@ -63,19 +64,8 @@ fn main_clause(sentence: &str) -> &str {
 /// The longest run of whole words within `max` characters, without trailing punctuation.
 /// A first word longer than `max` is kept whole: cutting inside a word is never right.
 fn cut_at_word(text: &str, max: usize) -> &str {
-    let mut end = 0;
-    for (i, c) in text.char_indices() {
-        if c.is_whitespace() {
-            if text[..i].chars().count() > max {
-                break;
-            }
-            end = i;
-        }
-    }
-    if end == 0 {
-        end = text.find(char::is_whitespace).unwrap_or(text.len());
-    }
-    text[..end].trim_end_matches(TRAILING)
+    let first_word = || &text[..text.find(char::is_whitespace).unwrap_or(text.len())];
+    prose::cut_at_word(text, max).unwrap_or_else(first_word).trim_end_matches(TRAILING)
 }
 
 #[cfg(test)]

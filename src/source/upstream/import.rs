@@ -1,11 +1,10 @@
 //! IMPORT: parsed upstream items → articles to store, with stable ids and their provenance.
 
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::parse::{UpstreamFeed, UpstreamItem};
 use super::sanitize;
-use crate::model::{Content, ItemId, Language, Origin, Person, redact};
+use crate::model::{Content, ItemId, Language, Origin, Person, digest, redact};
 use crate::store::UpstreamArticle;
 
 /// Longest derived title or summary, in characters.
@@ -48,8 +47,7 @@ fn provenance(source: &Url, fetched_from: &Url, self_link: Option<&Url>) -> Url 
 /// source as [`redact::for_output`] shows it: an id is published, and a hash of a password is
 /// one to guess offline; a rotated token keeps the ids.
 pub fn item_id(source: &Url, key: &str) -> ItemId {
-    let digest = Sha256::digest(format!("{}\n{key}", redact::for_output(source)));
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest::sha256_hex128(format!("{}\n{key}", redact::for_output(source)));
     ItemId::new(format!("u{hex}")).expect("hex is a valid id")
 }
 

@@ -7,11 +7,10 @@
 //! to the XML reader, which honours it.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::sanitize;
-use crate::model::date_in_range;
+use crate::model::{date_in_range, digest};
 
 /// A parsed upstream feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,21 +83,13 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
             message: format!("the parser failed: {}", panic_text(&panic)),
         })?
         .map_err(|e| ParseError { url: fetched.clone(), message: e.to_string() })?;
-    let link = feed
-        .links
-        .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .and_then(|l| absolute(&l.href, url));
+    let link = alternate(&feed.links, url);
     let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
     let items = feed
         .entries
         .into_iter()
         .map(|e| {
-            let link = e
-                .links
-                .iter()
-                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-                .and_then(|l| absolute(&l.href, url));
+            let link = alternate(&e.links, url);
             let base = link.as_ref().unwrap_or(url);
             // Titles and names are text, but readers differ on whether they render markup in them
             // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
@@ -177,6 +168,12 @@ pub(crate) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
         .unwrap_or("a panic")
 }
 
+/// The first alternate link (no `rel`, or `rel="alternate"`), absolute: a feed's home page or
+/// an item's original.
+fn alternate(links: &[feed_rs::model::Link], base: &Url) -> Option<Url> {
+    links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).and_then(|l| absolute(&l.href, base))
+}
+
 fn absolute(href: &str, base: &Url) -> Option<Url> {
     base.join(href.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }
@@ -188,9 +185,7 @@ fn item_key(guid: &str, link: Option<&Url>, title: &str, content: &str) -> Strin
     if let Some(link) = link {
         return format!("link:{link}");
     }
-    let digest = Sha256::digest(format!("{title}\0{content}"));
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("hash:{hex}")
+    format!("hash:{}", digest::sha256_hex128(format!("{title}\0{content}")))
 }
 
 /// UTF-8 bytes for a document that declares no encoding but whose HTTP `charset` names one;

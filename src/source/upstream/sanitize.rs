@@ -23,18 +23,26 @@ pub use budget::{MAX_DEPTH, MAX_NODES};
 pub use text::{MAX_NAME_CHARS, MAX_TITLE_CHARS, has_element, plain_text};
 
 use crate::model::is_unfit;
+use crate::source::prose;
 
 thread_local! {
     // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
     // each thread builds one once (a builder is not `Sync`; only the base URL changes).
     static HTML: RefCell<ammonia::Builder<'static>> = RefCell::new({
-        let mut builder = ammonia::Builder::default();
-        builder
-            .add_generic_attributes(["dir", "lang"])
-            // Links leave the publisher's site: no referrer, no window.opener.
-            .link_rel(Some("noopener noreferrer nofollow"));
+        let mut builder = allowlist();
+        // Links leave the publisher's site: no referrer, no window.opener.
+        builder.link_rel(Some("noopener noreferrer nofollow"));
         builder
     });
+}
+
+/// The allowlist all HTML we publish goes through, upstream or local: ammonia's defaults (no
+/// scripts, event handlers, `javascript:` URLs, iframes or styles) plus `dir` and `lang` on any
+/// element, which Arabic and mixed-direction text depends on.
+pub(crate) fn allowlist() -> ammonia::Builder<'static> {
+    let mut builder = ammonia::Builder::default();
+    builder.add_generic_attributes(["dir", "lang"]);
+    builder
 }
 
 /// Cleans upstream HTML; relative URLs are resolved against `base`. Markup over budget keeps
@@ -58,14 +66,9 @@ pub fn xml_safe(text: &str) -> Cow<'_, str> {
     if text.contains(is_unfit) { text.replace(is_unfit, "").into() } else { text.into() }
 }
 
-/// Plain text as HTML paragraphs, escaped.
+/// Plain text as HTML paragraphs, escaped: a blank line separates two.
 pub fn text_to_html(text: &str) -> String {
-    text.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", html_escape::encode_text(p)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    prose::paragraphs_html(text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()))
 }
 
 /// The first `max` bytes of `s`, at a character boundary.
@@ -80,13 +83,20 @@ pub fn prefix(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// At most `max` (≥ 1) characters, the ellipsis included when cut: cut at a word boundary.
+/// At most `max` (≥ 1) characters, the ellipsis included when cut: cut at a word boundary
+/// (`prose::cut_at_word`: any whitespace is one, and [`plain_text`] has made all of it
+/// single spaces).
 pub fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let head: String = text.chars().take(max.saturating_sub(1)).collect();
-    let head = head.rsplit_once(' ').map_or(head.as_str(), |(h, _)| h);
+    // Whole words up to a space among the first `max - 1` characters (the ellipsis takes the
+    // last place), so a space at `max - 2` at the latest: the cut titles have always had. Only
+    // a first word longer than that is cut inside, to stay within `max`.
+    let head = prose::cut_at_word(text, max.saturating_sub(2)).unwrap_or_else(|| {
+        let end = text.char_indices().nth(max.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
+        &text[..end]
+    });
     format!("{}…", head.trim_end())
 }
 
@@ -236,5 +246,16 @@ mod tests {
         // Titles go through the same bounds as bodies.
         let deep = format!("{}title{}", "<b>".repeat(MAX_DEPTH + 1), "</b>".repeat(MAX_DEPTH + 1));
         assert_eq!(plain_text(&deep, true, MAX_TITLE_CHARS), "title");
+    }
+
+    #[test]
+    fn cut_keeps_whole_words_and_its_ellipsis_within_max() {
+        assert_eq!(cut("ab cd", 5), "ab cd");
+        // "ab cd…" would fit in 6, but the space at 5 is past the first max - 1 characters.
+        assert_eq!(cut("ab cd ef", 6), "ab…");
+        assert_eq!(cut("ab cd ef", 7), "ab cd…");
+        // A first word too long for the cap is cut inside.
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("xy", 1), "…");
     }
 }

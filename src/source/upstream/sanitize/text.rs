@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::{attributes, budget, cut, prefix, xml_safe};
+use crate::source::prose;
 
 /// Longest upstream title (an item's or a feed's) kept, in characters: a headline is rarely a
 /// tenth of it, but some feeds put a whole first sentence there.
@@ -31,7 +32,7 @@ pub fn plain_text(text: &str, is_html: bool, max_chars: usize) -> String {
         text.to_owned()
     };
     let text = xml_safe(&text);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = prose::collapse_whitespace(&text);
     cut(&inert(&text), max_chars)
 }
 

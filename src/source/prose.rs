@@ -1,0 +1,53 @@
+//! Text shaping shared by local and upstream articles: where to cut at a word, whitespace
+//! collapsed, and plain text as HTML paragraphs.
+
+/// The longest start of `text` that ends just before a whitespace character and holds at most
+/// `max` characters: a cut that splits no word. `None` when no whitespace is that close to the
+/// start (the first word alone is longer). Each caller decides what to do then, and what the
+/// cut ends with: a derived title keeps its first word whole, a capped upstream title cannot.
+pub(crate) fn cut_at_word(text: &str, max: usize) -> Option<&str> {
+    // The whitespace at character position p leaves p characters before it.
+    text.char_indices().take(max.saturating_add(1)).filter(|(_, c)| c.is_whitespace()).last().map(|(i, _)| &text[..i])
+}
+
+/// `text` with each run of whitespace (any Unicode whitespace) one space, and none at either end.
+pub(crate) fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Paragraphs of plain text as HTML: each escaped in its own `<p>`, one a line. A plain-text
+/// article's body, and what is kept of upstream markup over budget.
+pub(crate) fn paragraphs_html<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> String {
+    paragraphs.into_iter().map(|p| format!("<p>{}</p>", html_escape::encode_text(p))).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_before_the_last_whitespace_within_reach() {
+        assert_eq!(cut_at_word("one two three", 7), Some("one two"));
+        assert_eq!(cut_at_word("one two three", 6), Some("one"));
+        assert_eq!(cut_at_word("one two three", 3), Some("one"));
+        assert_eq!(cut_at_word("one two three", 2), None);
+        // Any whitespace is a break, and characters are counted, not bytes.
+        assert_eq!(cut_at_word("كلمة\u{a0}أخرى\tثالثة", 9), Some("كلمة\u{a0}أخرى"));
+        // Whitespace at the very start is a cut before nothing.
+        assert_eq!(cut_at_word(" word", 3), Some(""));
+        assert_eq!(cut_at_word("word", 99), None);
+        assert_eq!(cut_at_word("a b", usize::MAX), Some("a"));
+    }
+
+    #[test]
+    fn whitespace_collapses_to_single_spaces() {
+        assert_eq!(collapse_whitespace(" \tكلمة\u{a0}\u{a0}أخرى\n x "), "كلمة أخرى x");
+        assert_eq!(collapse_whitespace(" \n "), "");
+    }
+
+    #[test]
+    fn paragraphs_are_escaped_one_a_line() {
+        assert_eq!(paragraphs_html(["نص", "a < b & c"]), "<p>نص</p>\n<p>a &lt; b &amp; c</p>");
+        assert_eq!(paragraphs_html([]), "");
+    }
+}

@@ -8,6 +8,7 @@
 
 mod build;
 mod check;
+pub mod hot;
 pub mod poll;
 pub mod serve;
 mod sync;
@@ -38,4 +39,7 @@ pub enum PipelineError {
     /// Writing the output failed.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// A render panicked while holding the store; the service must be restarted.
+    #[error("a render panicked while holding the store")]
+    Poisoned,
 }

@@ -13,14 +13,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
+use super::PipelineError;
+use super::hot::{HotRenderer, SharedStore};
 use super::poll::{PollRequest, PollStatus, Poller, Silent};
-use super::sync_and_render;
-use crate::config::Config;
+use crate::config::{Compression, Config};
 use crate::publish::serve::{self, App, Site};
 use crate::shutdown::Shutdown;
-use crate::store::{self, Store, StoreError};
-
-type SharedStore = Arc<Mutex<Box<dyn Store>>>;
+use crate::store::{self, StoreError};
 
 /// Quiet time after the last file event before re-rendering: an editor's save or an rsync
 /// produces a burst of events, and one render should follow the burst.
@@ -34,7 +33,7 @@ pub enum ServeError {
     Store(#[from] StoreError),
     /// The first render failed: there is no site to serve.
     #[error(transparent)]
-    Render(anyhow::Error),
+    Render(PipelineError),
     /// The address could not be bound.
     #[error("listening on {addr}")]
     Listen {
@@ -62,10 +61,14 @@ pub enum ServeError {
 pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown) -> Result<(), ServeError> {
     let config = Arc::new(config);
     let store: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
+    let reader: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
+    let renderer = Arc::new(HotRenderer::new(config.clone(), store.clone(), reader));
     let started = Instant::now();
+    // Answer first, compress after: brotli at its best on every feed document of a large site
+    // takes many seconds, and a reader is better served uncompressed than not at all.
     let site = {
-        let (config, store) = (config.clone(), store.clone());
-        tokio::task::spawn_blocking(move || render(&config, &store, None))
+        let renderer = renderer.clone();
+        tokio::task::spawn_blocking(move || render(&renderer, None, Compression { gzip: false, brotli: false }))
             .await
             .map_err(|e| panicked("the first render", e))?
             .map_err(ServeError::Render)?
@@ -97,7 +100,7 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
         tasks.spawn(watch_until(config.feeds_dir.clone(), trigger.clone(), shutdown.clone()));
     }
     tasks.spawn(poll_on_schedule(config.clone(), trigger, shutdown.clone()));
-    tasks.spawn(rerender_on_change(changes, config.clone(), store, app.clone(), shutdown.clone()));
+    tasks.spawn(rerender_on_change(changes, renderer, config.compress, app.clone(), shutdown.clone()));
     let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
     // Whatever stopped the server (the signal or an error) stops the other tasks too.
     shutdown.trigger();
@@ -122,19 +125,17 @@ fn panicked(task: &'static str, e: tokio::task::JoinError) -> ServeError {
     ServeError::Panicked { task, message }
 }
 
-/// The render step, the service's one call into rendering: Source → Store → Render, then
-/// prepared for serving (reusing `previous`'s compression for files whose bytes did not change).
-fn render(config: &Config, store: &SharedStore, previous: Option<&Site>) -> anyhow::Result<Site> {
-    let mut store = store.lock().map_err(|_| anyhow::anyhow!("a render panicked while holding the store"))?;
-    let (sync, outputs) = sync_and_render(config, store.as_mut())?;
-    drop(store);
+/// The render step, the service's one call into rendering: Source → Store → Render of what
+/// changed since `previous`, ready to serve.
+fn render(renderer: &HotRenderer, previous: Option<&Site>, compress: Compression) -> Result<Site, PipelineError> {
+    let (site, sync) = renderer.render(previous, compress)?;
     if sync.added + sync.changed + sync.removed > 0 {
         tracing::info!(added = sync.added, changed = sync.changed, removed = sync.removed, "store synced");
     }
     if sync.unlisted > 0 {
         tracing::info!(items = sync.unlisted, "items removed with the [[source]]s feed.toml no longer lists");
     }
-    Ok(Site::new(outputs, config.compress, previous))
+    Ok(site)
 }
 
 /// Watches `dir` recursively; every change that is not a mere read sends on `trigger`. Uses
@@ -219,11 +220,25 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdo
 /// logged and counted, and the last good site stays up.
 async fn rerender_on_change(
     mut changes: mpsc::Receiver<()>,
-    config: Arc<Config>,
-    store: SharedStore,
+    renderer: Arc<HotRenderer>,
+    compress: Compression,
     app: Arc<App>,
     shutdown: Shutdown,
 ) {
+    // The first site went up uncompressed; its compressed variants come first.
+    let started = Instant::now();
+    let site = app.site();
+    let compressed = tokio::task::spawn_blocking(move || {
+        let resources = site.compressed(compress);
+        Site::from_parts(resources, site.pages().cloned(), site.feeds, site.items)
+    });
+    tokio::select! {
+        site = compressed => match site {
+            Ok(site) => app.swap(site, started.elapsed().as_secs_f64()),
+            Err(e) => tracing::error!(error = %e, "compressing the site panicked; serving it uncompressed"),
+        },
+        () = shutdown.wait() => return,
+    }
     loop {
         tokio::select! {
             change = changes.recv() => if change.is_none() { return },
@@ -238,8 +253,8 @@ async fn rerender_on_change(
             }
         }
         let started = Instant::now();
-        let (config, store, previous) = (config.clone(), store.clone(), app.site());
-        let result = tokio::task::spawn_blocking(move || render(&config, &store, Some(&previous))).await;
+        let (renderer, previous) = (renderer.clone(), app.site());
+        let result = tokio::task::spawn_blocking(move || render(&renderer, Some(&previous), compress)).await;
         match result {
             Ok(Ok(site)) => {
                 let seconds = started.elapsed().as_secs_f64();

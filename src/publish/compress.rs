@@ -32,7 +32,12 @@ impl Effort {
     /// 62.4 KB), which at 300 such feeds made a full build spend five minutes in brotli: past
     /// 128 KiB a feed gets quality 9.
     pub fn for_output(o: &crate::render::Output) -> Self {
-        match (o.kind.is_feed(), o.bytes.len()) {
+        Self::for_file(o.kind, o.bytes.len())
+    }
+
+    /// [`Effort::for_output`] from what a file is and its size.
+    pub fn for_file(kind: crate::render::OutputKind, len: usize) -> Self {
+        match (kind.is_feed(), len) {
             (true, n) if n <= 128 << 10 => Self::Best,
             (true, _) => Self::Good,
             (false, _) => Self::Fast,

@@ -179,7 +179,7 @@ pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>)
         return plain(app, "not_found", StatusCode::NOT_FOUND, "not found\n".into());
     };
     let route = res.kind.as_str();
-    let answer = respond::answer(res, headers, method == Method::HEAD);
+    let answer = respond::answer(&res, headers, method == Method::HEAD);
     let status = answer.response.status().as_u16();
     if res.kind.is_feed() {
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());

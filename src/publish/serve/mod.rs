@@ -8,6 +8,7 @@
 mod app;
 mod metrics;
 mod negotiate;
+mod pages;
 pub mod readers;
 mod respond;
 mod site;
@@ -27,6 +28,7 @@ use crate::config::ServeConfig;
 use crate::shutdown::Shutdown;
 
 pub use app::{App, ReadyCheck, router};
+pub use pages::{PageSource, Pages};
 pub use readers::AgentReport;
 pub use site::{Coding, Resource, Site, Variant};
 

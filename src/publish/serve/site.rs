@@ -10,6 +10,7 @@ use headers::ETag;
 use hyper::header::HeaderValue;
 use rayon::prelude::*;
 
+use super::pages::Pages;
 use crate::config::Compression;
 use crate::publish::compress::{self, Effort};
 use crate::render::{Output, OutputKind};
@@ -66,10 +67,12 @@ pub struct Resource {
     pub variants: Vec<Variant>,
 }
 
-/// Every resource of the site, by request path, and what it was made from.
+/// Every resource of the site, by request path, and what it was made from: the hot ones
+/// (what readers poll) held, the others (item pages) made on demand from [`Pages`].
 #[derive(Debug, Default)]
 pub struct Site {
     resources: HashMap<String, Arc<Resource>>,
+    pages: Option<Arc<Pages>>,
     /// Feeds rendered.
     pub feeds: usize,
     /// Items across all feeds.
@@ -83,6 +86,54 @@ impl Site {
     pub fn new(outputs: Vec<Output>, compress: Compression, previous: Option<&Site>) -> Self {
         let feeds = outputs.iter().filter(|o| o.kind == OutputKind::Rss).count();
         let items = outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
+        Self { resources: Self::prepare(outputs, compress, previous), pages: None, feeds, items }
+    }
+
+    /// A site of `resources` (see [`Site::prepare`]), answering other paths from `pages`.
+    pub fn from_parts(
+        resources: HashMap<String, Arc<Resource>>,
+        pages: Option<Arc<Pages>>,
+        feeds: usize,
+        items: usize,
+    ) -> Self {
+        Self { resources, pages, feeds, items }
+    }
+
+    /// The held resources, by request path.
+    pub fn resources(&self) -> &HashMap<String, Arc<Resource>> {
+        &self.resources
+    }
+
+    /// The page source and cache, if pages are made on demand.
+    pub fn pages(&self) -> Option<&Arc<Pages>> {
+        self.pages.as_ref()
+    }
+
+    /// This site with every held resource in the codings `compress` asks for, made from its
+    /// identity bytes on every core (a site can start answering before it is compressed).
+    pub fn compressed(&self, compress: Compression) -> HashMap<String, Arc<Resource>> {
+        self.resources
+            .par_iter()
+            .map(|(path, r)| {
+                let wanted = usize::from(compress.gzip) + usize::from(compress.brotli);
+                if r.variants.len() > 1 || wanted == 0 {
+                    return (path.clone(), r.clone());
+                }
+                let identity = &r.variants[0];
+                let tag = identity.etag_header.to_str().unwrap_or_default().trim_matches('"').to_owned();
+                let more = coded(&identity.bytes, Effort::for_file(r.kind, identity.bytes.len()), &tag, compress);
+                let variants = std::iter::once(identity.clone()).chain(more).collect();
+                (path.clone(), Arc::new(Resource { variants, ..r.same_headers() }))
+            })
+            .collect()
+    }
+
+    /// Prepares rendered outputs for serving, compressing on every core (see [`Site::new`]).
+    pub fn prepare(
+        outputs: Vec<Output>,
+        compress: Compression,
+        previous: Option<&Site>,
+    ) -> HashMap<String, Arc<Resource>> {
         // Outputs are consumed: each file's bytes move into its identity variant (a 100,000-page
         // site is over a GB of them, and a copy doubled serve's peak memory).
         let prepared: Vec<_> = outputs
@@ -100,12 +151,22 @@ impl Site {
                 (path, Arc::new(resource(&o, variants)))
             })
             .collect();
-        Self { resources: prepared.into_iter().collect(), feeds, items }
+        prepared.into_iter().collect()
+    }
+
+    /// One rendered file ready to answer (an item page made on demand).
+    pub fn prepare_one(mut o: Output, compress: Compression) -> Arc<Resource> {
+        let tag = content_tag(&o.bytes);
+        let variants = variants(&mut o, &tag, compress);
+        Arc::new(resource(&o, variants))
     }
 
     /// The resource answering `path` (`/`, `/<slug>/` and `…/index.html` are the same page).
-    pub fn get(&self, path: &str) -> Option<&Arc<Resource>> {
-        self.resources.get(path)
+    pub fn get(&self, path: &str) -> Option<Arc<Resource>> {
+        match self.resources.get(path) {
+            Some(r) => Some(r.clone()),
+            None => self.pages.as_ref().and_then(|p| p.get(path)),
+        }
     }
 
     /// How many resources there are.
@@ -154,27 +215,56 @@ fn make_etag(tag: &str, coding: Coding) -> (ETag, HeaderValue) {
 
 /// The variants of `o`, whose bytes move into the identity variant.
 fn variants(o: &mut Output, tag: &str, compress: Compression) -> Vec<Variant> {
+    let more = coded(&o.bytes, Effort::for_output(o), tag, compress);
+    let identity = std::mem::take(&mut o.bytes);
+    let (etag, etag_header) = make_etag(tag, Coding::Identity);
+    std::iter::once(Variant { coding: Coding::Identity, bytes: Bytes::from(identity), etag, etag_header })
+        .chain(more)
+        .collect()
+}
+
+/// The compressed variants of `bytes` that `compress` asks for, brotli first.
+fn coded(bytes: &[u8], effort: Effort, tag: &str, compress: Compression) -> Vec<Variant> {
     let variant = |coding, bytes: Vec<u8>| {
         let (etag, etag_header) = make_etag(tag, coding);
         Variant { coding, bytes: Bytes::from(bytes), etag, etag_header }
     };
     let mut compressed = Vec::new();
     if compress.brotli {
-        compressed.push((Coding::Brotli, compress::brotli(&o.bytes, Effort::for_output(o))));
+        compressed.push((Coding::Brotli, compress::brotli(bytes, effort)));
     }
     if compress.gzip {
-        compressed.push((Coding::Gzip, compress::gzip(&o.bytes)));
+        compressed.push((Coding::Gzip, compress::gzip(bytes)));
     }
-    let identity = std::mem::take(&mut o.bytes);
-    let size = identity.len();
-    let mut out = vec![variant(Coding::Identity, identity)];
     // A tiny file can come out larger; then only identity is worth sending. The encoders'
     // buffers are sized for the worst case: held for the site's lifetime, they are trimmed.
-    out.extend(compressed.into_iter().filter(|(_, b)| b.len() < size).map(|(coding, mut b)| {
-        b.shrink_to_fit();
-        variant(coding, b)
-    }));
-    out
+    compressed
+        .into_iter()
+        .filter(|(_, b)| b.len() < bytes.len())
+        .map(|(coding, mut b)| {
+            b.shrink_to_fit();
+            variant(coding, b)
+        })
+        .collect()
+}
+
+impl Resource {
+    /// The same headers, no variants (to be filled in).
+    fn same_headers(&self) -> Self {
+        Resource {
+            kind: self.kind,
+            content_type: self.content_type.clone(),
+            last_modified: self.last_modified,
+            last_modified_header: self.last_modified_header.clone(),
+            cache_control: self.cache_control.clone(),
+            variants: Vec::new(),
+        }
+    }
+
+    /// Bytes held across its variants.
+    pub fn size(&self) -> usize {
+        self.variants.iter().map(|v| v.bytes.len()).sum()
+    }
 }
 
 fn resource(o: &Output, variants: Vec<Variant>) -> Resource {

@@ -1,0 +1,140 @@
+//! What `serve` holds: each feed's documents and page and the index (what readers poll),
+//! rendered again only for the feeds that changed; item pages are rendered from the store when
+//! someone opens one, through a bounded cache. Memory follows the feeds, not the archive.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use super::{PipelineError, build::site_meta, sync};
+use crate::config::{Compression, Config};
+use crate::model::{FeedMeta, ItemId};
+use crate::publish::serve::{PageSource, Pages, Site};
+use crate::render::{self, IndexLine, Output, SiteMeta};
+use crate::store::{Seq, Store, SyncReport};
+
+/// Bytes of item pages kept ready (with their compressed variants): a page is a few KB, so
+/// thousands of recently opened pages.
+pub const PAGE_CACHE_BYTES: usize = 32 << 20;
+
+/// A store shared by the tasks of the service.
+pub type SharedStore = Arc<Mutex<Box<dyn Store>>>;
+
+/// What the last render showed, to render only what changed after it.
+struct Shown {
+    store_id: String,
+    seq: Seq,
+    /// Per feed slug: its definition, its line on the index and its number of items.
+    feeds: HashMap<String, (FeedMeta, u32, chrono::DateTime<chrono::Utc>, usize)>,
+}
+
+/// Renders the served site from the store, again and again.
+pub struct HotRenderer {
+    config: Arc<Config>,
+    /// The connection syncs write through.
+    store: SharedStore,
+    /// A second connection pages are read through, so a long sync never holds up a page.
+    pages: SharedStore,
+    shown: Mutex<Option<Shown>>,
+}
+
+impl HotRenderer {
+    /// A renderer writing through `store` and reading pages through `pages` (another
+    /// connection to the same store).
+    pub fn new(config: Arc<Config>, store: SharedStore, pages: SharedStore) -> Self {
+        Self { config, store, pages, shown: Mutex::new(None) }
+    }
+
+    /// Syncs, then renders the documents of the feeds that changed since `previous` was
+    /// rendered (every feed without it), reusing the rest of `previous`. Hot files are held in
+    /// the codings `compress` asks for (none: answer first, compress later with
+    /// [`Site::compressed`]); pages always in the configured ones.
+    pub fn render(&self, previous: Option<&Site>, compress: Compression) -> Result<(Site, SyncReport), PipelineError> {
+        let mut store = self.store.lock().map_err(|_| poisoned())?;
+        let (report, metas) = sync(&self.config, store.as_mut())?;
+        let head = store.head()?;
+        let changes = store.feed_changes()?;
+        let mut shown = self.shown.lock().map_err(|_| poisoned())?;
+        let last = shown.as_ref().filter(|s| s.store_id == head.store_id && previous.is_some());
+        let site = site_meta(&self.config);
+        let (mut outputs, mut feeds, mut dirty) = (Vec::new(), HashMap::new(), HashSet::new());
+        for meta in &metas {
+            let slug = meta.slug.as_str();
+            let changed = changes.iter().find(|c| c.slug == meta.slug).map_or(Seq::MAX, |c| c.changed);
+            let before = last.and_then(|s| s.feeds.get(slug).filter(|f| f.0 == *meta && changed <= s.seq));
+            if let Some(kept) = before {
+                feeds.insert(slug.to_owned(), kept.clone());
+                continue;
+            }
+            let items = store.items(&meta.slug, None)?;
+            let (mut docs, line) = render::render_feed(&site, meta, &items, &|_| false)?;
+            outputs.append(&mut docs);
+            feeds.insert(slug.to_owned(), (meta.clone(), line.ttl_minutes, line.newest_updated, items.len()));
+            dirty.insert(slug.to_owned());
+        }
+        drop(store);
+        let lines: Vec<IndexLine> = metas
+            .iter()
+            .map(|m| {
+                let (_, ttl_minutes, newest_updated, _) = &feeds[m.slug.as_str()];
+                IndexLine { meta: m, ttl_minutes: *ttl_minutes, newest_updated: *newest_updated }
+            })
+            .collect();
+        outputs.push(render::render_index(&site, &lines));
+        let items = feeds.values().map(|f| f.3).sum();
+        let feed_of = |path: &str| path.trim_start_matches('/').split_once('/').map(|(slug, _)| slug.to_owned());
+        // Held files of feeds that did not change are kept as they are; the rest is new.
+        let mut resources: HashMap<_, _> = previous
+            .map(|p| {
+                p.resources()
+                    .iter()
+                    .filter(|(path, _)| feed_of(path).is_some_and(|s| feeds.contains_key(&s) && !dirty.contains(&s)))
+                    .map(|(path, r)| (path.clone(), r.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        resources.extend(Site::prepare(outputs, compress, previous));
+        let source = Arc::new(StorePages {
+            store: self.pages.clone(),
+            site,
+            feeds: feeds.iter().map(|(slug, f)| (slug.clone(), (f.0.clone(), f.1))).collect(),
+        });
+        let keep = |path: &str| feed_of(path).is_some_and(|s| feeds.contains_key(&s) && !dirty.contains(&s));
+        let mut pages = Pages::new(source, self.config.compress, PAGE_CACHE_BYTES);
+        if let Some(old) = previous.and_then(Site::pages) {
+            pages = pages.keeping(old, &keep);
+        }
+        let n = metas.len();
+        *shown = Some(Shown { store_id: head.store_id, seq: head.seq, feeds });
+        Ok((Site::from_parts(resources, Some(Arc::new(pages)), n, items), report))
+    }
+}
+
+fn poisoned() -> PipelineError {
+    PipelineError::Poisoned
+}
+
+/// Item pages from the store, rendered as `build` renders them.
+struct StorePages {
+    store: SharedStore,
+    site: SiteMeta,
+    /// Per feed slug: its definition and cache lifetime.
+    feeds: HashMap<String, (FeedMeta, u32)>,
+}
+
+impl PageSource for StorePages {
+    fn page(&self, path: &str) -> Option<Output> {
+        let (slug, file) = path.strip_prefix('/')?.split_once('/')?;
+        let (meta, ttl) = self.feeds.get(slug)?;
+        let id = ItemId::new(file.strip_suffix(".html")?).ok()?;
+        let item = match self.store.lock().ok()?.item(&meta.slug, &id) {
+            Ok(item) => item?,
+            Err(e) => {
+                tracing::error!("reading a page from the store: {e}");
+                return None;
+            }
+        };
+        render::render_item_page(&self.site, meta, &item, *ttl)
+            .inspect_err(|e| tracing::error!("rendering a page: {e}"))
+            .ok()
+    }
+}

@@ -1,6 +1,7 @@
-//! What `serve` holds: each feed's documents and page and the index (what readers poll),
-//! rendered again only for the feeds that changed; item pages are rendered from the store when
-//! someone opens one, through a bounded cache. Memory follows the feeds, not the archive.
+//! What `serve` holds: each feed's documents and the index (what readers poll), rendered again
+//! only for the feeds that changed; the pages people open (a feed's page, an item's) are
+//! rendered from the store on demand, through a bounded cache. Memory follows the feeds and
+//! their `limit`, not the archive.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -65,10 +66,14 @@ impl HotRenderer {
                 feeds.insert(slug.to_owned(), kept.clone());
                 continue;
             }
-            let items = store.items(&meta.slug, None)?;
-            let (mut docs, line) = render::render_feed(&site, meta, &items, &|_| false)?;
+            // The documents carry the newest `limit` items: only those are read.
+            let newest = store.items(&meta.slug, Some(meta.limit))?;
+            let dates = store.feed_dates(&meta.slug, 0)?;
+            let count = store.item_ids(&meta.slug, None)?.len();
+            let newest_updated = dates.newest_updated.unwrap_or(chrono::DateTime::UNIX_EPOCH);
+            let (mut docs, line) = render::render_documents(&site, meta, &newest, newest_updated)?;
             outputs.append(&mut docs);
-            feeds.insert(slug.to_owned(), (meta.clone(), line.ttl_minutes, line.newest_updated, items.len()));
+            feeds.insert(slug.to_owned(), (meta.clone(), line.ttl_minutes, line.newest_updated, count));
             dirty.insert(slug.to_owned());
         }
         drop(store);
@@ -125,16 +130,19 @@ impl PageSource for StorePages {
     fn page(&self, path: &str) -> Option<Output> {
         let (slug, file) = path.strip_prefix('/')?.split_once('/')?;
         let (meta, ttl) = self.feeds.get(slug)?;
-        let id = ItemId::new(file.strip_suffix(".html")?).ok()?;
-        let item = match self.store.lock().ok()?.item(&meta.slug, &id) {
-            Ok(item) => item?,
-            Err(e) => {
-                tracing::error!("reading a page from the store: {e}");
-                return None;
-            }
+        let logged = |what: &str, e: &dyn std::fmt::Display| tracing::error!("{what} {path}: {e}");
+        let store = self.store.lock().ok()?;
+        let rendered = if file.is_empty() {
+            // The feed's page lists every item: people open it, readers do not poll it.
+            let items = store.items(&meta.slug, None).inspect_err(|e| logged("reading", e)).ok()?;
+            drop(store);
+            render::render_feed_page(&self.site, meta, &items)
+        } else {
+            let id = ItemId::new(file.strip_suffix(".html")?).ok()?;
+            let item = store.item(&meta.slug, &id).inspect_err(|e| logged("reading", e)).ok()??;
+            drop(store);
+            render::render_item_page(&self.site, meta, &item, *ttl)
         };
-        render::render_item_page(&self.site, meta, &item, *ttl)
-            .inspect_err(|e| tracing::error!("rendering a page: {e}"))
-            .ok()
+        rendered.inspect_err(|e| logged("rendering", e)).ok()
     }
 }

@@ -252,6 +252,51 @@ pub fn render_feed<'m>(
     Ok((out, line))
 }
 
+/// A feed's RSS, Atom and JSON Feed documents alone, as [`render_feed`] renders them, from
+/// its newest `limit` items (all the documents carry); `newest_updated` is the newest
+/// `updated` among all its items, for its [`IndexLine`].
+pub fn render_documents<'m>(
+    site: &SiteMeta,
+    meta: &'m FeedMeta,
+    newest: &[Item],
+    newest_updated: DateTime<Utc>,
+) -> Result<(Vec<Output>, IndexLine<'m>), RenderError> {
+    let newest = &newest[..newest.len().min(meta.limit)];
+    let view = FeedView { meta, items: newest };
+    check_dates(&view)?;
+    let urls = Urls::new(&site.base_url);
+    let ch = Channel::new(site, &urls, view);
+    let slug = meta.slug.as_str();
+    let file = |path: String, bytes: Vec<u8>, kind: OutputKind| Output {
+        path,
+        bytes,
+        kind,
+        updated: ch.updated,
+        ttl_minutes: ch.ttl_minutes,
+    };
+    let out = vec![
+        file(Urls::rss_path(slug), rss::render(&ch)?, OutputKind::Rss),
+        file(Urls::atom_path(slug), atom::render(&ch)?, OutputKind::Atom),
+        file(Urls::json_path(slug), json::render(&ch)?, OutputKind::JsonFeed),
+    ];
+    Ok((out, IndexLine { meta, ttl_minutes: ch.ttl_minutes, newest_updated }))
+}
+
+/// A feed's HTML page alone, as [`render_feed`] renders it, from all its items.
+pub fn render_feed_page(site: &SiteMeta, meta: &FeedMeta, items: &[Item]) -> Result<Output, RenderError> {
+    let view = FeedView { meta, items };
+    check_dates(&view)?;
+    let urls = Urls::new(&site.base_url);
+    let ch = Channel::new(site, &urls, view);
+    Ok(Output {
+        path: Urls::feed_page_path(meta.slug.as_str()),
+        bytes: html::feed_page(&ch),
+        kind: OutputKind::FeedPage,
+        updated: items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH),
+        ttl_minutes: ch.ttl_minutes,
+    })
+}
+
 /// One item's page alone, as [`render_feed`] renders it; `ttl_minutes` is its feed's (from
 /// its [`IndexLine`]).
 pub fn render_item_page(
@@ -299,9 +344,9 @@ fn check_dates(feed: &FeedView<'_>) -> Result<(), RenderError> {
 /// pages (for comparisons with tools that render nothing else).
 pub fn render_feed_documents(site: &SiteMeta, feed: FeedView<'_>) -> Result<[Vec<u8>; 3], RenderError> {
     check_dates(&feed)?;
-    let urls = Urls::new(&site.base_url);
-    let ch = Channel::new(site, &urls, feed);
-    Ok([rss::render(&ch)?, atom::render(&ch)?, json::render(&ch)?])
+    let (docs, _) = render_documents(site, feed.meta, feed.items, DateTime::UNIX_EPOCH)?;
+    let [rss, atom, json]: [Output; 3] = docs.try_into().expect("three documents");
+    Ok([rss.bytes, atom.bytes, json.bytes])
 }
 
 /// A feed with everything the formats share worked out once.

@@ -119,9 +119,9 @@ echo "- Files whose mtime moved during the no-change builds: $CHANGED."
 echo "- Everything one more no-change build wrote (strace: write, pwrite64, writev, pwritev), store and output alike: $STRACE_BYTES."
 echo "- Ratio of wall times, full / no change: $(awk -v a="$FULL_WALL" -v b="$(col 1)" 'BEGIN { printf "%.1f", a / b }')×."
 echo
-echo "### Memory: \`feedpub serve\` holding the same site"
+echo "### Memory: \`feedpub serve\` from the same store"
 echo
-echo "- Peak RSS (GNU time -v, from start to SIGTERM): $(awk -v k="$SERVE_RSS" 'BEGIN { printf "%.0f MB", k / 1024 }'); ready (every file rendered and compressed in memory) after $READY s."
+echo "- Peak RSS (GNU time -v, from start to SIGTERM): $(awk -v k="$SERVE_RSS" 'BEGIN { printf "%.0f MB", k / 1024 }'); ready (the feed documents and the index rendered; compression and pages follow) after $READY s."
 echo
 echo "Commands: \`benches/gen-site.py DIR --feeds $FEEDS --items $ITEMS --limit $LIMIT\`, \`/usr/bin/time -v feedpub --config DIR/feedpub.toml build\` (full, then $RUNS times with no change), \`strace -f --seccomp-bpf -e trace=write,pwrite64,writev,pwritev,pwritev2 feedpub ... build\`, \`/usr/bin/time -v feedpub ... serve\`."
 echo

@@ -81,6 +81,16 @@ fn a_killed_build_leaves_each_file_old_or_new() {
                 _ => panic!("after a kill at {delay_ms} ms, {rel} is neither the old nor the new version"),
             }
         }
+        // The next build completed the site: it is what a full build into an empty folder writes.
+        let full = tempfile::tempdir().unwrap();
+        common::assert_success(&site.run(&["build", "--out", full.path().to_str().unwrap()]));
+        let bytes = |s: &std::collections::BTreeMap<String, (Vec<u8>, std::time::SystemTime)>| {
+            s.iter()
+                .filter(|(k, _)| !k.starts_with(".feedpub-"))
+                .map(|(k, (b, _))| (k.clone(), b.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert!(bytes(&new) == bytes(&snapshot(full.path())), "after a kill at {delay_ms} ms the site is not complete");
         println!("kill {delay_ms} ms after writing began: finished {finished}, {as_old} files old, {as_new} new");
         if !finished && as_old > 0 && as_new > 0 {
             killed_mid_write += 1;

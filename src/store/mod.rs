@@ -17,9 +17,10 @@ use sha2::{Digest, Sha256};
 use crate::config::DatabaseUrl;
 use crate::model::{Article, Item, ItemId, Slug, UpstreamSource};
 
+pub use crate::model::UpstreamArticle;
 pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, Recorded, Seq};
 pub use sqlite::SqliteStore;
-pub use upstream::{PollReport, SourceState, UpstreamArticle};
+pub use upstream::{PollReport, SourceState};
 
 /// Store failures; each names the database file or the row it concerns.
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,6 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use url::Url;
 
-use crate::model::{Content, ItemId};
-
 /// The poll state of one source (a feed's `[[source]]`, by its configured URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceState {
@@ -43,19 +41,6 @@ impl SourceState {
             retired: false,
         }
     }
-}
-
-/// An upstream item to store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpstreamArticle {
-    /// Its id in the feed (derived from the source and the item's key).
-    pub id: ItemId,
-    /// What is rendered.
-    pub content: Content,
-    /// Its date; `None` means "when first seen", which is stored once and then kept.
-    pub published: Option<DateTime<Utc>>,
-    /// Its update time, if it gives one.
-    pub updated: Option<DateTime<Utc>>,
 }
 
 /// What one poll changed in the store.

@@ -4,8 +4,7 @@ use url::Url;
 
 use super::parse::{UpstreamFeed, UpstreamItem};
 use super::sanitize;
-use crate::model::{Content, ItemId, Language, Origin, Person, digest, redact};
-use crate::store::UpstreamArticle;
+use crate::model::{Content, ItemId, Language, Origin, Person, UpstreamArticle, digest, redact};
 
 /// Longest derived title or summary, in characters.
 const TITLE_CHARS: usize = 110;

@@ -323,3 +323,27 @@ fn bad_input_leaves_store_and_output_as_they_were() {
     w.build(full.path()).unwrap();
     assert_eq!(tree(&out), tree(full.path()));
 }
+
+#[test]
+fn a_full_build_that_stops_part_way_leaves_no_state_to_trust() {
+    let mut w = World::new(11);
+    let out = w.dir.path().join("public");
+    w.build(&out).unwrap();
+    let title = w.config.title.clone();
+    // Another title: a full build, which fails at the index (a folder stands where it goes),
+    // as a build killed part-way would stop.
+    w.config.title = "another title".into();
+    let index = out.join("index.html");
+    std::fs::remove_file(&index).unwrap();
+    std::fs::create_dir_all(index.join("in-the-way")).unwrap();
+    assert!(w.build(&out).is_err());
+    std::fs::remove_dir_all(&index).unwrap();
+    // The title back: the old state would match again and vouch for a folder it no longer
+    // describes; it was forgotten, so this build renders everything.
+    w.config.title = title;
+    let again = w.build(&out).unwrap();
+    assert_eq!(again.scope, Scope::Full);
+    let full = tempfile::tempdir().unwrap();
+    w.build(full.path()).unwrap();
+    assert_eq!(tree(&out), tree(full.path()));
+}

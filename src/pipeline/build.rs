@@ -71,6 +71,12 @@ pub fn publish(
     }
     let mut writer = SiteWriter::open(out, config.compress)?;
     let since = writer.state().and_then(|s| built_seq(&s, &state, &head));
+    if since.is_none() {
+        // A full build killed part-way must not leave a state a later build could match again
+        // (settings changed back, the old store put back): that build would trust files this
+        // one had half rewritten.
+        writer.forget_state()?;
+    }
     let site = site_meta(config);
     let changes = store.feed_changes()?;
     let mut lines = Vec::with_capacity(metas.len());
@@ -89,13 +95,15 @@ pub fn publish(
             clean.insert(slug.as_str());
             continue;
         }
-        let ids = store.item_ids(slug, None)?;
-        paths.extend(feed_paths(slug.as_str(), &ids));
         let dirty: Option<HashSet<ItemId>> = match since {
             Some(s) if !all_pages => Some(store.item_ids(slug, Some(s))?.into_iter().collect()),
             _ => None,
         };
         let items = store.items(slug, None)?;
+        // The feed's files are those of the items just read (a poll may commit between two
+        // reads; an item it added after `dirty` was read is rendered by the next build).
+        let ids: Vec<ItemId> = items.iter().map(|i| i.id.clone()).collect();
+        paths.extend(feed_paths(slug.as_str(), &ids));
         let select = |i: &crate::model::Item| dirty.as_ref().is_none_or(|d| d.contains(&i.id));
         let (outputs, line) = render::render_feed(&site, meta, &items, &select)?;
         feeds += 1;

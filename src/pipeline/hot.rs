@@ -127,6 +127,14 @@ struct StorePages {
 }
 
 impl PageSource for StorePages {
+    fn exists(&self, path: &str) -> bool {
+        // A feed's page exists with its feed (the `/slug` → `/slug/` redirect asks).
+        match path.strip_prefix('/').and_then(|p| p.split_once('/')) {
+            Some((slug, "")) => self.feeds.contains_key(slug),
+            _ => self.page(path).is_some(),
+        }
+    }
+
     fn page(&self, path: &str) -> Option<Output> {
         let (slug, file) = path.strip_prefix('/')?.split_once('/')?;
         let (meta, ttl) = self.feeds.get(slug)?;

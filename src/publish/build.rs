@@ -113,6 +113,16 @@ impl SiteWriter {
         })
     }
 
+    /// Removes the recorded state (durably) before a build that does not continue from it.
+    pub fn forget_state(&mut self) -> Result<(), PublishError> {
+        let path = self.out_dir.join(STATE);
+        match std::fs::remove_file(&path) {
+            Ok(()) => std::fs::File::open(&self.out_dir).and_then(|d| d.sync_all()).map_err(io(&self.out_dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(PublishError::Io { path, source: e }),
+        }
+    }
+
     /// The state the last completed build recorded (see [`SiteWriter::finish`]).
     pub fn state(&self) -> Option<String> {
         std::fs::read_to_string(self.out_dir.join(STATE)).ok()
@@ -173,12 +183,14 @@ impl SiteWriter {
         }
         let manifest: String = new.iter().map(|p| format!("{p}\n")).collect();
         self.replace_if_changed(MANIFEST, Some(manifest.as_bytes()))?;
+        // Renames are durable once their folders are synced: every file before the state that
+        // vouches for them.
+        for dir in std::mem::take(&mut self.touched_dirs) {
+            std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
+        }
         self.replace_if_changed(STATE, state.map(str::as_bytes))?;
         std::fs::remove_file(out_dir.join(BUILDING)).map_err(io(&out_dir.join(BUILDING)))?;
-        // Renames are durable once their folders are synced.
-        for dir in &self.touched_dirs {
-            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
-        }
+        std::fs::File::open(&out_dir).and_then(|d| d.sync_all()).map_err(io(&out_dir))?;
         Ok(self.report)
     }
 

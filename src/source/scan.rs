@@ -69,7 +69,12 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
     let meta = definition(dir)?;
     let def_path = dir.join(feed_def::FEED_FILE);
     let def_bytes = std::fs::read(&def_path).map_err(|source| SourceError::Io { path: def_path.clone(), source })?;
-    let def_hash = crate::model::digest::hex(&Sha256::digest(&def_bytes));
+    // With this feedpub's version: a new version may parse articles differently, so the first
+    // sync after an upgrade reads every article again.
+    let mut h = Sha256::new();
+    h.update(concat!("feedpub ", env!("CARGO_PKG_VERSION"), "\n"));
+    h.update(&def_bytes);
+    let def_hash = crate::model::digest::hex(&h.finalize());
     let entries = list_dir(dir)?;
     // Looked up per article: a list would make a feed of n articles cost n² comparisons.
     let present: std::collections::HashSet<&Path> = entries.iter().map(PathBuf::as_path).collect();
@@ -79,7 +84,7 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
         match ext {
             "txt" | "md" => {
                 let sidecar = dir.join(format!("{stem}.toml"));
-                let sidecar = present.contains(sidecar.as_path()).then_some(sidecar);
+                let sidecar = (present.contains(sidecar.as_path()) && sidecar.is_file()).then_some(sidecar);
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
                 let stamp = match stamp(path, sidecar.as_deref(), since) {
                     Ok(s) => s,
@@ -93,6 +98,8 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
             "toml" if path != &def_path => {
                 let has_article =
                     ["txt", "md"].iter().any(|e| present.contains(dir.join(format!("{stem}.{e}")).as_path()));
+                // A folder named like a sidecar is not one.
+                let has_article = has_article || !path.is_file();
                 if !has_article {
                     errors.push(SourceError::OrphanSidecar { path: path.clone(), stem: stem.to_owned() });
                 }
@@ -104,15 +111,24 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
     Ok(ScannedFeed { meta, def_hash, files })
 }
 
-/// `size:mtime_ns` of the article and of the sidecar (`-` without one); empty when either was
-/// modified within two seconds of `since`, or has no usable time.
+/// `size:mtime_ns:inode:ctime_ns` of the article and of the sidecar (`-` without one); empty
+/// when either was modified within two seconds of `since`, or has no usable time. The inode and
+/// change time catch a file replaced by another of the same size and modification time (a copy
+/// made with `cp -p`, two names swapped), as git's index does.
 fn stamp(path: &Path, sidecar: Option<&Path>, since: SystemTime) -> Result<String, SourceError> {
     let one = |p: &Path| -> Result<Option<String>, SourceError> {
         let m = std::fs::metadata(p).map_err(|source| SourceError::Io { path: p.to_owned(), source })?;
         let Ok(modified) = m.modified() else { return Ok(None) };
         let racy = since.duration_since(modified).map_or(true, |d| d.as_secs() < 2);
         let ns = modified.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        Ok((!racy).then(|| format!("{}:{ns}", m.len())))
+        #[cfg(unix)]
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            format!(":{}:{}.{}", m.ino(), m.ctime(), m.ctime_nsec())
+        };
+        #[cfg(not(unix))]
+        let identity = String::new();
+        Ok((!racy).then(|| format!("{}:{ns}{identity}", m.len())))
     };
     let article = one(path)?;
     let side = match sidecar {

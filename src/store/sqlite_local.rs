@@ -48,7 +48,13 @@ pub(super) struct SqliteLocalSync<'a> {
 impl<'a> SqliteLocalSync<'a> {
     pub(super) fn begin(store: &'a mut SqliteStore, now: DateTime<Utc>) -> Result<Self, StoreError> {
         let path = store.path.clone();
-        let tx = store.conn.transaction().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+        // IMMEDIATE: the write lock is taken now, waiting (busy timeout) for a poll in progress.
+        // A deferred transaction that read first would fail outright at its first write if a
+        // poll committed in between (SQLITE_BUSY_SNAPSHOT), and a sync reads before it writes.
+        let tx = store
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
         Ok(Self { tx, path, now, seq: None, report: SyncReport::default() })
     }
 
@@ -113,8 +119,9 @@ impl<'a> SqliteLocalSync<'a> {
                 .execute(params![feed.as_str(), name, rec.stamp, rec.hash, rec.id.as_str()])?;
         }
         // A local item lives as long as a file makes it: a deleted file takes its item, a
-        // renamed one keeps it (the new name makes the same id).
-        if !d.gone.is_empty() || !d.files.is_empty() {
+        // renamed one keeps it (the new name makes the same id). Checked at every apply, so
+        // items stored before files were recorded (migration 0004) go when their file did.
+        {
             let removed = self.tx.execute(
                 "DELETE FROM items WHERE feed = ?1 AND source IS NULL
                    AND id NOT IN (SELECT id FROM files WHERE feed = ?1)",

@@ -150,9 +150,27 @@ pub(super) fn is_ops_path(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/readers")
 }
 
+/// Paths not held in memory (pages made from the store, and 404s): answered on a blocking
+/// thread, so a store read or a render never stalls the threads that answer feed polls.
 async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    published(&app, peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into()), &request)
+    let peer = peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    let (parts, _) = request.into_parts();
+    let request = hyper::Request::from_parts(parts, ());
+    let answer = tokio::task::spawn_blocking({
+        let app = app.clone();
+        move || published(&app, peer, &request)
+    });
+    answer.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "answering a page panicked");
+        plain(&app, "error", StatusCode::INTERNAL_SERVER_ERROR, "internal error\n".into())
+    })
+}
+
+/// Whether the request for `raw_path` can be answered from memory at once: a held file, or a
+/// path no file could have (answered 400).
+pub(super) fn answers_from_memory(app: &App, raw_path: &str) -> bool {
+    clean_path(raw_path).is_none_or(|p| app.site.load().holds(&p))
 }
 
 /// A published file, or 404/400/405, for a request from `peer`. This is the hot path, called by
@@ -170,7 +188,7 @@ pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>)
     };
     let site = app.site.load();
     let Some(res) = site.get(&path).or_else(|| path.strip_suffix("index.html").and_then(|dir| site.get(dir))) else {
-        if !path.ends_with('/') && site.get(&format!("{path}/")).is_some() {
+        if !path.ends_with('/') && site.exists(&format!("{path}/")) {
             // `/<slug>` → `/<slug>/`, so relative links on the page resolve.
             app.metrics.request("redirect", 308, 0);
             let to = HeaderValue::from_str(&format!("{path}/")).expect("a clean path is a valid header value");

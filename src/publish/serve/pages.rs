@@ -2,7 +2,7 @@
 //! site of 100,000 articles holds only the pages opened lately, within a byte budget.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::site::{Resource, Site};
 use crate::config::Compression;
@@ -12,13 +12,24 @@ use crate::render::Output;
 pub trait PageSource: Send + Sync {
     /// The file answering the request path `path`, rendered, or `None` when there is none.
     fn page(&self, path: &str) -> Option<Output>;
+
+    /// Whether there is a file at `path`, without rendering it if that can be told cheaper.
+    fn exists(&self, path: &str) -> bool {
+        self.page(path).is_some()
+    }
 }
+
+/// A page being made, or made (`None`: there is no page at its path).
+type Making = OnceLock<Option<Arc<Resource>>>;
 
 /// A page source and the cache in front of it.
 pub struct Pages {
     source: Arc<dyn PageSource>,
     compress: Compression,
     cache: Mutex<Cache>,
+    /// Pages being made: a second request for one waits for the first instead of making it
+    /// again (after a re-render dropped a busy feed's pages, many readers ask at once).
+    making: Mutex<HashMap<String, Arc<Making>>>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -28,31 +39,50 @@ impl std::fmt::Debug for Pages {
     }
 }
 
-/// Pages cached, oldest first; evicted in that order once over the budget.
+/// Pages cached, in a ring; evicted once over the budget by the CLOCK rule (a page asked for
+/// since the hand last passed gets another round), which keeps what is opened often while a
+/// crawler walks through everything else.
 #[derive(Default)]
 struct Cache {
-    map: HashMap<String, Arc<Resource>>,
+    /// Each page and whether it was asked for since the hand last passed it.
+    map: HashMap<String, (Arc<Resource>, bool)>,
     order: VecDeque<String>,
     bytes: usize,
     budget: usize,
 }
 
 impl Cache {
+    fn get(&mut self, path: &str) -> Option<Arc<Resource>> {
+        self.map.get_mut(path).map(|(r, used)| {
+            *used = true;
+            r.clone()
+        })
+    }
+
     fn insert(&mut self, path: String, r: Arc<Resource>) {
         let size = r.size() + path.len();
         if size > self.budget {
             return;
         }
-        if let Some(old) = self.map.insert(path.clone(), r) {
+        if let Some((old, _)) = self.map.insert(path.clone(), (r, false)) {
             self.bytes -= old.size() + path.len();
         } else {
             self.order.push_back(path);
         }
         self.bytes += size;
+        // Each page gets at most one second chance, so this ends within two turns of the ring.
         while self.bytes > self.budget {
             let Some(oldest) = self.order.pop_front() else { break };
-            if let Some(gone) = self.map.remove(&oldest) {
-                self.bytes -= gone.size() + oldest.len();
+            match self.map.get_mut(&oldest) {
+                Some((_, used)) if *used => {
+                    *used = false;
+                    self.order.push_back(oldest);
+                }
+                Some(_) => {
+                    let (gone, _) = self.map.remove(&oldest).expect("present");
+                    self.bytes -= gone.size() + oldest.len();
+                }
+                None => {}
             }
         }
     }
@@ -61,7 +91,8 @@ impl Cache {
 impl Pages {
     /// Pages from `source`, in the codings `compress` asks for, holding at most `budget` bytes.
     pub fn new(source: Arc<dyn PageSource>, compress: Compression, budget: usize) -> Self {
-        Self { source, compress, cache: Mutex::new(Cache { budget, ..Cache::default() }) }
+        let cache = Mutex::new(Cache { budget, ..Cache::default() });
+        Self { source, compress, cache, making: Mutex::default() }
     }
 
     /// Keeps cached the pages of `previous` that `keep` selects (by request path): those whose
@@ -69,7 +100,7 @@ impl Pages {
     pub fn keeping(self, previous: &Pages, keep: &dyn Fn(&str) -> bool) -> Self {
         if let (Ok(old), Ok(mut cache)) = (previous.cache.lock(), self.cache.lock()) {
             for path in old.order.iter().filter(|p| keep(p)) {
-                if let Some(r) = old.map.get(path) {
+                if let Some((r, _)) = old.map.get(path) {
                     cache.insert(path.clone(), r.clone());
                 }
             }
@@ -77,18 +108,33 @@ impl Pages {
         self
     }
 
-    /// The page at `path`, from the cache or made now.
+    /// The page at `path`, from the cache or made now (this blocks: call it off the async
+    /// threads).
     pub fn get(&self, path: &str) -> Option<Arc<Resource>> {
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.map.get(path).cloned()) {
+        if let Some(hit) = self.cache.lock().ok().and_then(|mut c| c.get(path)) {
             return Some(hit);
         }
-        // Made outside the lock: two requests for one page may both make it, and get the
-        // same bytes.
-        let made = Site::prepare_one(self.source.page(path)?, self.compress);
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(path.to_owned(), made.clone());
+        let making = self.making.lock().ok()?.entry(path.to_owned()).or_default().clone();
+        let made = making
+            .get_or_init(|| {
+                let made = Site::prepare_one(self.source.page(path)?, self.compress);
+                if let Ok(mut c) = self.cache.lock() {
+                    c.insert(path.to_owned(), made.clone());
+                }
+                Some(made)
+            })
+            .clone();
+        if let Ok(mut m) = self.making.lock()
+            && m.get(path).is_some_and(|cell| Arc::ptr_eq(cell, &making))
+        {
+            m.remove(path);
         }
-        Some(made)
+        made
+    }
+
+    /// Whether there is a page at `path`.
+    pub fn exists(&self, path: &str) -> bool {
+        self.cache.lock().is_ok_and(|c| c.map.contains_key(path)) || self.source.exists(path)
     }
 
     /// Pages cached and the bytes they hold.
@@ -137,5 +183,18 @@ mod tests {
         assert_eq!(source.0.load(Ordering::SeqCst), 23, "the oldest page was evicted and made again");
         let kept = Pages::new(source.clone(), NONE, 1_000).keeping(&pages, &|p| p != "/f/a.html");
         assert_eq!(kept.cached().0, n - 1);
+    }
+
+    #[test]
+    fn a_page_asked_for_often_outlives_a_crawl() {
+        let source = Arc::new(Counting(AtomicUsize::new(0)));
+        let pages = Pages::new(source.clone(), NONE, 1_000);
+        pages.get("/f/hot.html").unwrap();
+        for i in 0..100 {
+            pages.get(&format!("/f/crawl-{i}.html")).unwrap();
+            pages.get("/f/hot.html").unwrap();
+        }
+        assert_eq!(source.0.load(Ordering::SeqCst), 101, "the hot page was made once");
+        assert!(pages.cached().1 <= 1_000);
     }
 }

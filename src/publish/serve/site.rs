@@ -169,6 +169,16 @@ impl Site {
         }
     }
 
+    /// Whether `path` is held in memory (answered without the store).
+    pub fn holds(&self, path: &str) -> bool {
+        self.resources.contains_key(path)
+    }
+
+    /// Whether something answers `path`, without making a page if that can be avoided.
+    pub fn exists(&self, path: &str) -> bool {
+        self.resources.contains_key(path) || self.pages.as_ref().is_some_and(|p| p.exists(path))
+    }
+
     /// How many resources there are.
     pub fn len(&self) -> usize {
         self.resources.len()

@@ -12,32 +12,12 @@
 # figures as TSV to $DATA (if set) and an SVG chart to $SVG (if set, via benches/plot-growth.py).
 # Environment: SIZES, RUNS (3), FEEDPUB_BIN (else cargo build --release), KEEP=1 keeps the temp dir.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZES=${SIZES:-1000 10000 100000}
 RUNS=${RUNS:-3}
-log() { printf '>> %s\n' "$*" >&2; }
-die() { printf 'growth.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-[ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is needed: apt-get install time"
-if [ -n "${FEEDPUB_BIN:-}" ]; then BIN=$FEEDPUB_BIN; else
-  (cd "$ROOT" && cargo build --release --quiet)
-  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/feedpub
-fi
-T=$(mktemp -d /tmp/feedpub-growth.XXXXXX)
-SERVE_PID=
-cleanup() {
-  [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
-  if [ "${KEEP:-0}" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
+NAME=growth.sh
+# shellcheck source=benches/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-# "wall_s user_s maxrss_kb" from a GNU time -v file.
-times_of() {
-  awk -F': ' '
-    /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
-    /User time/ { u = $2 } /Maximum resident/ { m = $2 }
-    END { printf "%.2f %.2f %d\n", w, u, m }' "$1"
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 written() { sed -n 's/.* files, \([0-9]*\) written.*/\1/p' "$1"; }
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
@@ -52,7 +32,7 @@ for N in $SIZES; do
   CONFIG=$S/feedpub.toml
   log "$N: full build"
   /usr/bin/time -v -o "$S/full.time" "$BIN" --config "$CONFIG" build > "$S/full.out" 2>&1 || { cat "$S/full.out" >&2; die "full build"; }
-  read -r FULL_WALL _ FULL_RSS < <(times_of "$S/full.time")
+  read -r FULL_WALL _ _ FULL_RSS < <(times_of "$S/full.time")
   # Out of the window where a just-written file's stamp is not trusted (see source/scan.rs).
   sleep 2
   for r in $(seq "$RUNS"); do
@@ -61,7 +41,7 @@ for N in $SIZES; do
     times_of "$S/nc.$r.time" > "$S/nc.$r.parsed"
   done
   NC_WALL=$(awk '{ print $1 }' "$S"/nc.*.parsed | median)
-  NC_RSS=$(awk '{ print $3 }' "$S"/nc.*.parsed | median)
+  NC_RSS=$(awk '{ print $4 }' "$S"/nc.*.parsed | median)
   # One article edited (the newest, a middle one, the oldest in turn), then a build.
   for r in $(seq "$RUNS"); do
     case $r in 1) i=$((ITEMS - 1)) ;; 2) i=$((ITEMS / 2)) ;; *) i=0 ;; esac
@@ -69,7 +49,7 @@ for N in $SIZES; do
     printf '\nتعديل رقم %s.\n' "$r" >> "$f"
     /usr/bin/time -v -o "$S/ed.$r.time" "$BIN" --config "$CONFIG" build > "$S/ed.$r.out" 2>&1 || die "edit build"
     grep -q '1 changed' "$S/ed.$r.out" || die "the edit was not seen: $(cat "$S/ed.$r.out")"
-    read -r w _ _ < <(times_of "$S/ed.$r.time")
+    read -r w _ _ _ < <(times_of "$S/ed.$r.time")
     echo "$w $(written "$S/ed.$r.out")" > "$S/ed.$r.parsed"
   done
   ED_WALL=$(awk '{ print $1 }' "$S"/ed.*.parsed | median)

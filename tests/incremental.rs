@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use chrono::{TimeZone, Utc};
 use feedpub::config::Config;
 use feedpub::model::{Content, ItemId, Slug};
@@ -251,22 +253,7 @@ fn assert_store_matches_disk(w: &World, context: &str) {
 
 /// Every file of a folder but the state file (which names the store, not the site).
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                if rel != ".feedpub-state" {
-                    out.insert(rel, std::fs::read(&path).unwrap());
-                }
-            }
-        }
-    }
-    out
+    common::snapshot(dir).into_iter().filter(|(k, _)| k != ".feedpub-state").map(|(k, (b, _))| (k, b)).collect()
 }
 
 fn run(seed: u64, steps: usize) {

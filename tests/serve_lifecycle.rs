@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::TimeZone as _;
 use common::child::Child;
-use common::server::{Server, client};
+use common::server::{Server, client, wait_for};
 use common::{SLUG, Site};
 use feedpub::config::{Compression, Config};
 use feedpub::publish::serve;
@@ -165,14 +165,6 @@ async fn slow_headers_are_cut_off_and_the_connection_limit_holds() {
     let n = tokio::time::timeout(Duration::from_secs(10), second.read(&mut buf)).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     server.stop().await;
-}
-
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

@@ -6,10 +6,9 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use common::child::Child;
-use common::server::client;
+use common::server::{client, wait_for};
 use common::{SLUG, Site};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -31,14 +30,6 @@ async fn fetch(child: &Child, path: &str, coding: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

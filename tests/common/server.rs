@@ -83,3 +83,12 @@ pub async fn raw(addr: SocketAddr, request: &str) -> String {
 pub async fn raw_get(addr: SocketAddr, path: &str) -> String {
     raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")).await
 }
+
+/// Waits (polling every 100 ms, at most 30 s) until `check` holds.
+pub async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

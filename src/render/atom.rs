@@ -68,7 +68,7 @@ fn entry(ch: &Channel, e: &Entry) -> AtomEntry {
             ..AtomSource::default()
         }),
         content: Some(Content {
-            value: Some(e.content_html()),
+            value: Some(e.content_html().to_owned()),
             content_type: Some("html".into()),
             lang: lang.clone(),
             ..Content::default()

@@ -384,13 +384,16 @@ struct Entry<'a> {
     page: Url,
     language: &'a Language,
     author: &'a Person,
+    /// [`Entry::content_html`], once made.
+    html: std::cell::OnceCell<String>,
 }
 
 impl Entry<'_> {
     /// The body inside an element carrying `lang` and `dir`, followed by the credits; made
-    /// when a document needs it (the feed page lists every item, but shows no body).
-    fn content_html(&self) -> String {
-        wrap_content(self.item, self.language)
+    /// once, when a document first needs it (the feed page lists every item but shows no
+    /// body, and three formats carry the same HTML).
+    fn content_html(&self) -> &str {
+        self.html.get_or_init(|| wrap_content(self.item, self.language))
     }
 }
 
@@ -410,7 +413,8 @@ impl<'a> Channel<'a> {
                 };
                 let url = item.content.link.clone().unwrap_or_else(|| page.clone());
                 let language = item.content.language.as_ref().unwrap_or(&meta.language);
-                Entry { item, id, url, page, language, author: item.content.author.as_ref().unwrap_or(&meta.author) }
+                let author = item.content.author.as_ref().unwrap_or(&meta.author);
+                Entry { item, id, url, page, language, author, html: std::cell::OnceCell::new() }
             })
             .collect();
         let in_feed = &view.items[..view.items.len().min(meta.limit)];

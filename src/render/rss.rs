@@ -66,7 +66,7 @@ fn item(e: &Entry) -> RssItem {
                     s.url.as_ref().map(|url| Source { url: url.to_string(), title: Some(s.credit.value.clone()) })
                 })
             }),
-        content: Some(e.content_html()),
+        content: Some(e.content_html().to_owned()),
         dublin_core_ext: Some(DublinCoreExtension {
             creators: vec![e.author.name.clone()],
             sources: c.source.iter().map(|s| s.credit.value.clone()).collect(),

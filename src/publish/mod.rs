@@ -3,8 +3,10 @@
 //! [`build`] writes them to disk for cron and static servers (atomically, and only what
 //! changed); [`serve`] answers readers over HTTP from the same bytes, held in memory.
 
+mod atomic;
 pub mod build;
 pub mod compress;
 pub mod serve;
 
+pub use atomic::write_atomic;
 pub use build::{BuildReport, PublishError, write_site};

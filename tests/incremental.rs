@@ -334,3 +334,30 @@ fn a_full_build_that_stops_part_way_leaves_no_state_to_trust() {
     w.build(full.path()).unwrap();
     assert_eq!(tree(&out), tree(full.path()));
 }
+
+#[test]
+fn a_change_renders_only_what_shows_it() {
+    let mut w = World::new(5);
+    let out = w.dir.path().join("public");
+    w.build(&out).unwrap();
+    let feed = w.feeds()[0].clone();
+    let slug = Slug::new(feed.file_name().unwrap().to_str().unwrap()).unwrap();
+    // A poll storing one new item: that feed's documents and that item's page.
+    w.poll(&slug, 1, 0);
+    let polled = w.build(&out).unwrap();
+    assert_eq!(polled.scope, Scope::Changed { feeds: 1, pages: 1 }, "{polled:?}");
+    // An edited article: its feed's documents and its page.
+    let article = World::articles(&feed)[0].clone();
+    w.clock += 10;
+    bump_digit(&article);
+    let bytes = std::fs::read(&article).unwrap();
+    w.write(&article, &bytes);
+    let edited = w.build(&out).unwrap();
+    assert_eq!((edited.sync.changed, edited.scope), (1, Scope::Changed { feeds: 1, pages: 1 }), "{edited:?}");
+    // A feed.toml edit: every page of that feed, no other feed.
+    w.clock += 10;
+    w.write(&feed.join("feed.toml"), World::feed_toml("عنوان آخر", 3).as_bytes());
+    let pages = World::articles(&feed).len() + 1; // and the polled item
+    let redefined = w.build(&out).unwrap();
+    assert_eq!(redefined.scope, Scope::Changed { feeds: 1, pages }, "{redefined:?}");
+}

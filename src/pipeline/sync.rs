@@ -20,13 +20,25 @@ use crate::store::{FileRecord, LocalDelta, LocalSync, Recorded, Store, SyncRepor
 /// feed's articles be parsed again (they inherit from it). Every bad input anywhere is
 /// reported at once and the store is left as it was.
 pub fn sync(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<FeedMeta>), PipelineError> {
-    let scanned = source::scan(&config.feeds_dir, SystemTime::now())?;
+    let since = SystemTime::now();
+    let scanned = source::scan(&config.feeds_dir)?;
     let now = Utc::now().trunc_subsecs(0);
     let (mut errors, mut untouched) = (Vec::new(), 0);
     let mut tx = store.begin_local_sync(now)?;
     for feed in &scanned {
+        // One feed's files at a time: listed, compared, parsed, handed over, dropped.
+        let files = match feed.files(since) {
+            Ok((files, mut errs)) => {
+                errors.append(&mut errs);
+                files
+            }
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         let recorded = tx.recorded(&feed.meta.slug)?;
-        match read_feed(feed, &recorded) {
+        match read_feed(feed, &files, &recorded) {
             // Once input is known to be bad, nothing more is written: the sync rolls back.
             Ok(delta) if errors.is_empty() => untouched += delta.apply(feed, tx.as_mut())?,
             Ok(_) => {}
@@ -90,13 +102,13 @@ enum Look {
 
 /// Compares a feed's files with what the store recorded, parsing (on every core) only those
 /// that moved, and checks ids stay unique across parsed and untouched files.
-fn read_feed(feed: &ScannedFeed, recorded: &Recorded) -> Result<FeedDelta, Vec<SourceError>> {
+fn read_feed(feed: &ScannedFeed, files: &[ArticleFile], recorded: &Recorded) -> Result<FeedDelta, Vec<SourceError>> {
     let def_changed = recorded.def_hash.as_deref() != Some(feed.def_hash.as_str());
     let looks: Vec<Result<Look, SourceError>> =
-        feed.files.par_iter().map(|f| look(f, recorded.files.get(&f.name), def_changed, &feed.meta)).collect();
+        files.par_iter().map(|f| look(f, recorded.files.get(&f.name), def_changed, &feed.meta)).collect();
     let mut delta = FeedDelta { def_changed, ..FeedDelta::default() };
-    let (mut errors, mut ids) = (Vec::new(), Vec::with_capacity(feed.files.len()));
-    for (file, look) in feed.files.iter().zip(looks) {
+    let (mut errors, mut ids) = (Vec::new(), Vec::with_capacity(files.len()));
+    for (file, look) in files.iter().zip(looks) {
         match look {
             Ok(Look::Same) => {
                 delta.unchanged += 1;
@@ -116,7 +128,7 @@ fn read_feed(feed: &ScannedFeed, recorded: &Recorded) -> Result<FeedDelta, Vec<S
         }
     }
     errors.extend(source::duplicate_ids(ids.iter().map(|(id, f)| (id, f.path.as_path()))));
-    let present: HashSet<&str> = feed.files.iter().map(|f| f.name.as_str()).collect();
+    let present: HashSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
     delta.gone = recorded.files.keys().filter(|n| !present.contains(n.as_str())).cloned().collect();
     delta.gone.sort();
     if errors.is_empty() { Ok(delta) } else { Err(errors) }

@@ -163,15 +163,20 @@ impl std::error::Error for SourceErrors {}
 /// Reads every feed under `feeds_dir`, sorted by slug: every article, parsed. (A sync reads
 /// only what moved: [`scan`], then [`import_file`] for those.)
 pub fn load(feeds_dir: &Path) -> Result<Vec<LocalFeed>, SourceErrors> {
-    let scanned = scan(feeds_dir, std::time::SystemTime::now());
+    let scanned = scan(feeds_dir);
     let (scanned, mut errors) = match scanned {
         Ok(feeds) => (feeds, Vec::new()),
         Err(SourceErrors(errors)) => (Vec::new(), errors),
     };
     let mut feeds = Vec::new();
     for feed in scanned {
+        let (files, mut errs) = match feed.files(std::time::SystemTime::now()) {
+            Ok(found) => found,
+            Err(e) => (Vec::new(), vec![e]),
+        };
+        errors.append(&mut errs);
         let mut articles = Vec::new();
-        for file in &feed.files {
+        for file in &files {
             match import_file(file, &feed.meta) {
                 Ok(a) => articles.push((a, file.path.clone())),
                 Err(e) => errors.push(e),

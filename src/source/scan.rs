@@ -9,15 +9,17 @@ use sha2::{Digest as _, Sha256};
 use super::{SourceError, SourceErrors, definition, feed_def, list_dir, split_name};
 use crate::model::FeedMeta;
 
-/// A feed folder as found: its definition and its article files, in file-name order.
+/// A feed folder as found: its definition; its article files are listed by
+/// [`ScannedFeed::files`], one feed at a time (a million articles' paths and stamps at once
+/// would hold hundreds of MB).
 #[derive(Debug, Clone)]
 pub struct ScannedFeed {
     /// The resolved `feed.toml`.
     pub meta: FeedMeta,
     /// Digest of `feed.toml`'s bytes: every article is read again when it moves.
     pub def_hash: String,
-    /// The article files (`.txt`, `.md`).
-    pub files: Vec<ArticleFile>,
+    /// The feed's folder.
+    pub dir: PathBuf,
 }
 
 /// One article file and its optional sidecar.
@@ -49,15 +51,12 @@ impl ArticleFile {
     }
 }
 
-/// Lists every feed under `feeds_dir`, sorted by slug, reading only the `feed.toml`s. `since`
-/// is when the sync started: a file modified within two seconds of it may change again within
-/// the file system's timestamp granularity without its size moving, so its stamp is not
-/// trusted (git's "racily clean" rule).
-pub fn scan(feeds_dir: &Path, since: SystemTime) -> Result<Vec<ScannedFeed>, SourceErrors> {
+/// Lists every feed under `feeds_dir`, sorted by slug, reading only the `feed.toml`s.
+pub fn scan(feeds_dir: &Path) -> Result<Vec<ScannedFeed>, SourceErrors> {
     let dirs = list_dir(feeds_dir).map_err(|e| SourceErrors(vec![e]))?;
     let (mut feeds, mut errors) = (Vec::new(), Vec::new());
     for dir in dirs.into_iter().filter(|p| p.is_dir()) {
-        match scan_feed(&dir, since, &mut errors) {
+        match scan_feed(dir) {
             Ok(feed) => feeds.push(feed),
             Err(e) => errors.push(e),
         }
@@ -65,8 +64,8 @@ pub fn scan(feeds_dir: &Path, since: SystemTime) -> Result<Vec<ScannedFeed>, Sou
     if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
 }
 
-fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Result<ScannedFeed, SourceError> {
-    let meta = definition(dir)?;
+fn scan_feed(dir: PathBuf) -> Result<ScannedFeed, SourceError> {
+    let meta = definition(&dir)?;
     let def_path = dir.join(feed_def::FEED_FILE);
     let def_bytes = std::fs::read(&def_path).map_err(|source| SourceError::Io { path: def_path.clone(), source })?;
     // With this feedpub's version: a new version may parse articles differently, so the first
@@ -75,40 +74,48 @@ fn scan_feed(dir: &Path, since: SystemTime, errors: &mut Vec<SourceError>) -> Re
     h.update(concat!("feedpub ", env!("CARGO_PKG_VERSION"), "\n"));
     h.update(&def_bytes);
     let def_hash = crate::model::digest::hex(&h.finalize());
-    let entries = list_dir(dir)?;
-    // Looked up per article: a list would make a feed of n articles cost n² comparisons.
-    let present: std::collections::HashSet<&Path> = entries.iter().map(PathBuf::as_path).collect();
-    let mut files = Vec::new();
-    for path in &entries {
-        let (stem, ext) = split_name(path);
-        match ext {
-            "txt" | "md" => {
-                let sidecar = dir.join(format!("{stem}.toml"));
-                let sidecar = (present.contains(sidecar.as_path()) && sidecar.is_file()).then_some(sidecar);
-                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-                let stamp = match stamp(path, sidecar.as_deref(), since) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
+    Ok(ScannedFeed { meta, def_hash, dir })
+}
+
+impl ScannedFeed {
+    /// The feed's article files in file-name order, with what is wrong among its files (an
+    /// orphan sidecar, an unreadable file). `since` is when the sync started: a file modified
+    /// within two seconds of it may change again within the file system's timestamp
+    /// granularity without its size moving, so its stamp is not trusted (git's "racily clean"
+    /// rule).
+    pub fn files(&self, since: SystemTime) -> Result<(Vec<ArticleFile>, Vec<SourceError>), SourceError> {
+        let (dir, mut errors) = (&self.dir, Vec::new());
+        let def_path = dir.join(feed_def::FEED_FILE);
+        let entries = list_dir(dir)?;
+        // Looked up per article: a list would make a feed of n articles cost n² comparisons.
+        let present: std::collections::HashSet<&Path> = entries.iter().map(PathBuf::as_path).collect();
+        let mut files = Vec::new();
+        for path in &entries {
+            let (stem, ext) = split_name(path);
+            match ext {
+                "txt" | "md" => {
+                    let sidecar = dir.join(format!("{stem}.toml"));
+                    let sidecar = (present.contains(sidecar.as_path()) && sidecar.is_file()).then_some(sidecar);
+                    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+                    match stamp(path, sidecar.as_deref(), since) {
+                        Ok(stamp) => files.push(ArticleFile { name, path: path.clone(), sidecar, stamp }),
+                        Err(e) => errors.push(e),
                     }
-                };
-                files.push(ArticleFile { name, path: path.clone(), sidecar, stamp });
-            }
-            "toml" if path != &def_path => {
-                let has_article =
-                    ["txt", "md"].iter().any(|e| present.contains(dir.join(format!("{stem}.{e}")).as_path()));
-                // A folder named like a sidecar is not one.
-                let has_article = has_article || !path.is_file();
-                if !has_article {
-                    errors.push(SourceError::OrphanSidecar { path: path.clone(), stem: stem.to_owned() });
                 }
+                "toml" if path != &def_path => {
+                    let has_article =
+                        ["txt", "md"].iter().any(|e| present.contains(dir.join(format!("{stem}.{e}")).as_path()));
+                    // A folder named like a sidecar is not one.
+                    if !has_article && path.is_file() {
+                        errors.push(SourceError::OrphanSidecar { path: path.clone(), stem: stem.to_owned() });
+                    }
+                }
+                // Images and other assets may live beside the articles; they are not articles.
+                _ => {}
             }
-            // Images and other assets may live beside the articles; they are not articles.
-            _ => {}
         }
+        Ok((files, errors))
     }
-    Ok(ScannedFeed { meta, def_hash, files })
 }
 
 /// `size:mtime_ns:inode:ctime_ns` of the article and of the sidecar (`-` without one); empty

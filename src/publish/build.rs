@@ -8,17 +8,17 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::atomic::{Batch, remove_stale_temporaries, write_atomic};
+use super::manifest;
 use crate::config::Compression;
 use crate::publish::compress::{self, Effort};
 use crate::render::Output;
 
-/// The manifest of files feedpub wrote, one relative path per line.
-pub const MANIFEST: &str = ".feedpub-manifest";
+pub use super::manifest::MANIFEST;
 
 /// Held (an exclusive file lock) while a build writes the folder: two overlapping cron runs
 /// take turns instead of interleaving, and temporary files left by a killed build can be
@@ -161,28 +161,36 @@ impl SiteWriter {
         state: Option<&str>,
     ) -> Result<BuildReport, PublishError> {
         let out_dir = self.out_dir.clone();
-        let old = read_manifest(&out_dir);
-        let mut new: BTreeSet<String> = site
+        let mut new: Vec<String> = site
             .into_iter()
             .flat_map(|p| {
                 let (gz, br) = sibling_names(&p, self.compress);
                 [gz, br, Some(p)].into_iter().flatten()
             })
             .collect();
-        new.extend(old.iter().filter(|p| keep(p)).cloned());
-        self.report.files = new.len();
-        for stale in old.iter().filter(|p| !new.contains(*p)) {
+        new.sort_unstable();
+        new.dedup();
+        let (mut removed, mut emptied, mut failed) = (0, false, None);
+        let merged = manifest::rewrite(&out_dir, &new, keep, &mut |stale| {
             let path = out_dir.join(stale);
             match std::fs::remove_file(&path) {
-                Ok(()) => self.report.removed += 1,
+                Ok(()) => removed += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(PublishError::Io { path, source: e }),
+                Err(e) => {
+                    failed = Some(path);
+                    return Err(e);
+                }
             }
             remove_empty_parents(&path, &out_dir);
+            emptied = true;
+            Ok(())
+        })
+        .map_err(|source| PublishError::Io { path: failed.unwrap_or_else(|| out_dir.join(MANIFEST)), source })?;
+        self.report.files = merged.files;
+        self.report.removed += removed;
+        if merged.changed || emptied {
             self.touched_dirs.insert(out_dir.clone());
         }
-        let manifest: String = new.iter().map(|p| format!("{p}\n")).collect();
-        self.replace_if_changed(MANIFEST, Some(manifest.as_bytes()))?;
         // Renames are durable once their folders are synced: every file before the state that
         // vouches for them.
         for dir in std::mem::take(&mut self.touched_dirs) {
@@ -249,21 +257,9 @@ fn sibling_names(path: &str, compress: Compression) -> (Option<String>, Option<S
     (compress.gzip.then(|| format!("{path}.gz")), compress.brotli.then(|| format!("{path}.br")))
 }
 
-/// How many files the site in `out_dir` has, by its manifest (counted as it is read: the
-/// manifest of a million-article site is over 100 MB).
+/// How many files the site in `out_dir` has, by its manifest.
 pub fn site_files(out_dir: &Path) -> usize {
-    use std::io::BufRead as _;
-    let Ok(file) = std::fs::File::open(out_dir.join(MANIFEST)) else { return 0 };
-    std::io::BufReader::new(file).split(b'\n').map_while(Result::ok).filter(|l| !l.is_empty()).count()
-}
-
-/// The previous build's file list; entries that could escape the folder are ignored.
-fn read_manifest(out_dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.is_empty() && Path::new(l).components().all(|c| matches!(c, Component::Normal(_))))
-        .map(str::to_owned)
-        .collect()
+    manifest::count(out_dir)
 }
 
 fn remove_empty_parents(path: &Path, root: &Path) {

@@ -6,6 +6,7 @@
 mod atomic;
 pub mod build;
 pub mod compress;
+mod manifest;
 pub mod serve;
 
 pub use atomic::write_atomic;

@@ -32,6 +32,9 @@ pub fn sync(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<F
                 errors.append(&mut errs);
                 files
             }
+            // The folder went since the scan (a move in progress): its items stay as they are
+            // until the next sync sees it gone or back.
+            Err(SourceError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 errors.push(e);
                 continue;

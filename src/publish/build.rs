@@ -170,27 +170,31 @@ impl SiteWriter {
             .collect();
         new.sort_unstable();
         new.dedup();
-        let (mut removed, mut emptied, mut failed) = (0, false, None);
+        let (mut removed, mut dirs) = (0, BTreeSet::new());
         let merged = manifest::rewrite(&out_dir, &new, keep, &mut |stale| {
             let path = out_dir.join(stale);
             match std::fs::remove_file(&path) {
                 Ok(()) => removed += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    failed = Some(path);
-                    return Err(e);
+                    // One file that cannot go must not stop every build: it stays listed, and
+                    // the next build tries again.
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove a file the site no longer has");
+                    return false;
                 }
             }
+            // Removals are durable once their folders (and those of emptied folders) are synced.
+            dirs.extend(path.ancestors().skip(1).take_while(|d| d.starts_with(&out_dir)).map(Path::to_owned));
             remove_empty_parents(&path, &out_dir);
-            emptied = true;
-            Ok(())
+            true
         })
-        .map_err(|source| PublishError::Io { path: failed.unwrap_or_else(|| out_dir.join(MANIFEST)), source })?;
+        .map_err(io(&out_dir.join(MANIFEST)))?;
         self.report.files = merged.files;
         self.report.removed += removed;
-        if merged.changed || emptied {
+        if merged.changed {
             self.touched_dirs.insert(out_dir.clone());
         }
+        self.touched_dirs.extend(dirs.into_iter().filter(|d| d.is_dir()));
         // Renames are durable once their folders are synced: every file before the state that
         // vouches for them.
         for dir in std::mem::take(&mut self.touched_dirs) {

@@ -73,7 +73,7 @@ impl App {
     /// Answers a request for a published file (or 400/404/405) from `peer`, without a socket:
     /// what the connection loop does for every path but the operations endpoints.
     pub fn answer<B>(&self, peer: IpAddr, request: &hyper::Request<B>) -> Response {
-        published(self, peer, request)
+        published(self, peer, request, Held::Any).expect("any file is answered")
     }
 }
 
@@ -84,10 +84,11 @@ pub fn router(app: Arc<App>, request_timeout: Duration) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/readers", get(readers))
-        // Only these routes wait on anything (the store probe); published files are answered
-        // from memory, and slow clients are cut off at the socket (see `super::run`).
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        // Pages made from the store (the fallback) and the store probe wait on something, so
+        // they get the deadline; held files never reach the router (see `super::run`), and slow
+        // clients are cut off at the socket.
         .fallback(fallback)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .with_state(app)
 }
 
@@ -159,7 +160,7 @@ async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
     let request = hyper::Request::from_parts(parts, ());
     let answer = tokio::task::spawn_blocking({
         let app = app.clone();
-        move || published(&app, peer, &request)
+        move || published(&app, peer, &request, Held::Any).expect("any file is answered")
     });
     answer.await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "answering a page panicked");
@@ -167,34 +168,42 @@ async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
     })
 }
 
-/// Whether the request for `raw_path` can be answered from memory at once: a held file, or a
-/// path no file could have (answered 400).
-pub(super) fn answers_from_memory(app: &App, raw_path: &str) -> bool {
-    clean_path(raw_path).is_none_or(|p| app.site.load().holds(&p))
+/// Which files [`published`] may answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Held {
+    /// Only those held in memory (on an async thread: nothing that reads the store).
+    Only,
+    /// Any (on a blocking thread).
+    Any,
 }
 
 /// A published file, or 404/400/405, for a request from `peer`. This is the hot path, called by
 /// the connection loop without the router: synchronous, it borrows the request, and takes one
 /// lock (the reader tracker's) per feed poll.
-pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>) -> Response {
+/// `None` when `held` is [`Held::Only`] and the file is not held (the site that was looked at,
+/// loaded once, decides).
+pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>, held: Held) -> Option<Response> {
     let (method, headers) = (request.method(), request.headers());
     if method != Method::GET && method != Method::HEAD {
         let mut r = plain(app, "method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only\n".into());
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
+        return Some(r);
     }
     let Some(path) = clean_path(request.uri().path()) else {
-        return plain(app, "bad_request", StatusCode::BAD_REQUEST, "bad path\n".into());
+        return Some(plain(app, "bad_request", StatusCode::BAD_REQUEST, "bad path\n".into()));
     };
     let site = app.site.load();
+    if held == Held::Only && !site.holds(&path) {
+        return None;
+    }
     let Some(res) = site.get(&path).or_else(|| path.strip_suffix("index.html").and_then(|dir| site.get(dir))) else {
         if !path.ends_with('/') && site.exists(&format!("{path}/")) {
             // `/<slug>` → `/<slug>/`, so relative links on the page resolve.
             app.metrics.request("redirect", 308, 0);
             let to = HeaderValue::from_str(&format!("{path}/")).expect("a clean path is a valid header value");
-            return with_nosniff((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response());
+            return Some(with_nosniff((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response()));
         }
-        return plain(app, "not_found", StatusCode::NOT_FOUND, "not found\n".into());
+        return Some(plain(app, "not_found", StatusCode::NOT_FOUND, "not found\n".into()));
     };
     let route = res.kind.as_str();
     let answer = respond::answer(&res, headers, method == Method::HEAD);
@@ -212,12 +221,12 @@ pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>)
             let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
             let mut r = plain(app, route, StatusCode::TOO_MANY_REQUESTS, too_many(wait));
             r.headers_mut().typed_insert(headers::RetryAfter::delay(wait));
-            return r;
+            return Some(r);
         }
     }
     app.metrics.site_request(res.kind, status, answer.body_bytes);
     tracing::debug!(target: "feedpub::access", path = %path, status, bytes = answer.body_bytes);
-    answer.response
+    Some(answer.response)
 }
 
 fn too_many(wait: Duration) -> String {

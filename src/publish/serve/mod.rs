@@ -89,9 +89,9 @@ pub async fn run(
         let (app, router) = (app.clone(), router.clone());
         let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             // Files held in memory skip the router: the answer is ready before any await.
-            let path = request.uri().path();
-            let held = !app::is_ops_path(path) && app::answers_from_memory(&app, path);
-            let fast = held.then(|| app::published(&app, peer.ip(), &request));
+            let fast = (!app::is_ops_path(request.uri().path()))
+                .then(|| app::published(&app, peer.ip(), &request, app::Held::Only))
+                .flatten();
             let router = router.clone();
             async move {
                 if let Some(response) = fast {

@@ -62,19 +62,29 @@ impl Cache {
     fn insert(&mut self, path: String, r: Arc<Resource>) {
         let size = r.size() + path.len();
         if size > self.budget {
+            // Too large to keep: neither it nor an older copy stays.
+            if let Some((old, _)) = self.map.remove(&path) {
+                self.bytes -= old.size() + path.len();
+                self.order.retain(|p| *p != path);
+            }
             return;
         }
         if let Some((old, _)) = self.map.insert(path.clone(), (r, false)) {
             self.bytes -= old.size() + path.len();
         } else {
-            self.order.push_back(path);
+            self.order.push_back(path.clone());
         }
         self.bytes += size;
-        // Each page gets at most one second chance, so this ends within two turns of the ring.
+        // Each page gets at most one second chance, so this ends within two turns of the ring;
+        // the page coming in is spared once (it would otherwise go first when every other page
+        // was asked for since the hand passed).
+        let mut spared = false;
         while self.bytes > self.budget {
             let Some(oldest) = self.order.pop_front() else { break };
+            let newcomer = oldest == path && !spared;
             match self.map.get_mut(&oldest) {
-                Some((_, used)) if *used => {
+                Some((_, used)) if *used || newcomer => {
+                    spared |= newcomer;
                     *used = false;
                     self.order.push_back(oldest);
                 }
@@ -98,7 +108,8 @@ impl Pages {
     /// Keeps cached the pages of `previous` that `keep` selects (by request path): those whose
     /// bytes did not change.
     pub fn keeping(self, previous: &Pages, keep: &dyn Fn(&str) -> bool) -> Self {
-        if let (Ok(old), Ok(mut cache)) = (previous.cache.lock(), self.cache.lock()) {
+        {
+            let (old, mut cache) = (previous.cache(), self.cache());
             for path in old.order.iter().filter(|p| keep(p)) {
                 if let Some((r, _)) = old.map.get(path) {
                     cache.insert(path.clone(), r.clone());
@@ -111,35 +122,57 @@ impl Pages {
     /// The page at `path`, from the cache or made now (this blocks: call it off the async
     /// threads).
     pub fn get(&self, path: &str) -> Option<Arc<Resource>> {
-        if let Some(hit) = self.cache.lock().ok().and_then(|mut c| c.get(path)) {
+        if let Some(hit) = self.cache().get(path) {
             return Some(hit);
         }
-        let making = self.making.lock().ok()?.entry(path.to_owned()).or_default().clone();
-        let made = making
+        let making = self.making().entry(path.to_owned()).or_default().clone();
+        // Whatever happens below (a panic in a renderer included), the cell goes.
+        let _done = Done { pages: self, path, cell: &making };
+        making
             .get_or_init(|| {
                 let made = Site::prepare_one(self.source.page(path)?, self.compress);
-                if let Ok(mut c) = self.cache.lock() {
-                    c.insert(path.to_owned(), made.clone());
-                }
+                self.cache().insert(path.to_owned(), made.clone());
                 Some(made)
             })
-            .clone();
-        if let Ok(mut m) = self.making.lock()
-            && m.get(path).is_some_and(|cell| Arc::ptr_eq(cell, &making))
-        {
-            m.remove(path);
-        }
-        made
+            .clone()
+    }
+
+    /// The cache; a panic elsewhere while it was held leaves it usable (every change to it
+    /// keeps it consistent before anything can panic).
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn making(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Making>>> {
+        self.making.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether there is a page at `path`.
     pub fn exists(&self, path: &str) -> bool {
-        self.cache.lock().is_ok_and(|c| c.map.contains_key(path)) || self.source.exists(path)
+        self.cache().map.contains_key(path) || self.source.exists(path)
     }
 
     /// Pages cached and the bytes they hold.
     pub fn cached(&self) -> (usize, usize) {
-        self.cache.lock().map(|c| (c.map.len(), c.bytes)).unwrap_or_default()
+        let c = self.cache();
+        (c.map.len(), c.bytes)
+    }
+}
+
+/// Removes a page's cell from [`Pages::making`] once its maker is done, unless another took
+/// its place.
+struct Done<'a> {
+    pages: &'a Pages,
+    path: &'a str,
+    cell: &'a Arc<Making>,
+}
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        let mut m = self.pages.making();
+        if m.get(self.path).is_some_and(|c| Arc::ptr_eq(c, self.cell)) {
+            m.remove(self.path);
+        }
     }
 }
 

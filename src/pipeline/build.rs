@@ -86,7 +86,7 @@ pub fn publish(
     let (mut feeds, mut pages) = (0, 0);
     for meta in metas {
         let slug = &meta.slug;
-        let change = changes.iter().find(|c| &c.slug == slug);
+        let change = changes.get(slug);
         let (changed, meta_changed) = change.map_or((Seq::MAX, Seq::MAX), |c| (c.changed, c.meta_changed));
         let all_pages = since.is_none_or(|s| meta_changed > s);
         if !all_pages && since.is_some_and(|s| changed <= s) {

@@ -24,8 +24,19 @@ pub type SharedStore = Arc<Mutex<Box<dyn Store>>>;
 struct Shown {
     store_id: String,
     seq: Seq,
-    /// Per feed slug: its definition, its line on the index and its number of items.
-    feeds: HashMap<String, (FeedMeta, u32, chrono::DateTime<chrono::Utc>, usize)>,
+    /// Per feed slug.
+    feeds: HashMap<String, ShownFeed>,
+}
+
+/// What the last render showed of one feed.
+#[derive(Clone)]
+struct ShownFeed {
+    meta: FeedMeta,
+    /// Its line on the index.
+    ttl_minutes: u32,
+    newest_updated: chrono::DateTime<chrono::Utc>,
+    /// How many items it has.
+    items: usize,
 }
 
 /// Renders the served site from the store, again and again.
@@ -60,8 +71,8 @@ impl HotRenderer {
         let (mut outputs, mut feeds, mut dirty) = (Vec::new(), HashMap::new(), HashSet::new());
         for meta in &metas {
             let slug = meta.slug.as_str();
-            let changed = changes.iter().find(|c| c.slug == meta.slug).map_or(Seq::MAX, |c| c.changed);
-            let before = last.and_then(|s| s.feeds.get(slug).filter(|f| f.0 == *meta && changed <= s.seq));
+            let changed = changes.get(&meta.slug).map_or(Seq::MAX, |c| c.changed);
+            let before = last.and_then(|s| s.feeds.get(slug).filter(|f| f.meta == *meta && changed <= s.seq));
             if let Some(kept) = before {
                 feeds.insert(slug.to_owned(), kept.clone());
                 continue;
@@ -73,19 +84,20 @@ impl HotRenderer {
             let newest_updated = dates.newest_updated.unwrap_or(chrono::DateTime::UNIX_EPOCH);
             let (mut docs, line) = render::render_documents(&site, meta, &newest, newest_updated)?;
             outputs.append(&mut docs);
-            feeds.insert(slug.to_owned(), (meta.clone(), line.ttl_minutes, line.newest_updated, count));
+            let (ttl_minutes, newest_updated) = (line.ttl_minutes, line.newest_updated);
+            feeds.insert(slug.to_owned(), ShownFeed { meta: meta.clone(), ttl_minutes, newest_updated, items: count });
             dirty.insert(slug.to_owned());
         }
         drop(store);
         let lines: Vec<IndexLine> = metas
             .iter()
             .map(|m| {
-                let (_, ttl_minutes, newest_updated, _) = &feeds[m.slug.as_str()];
-                IndexLine { meta: m, ttl_minutes: *ttl_minutes, newest_updated: *newest_updated }
+                let f = &feeds[m.slug.as_str()];
+                IndexLine { meta: m, ttl_minutes: f.ttl_minutes, newest_updated: f.newest_updated }
             })
             .collect();
         outputs.push(render::render_index(&site, &lines));
-        let items = feeds.values().map(|f| f.3).sum();
+        let items = feeds.values().map(|f| f.items).sum();
         let feed_of = |path: &str| path.trim_start_matches('/').split_once('/').map(|(slug, _)| slug.to_owned());
         // Held files of feeds that did not change are kept as they are; the rest is new.
         let mut resources: HashMap<_, _> = previous
@@ -101,7 +113,7 @@ impl HotRenderer {
         let source = Arc::new(StorePages {
             store: self.pages.clone(),
             site,
-            feeds: feeds.iter().map(|(slug, f)| (slug.clone(), (f.0.clone(), f.1))).collect(),
+            feeds: feeds.iter().map(|(slug, f)| (slug.clone(), (f.meta.clone(), f.ttl_minutes))).collect(),
         });
         let keep = |path: &str| feed_of(path).is_some_and(|s| feeds.contains_key(&s) && !dirty.contains(&s));
         let mut pages = Pages::new(source, self.config.compress, PAGE_CACHE_BYTES);

@@ -77,29 +77,37 @@ pub fn render_feed<'m>(
 ) -> Result<(Vec<Output>, IndexLine<'m>), RenderError> {
     let view = FeedView { meta, items };
     check_dates(&view)?;
+    let (mut out, line) = render_documents(site, meta, items, newest(items))?;
     let urls = Urls::new(&site.base_url);
     let ch = Channel::new(site, &urls, view);
-    let slug = ch.meta.slug.as_str();
-    let newest_updated = view.items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
-    let file = |path: String, bytes: Vec<u8>, kind: OutputKind, updated: DateTime<Utc>| Output {
-        path,
-        bytes,
-        kind,
-        updated,
-        ttl_minutes: ch.ttl_minutes,
-    };
-    let mut out = vec![
-        file(Urls::rss_path(slug), rss::render(&ch)?, OutputKind::Rss, ch.updated),
-        file(Urls::atom_path(slug), atom::render(&ch)?, OutputKind::Atom, ch.updated),
-        file(Urls::json_path(slug), json::render(&ch)?, OutputKind::JsonFeed, ch.updated),
-        file(Urls::feed_page_path(slug), html::feed_page(&ch), OutputKind::FeedPage, newest_updated),
-    ];
+    out.push(feed_page(&ch, items));
+    let slug = meta.slug.as_str();
     for e in ch.entries.iter().filter(|e| page(e.item)) {
-        let bytes = html::item_page(&ch, e);
-        out.push(file(Urls::item_path(slug, e.item.id.as_str()), bytes, OutputKind::ItemPage, e.item.updated));
+        out.push(Output {
+            path: Urls::item_path(slug, e.item.id.as_str()),
+            bytes: html::item_page(&ch, e),
+            kind: OutputKind::ItemPage,
+            updated: e.item.updated,
+            ttl_minutes: ch.ttl_minutes,
+        });
     }
-    let line = IndexLine { meta, ttl_minutes: ch.ttl_minutes, newest_updated };
     Ok((out, line))
+}
+
+/// The newest `updated` among `items`; the epoch for none.
+fn newest(items: &[Item]) -> DateTime<Utc> {
+    items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// A feed's page from its channel over all its `items`.
+fn feed_page(ch: &Channel, items: &[Item]) -> Output {
+    Output {
+        path: Urls::feed_page_path(ch.meta.slug.as_str()),
+        bytes: html::feed_page(ch),
+        kind: OutputKind::FeedPage,
+        updated: newest(items),
+        ttl_minutes: ch.ttl_minutes,
+    }
 }
 
 /// A feed's RSS, Atom and JSON Feed documents alone, as [`render_feed`] renders them, from
@@ -137,14 +145,7 @@ pub fn render_feed_page(site: &SiteMeta, meta: &FeedMeta, items: &[Item]) -> Res
     let view = FeedView { meta, items };
     check_dates(&view)?;
     let urls = Urls::new(&site.base_url);
-    let ch = Channel::new(site, &urls, view);
-    Ok(Output {
-        path: Urls::feed_page_path(meta.slug.as_str()),
-        bytes: html::feed_page(&ch),
-        kind: OutputKind::FeedPage,
-        updated: items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH),
-        ttl_minutes: ch.ttl_minutes,
-    })
+    Ok(feed_page(&Channel::new(site, &urls, view), items))
 }
 
 /// One item's page alone, as [`render_feed`] renders it; `ttl_minutes` is its feed's (from

@@ -11,6 +11,8 @@ mod sqlite_local;
 mod sqlite_upstream;
 mod upstream;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
@@ -113,7 +115,7 @@ pub trait Store: Send {
     fn head(&self) -> Result<Head, StoreError>;
 
     /// Every feed the store holds, by slug, with the number of its last change.
-    fn feed_changes(&self) -> Result<Vec<FeedChange>, StoreError>;
+    fn feed_changes(&self) -> Result<BTreeMap<Slug, FeedChange>, StoreError>;
 
     /// The ids of a feed's items, sorted; with `changed_after`, only those changed after it.
     fn item_ids(&self, feed: &Slug, changed_after: Option<Seq>) -> Result<Vec<ItemId>, StoreError>;

@@ -157,7 +157,7 @@ impl Store for SqliteStore {
         self.read_head()
     }
 
-    fn feed_changes(&self) -> Result<Vec<FeedChange>, StoreError> {
+    fn feed_changes(&self) -> Result<std::collections::BTreeMap<Slug, FeedChange>, StoreError> {
         self.read_feed_changes()
     }
 

@@ -202,7 +202,7 @@ impl SqliteStore {
         Ok(Head { store_id, seq })
     }
 
-    pub(super) fn read_feed_changes(&self) -> Result<Vec<FeedChange>, StoreError> {
+    pub(super) fn read_feed_changes(&self) -> Result<std::collections::BTreeMap<Slug, FeedChange>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT slug, changed, meta_changed FROM feeds ORDER BY slug")
@@ -216,7 +216,7 @@ impl SqliteStore {
         Ok(rows
             .into_iter()
             .filter_map(|(slug, changed, meta_changed)| {
-                Slug::new(slug).ok().map(|slug| FeedChange { slug, changed, meta_changed })
+                Slug::new(slug).ok().map(|slug| (slug.clone(), FeedChange { slug, changed, meta_changed }))
             })
             .collect())
     }

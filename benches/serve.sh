@@ -17,6 +17,8 @@
 #   THREADS, CONNECTIONS   wrk -t / -c (default 2 / 64)
 #   SERVERS           "feedpub nginx" (default), or just one of them, e.g. SERVERS=nginx
 #   SCENARIOS         subset of "identity gzip 304" (default: all three)
+#   PIN=1             per core: each server on core 1 with one worker (TOKIO_WORKER_THREADS=1,
+#                     nginx worker_processes 1), wrk on core 0 (taskset), so they never share
 #   KEEP=1            keep the temp dir (configs, logs, raw wrk outputs) and print its path
 #   RATIOS_OUT, LABEL append each scenario's feedpub/nginx ratio as a JSON line to RATIOS_OUT,
 #                     labelled "serve LABEL <scenario>", for benches/report.py's chart
@@ -49,6 +51,13 @@ CONNECTIONS=${CONNECTIONS:-64}
 SERVERS=${SERVERS:-feedpub nginx}
 SCENARIOS=${SCENARIOS:-identity gzip 304}
 NCPU=$(nproc)
+# PIN=1: server and load generator on different cores; the servers get one core each.
+if [ "${PIN:-0}" = 1 ]; then
+  command -v taskset >/dev/null || { echo "serve.sh: PIN=1 needs taskset (util-linux)" >&2; exit 1; }
+  NCPU=1; ON_SERVER=(taskset -c 1); ON_WRK=(taskset -c 0); export TOKIO_WORKER_THREADS=1
+else
+  ON_SERVER=(); ON_WRK=()
+fi
 
 log() { printf '>> %s\n' "$*" >&2; }
 die() { printf 'serve.sh: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -227,7 +236,7 @@ EOF
   NGINX_CMD=("$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf")
   "${NGINX_CMD[@]}" -t -q || die "nginx rejected $T/nginx/nginx.conf"
   log "starting nginx on 127.0.0.1:$NG_PORT"
-  "${NGINX_CMD[@]}" > "$T/nginx/stdout.log" 2>&1 &
+  "${ON_SERVER[@]}" "${NGINX_CMD[@]}" > "$T/nginx/stdout.log" 2>&1 &
   NGINX_PID=$!
   wait_up nginx "${URL[nginx]}" "$NGINX_PID" || { cat "$T/nginx/error.log" >&2; die "nginx did not come up"; }
 fi
@@ -236,7 +245,7 @@ FEEDPUB_CMD=()
 if has "$SERVERS" feedpub; then
   FEEDPUB_CMD=("$BIN" --config "$T/config/serve.toml" serve --listen "127.0.0.1:$FP_PORT")
   log "starting feedpub serve on 127.0.0.1:$FP_PORT (under /usr/bin/time -v)"
-  /usr/bin/time -v -o "$T/feedpub.time" "${FEEDPUB_CMD[@]}" > "$T/feedpub.log" 2>&1 &
+  "${ON_SERVER[@]}" /usr/bin/time -v -o "$T/feedpub.time" "${FEEDPUB_CMD[@]}" > "$T/feedpub.log" 2>&1 &
   TIME_PID=$!
   for _ in $(seq 50); do FEEDPUB_PID=$(pgrep -P "$TIME_PID" || true); [ -n "$FEEDPUB_PID" ] && break; sleep 0.1; done
   if [ -z "$FEEDPUB_PID" ] || ! wait_up feedpub "${URL[feedpub]}" "$FEEDPUB_PID"; then
@@ -294,7 +303,7 @@ verify() { # scenario server
 wrk_cmd() { # scenario server duration -> WRK
   local h
   scenario_headers "$1" "$2"
-  WRK=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d${3}s" --latency)
+  WRK=("${ON_WRK[@]}" wrk "-t$THREADS" "-c$CONNECTIONS" "-d${3}s" --latency)
   for h in "${HDRS[@]}"; do WRK+=(-H "$h"); done
   WRK+=("${URL[$2]}")
 }

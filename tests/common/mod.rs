@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use std::time::SystemTime;
 
 pub mod child;
+pub mod pg;
 pub mod server;
 
 pub const SLUG: &str = "russia-islamic-world";

@@ -191,7 +191,7 @@ async fn moves_are_kept_gone_sources_retired_failures_recover_and_charsets_decod
     common::assert_success(&site.run(&["build"]));
     assert!(site.read(&format!("{SLUG}/rss.xml")).contains("<title>عنوان بترميز ويندوز</title>"), "decoded right");
 
-    let store = feedpub::store::SqliteStore::open(&site.db()).unwrap();
+    let store = feedpub::store::open_sql(&feedpub::config::DatabaseUrl::Sqlite(site.db())).unwrap();
     let slug = feedpub::model::Slug::new(SLUG).unwrap();
     let state = |p: &str| {
         use feedpub::store::Store as _;

@@ -1,9 +1,60 @@
-//! The SQLite store through the library API, with a controlled clock.
+//! The store through the library API, with a controlled clock. Every behaviour runs on both
+//! backends (the `sqlite` and `postgres` modules at the end, made by `on_both!`): SQLite in a
+//! temporary file, PostgreSQL in a scratch database of a private server on 127.0.0.1. What
+//! only one backend has (SQLite's file migrations and WAL, PostgreSQL's reconnects and
+//! concurrent migrations) is tested on that one.
+
+mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use feedpub::config::DatabaseUrl;
 use feedpub::model::{Article, Content, ItemId, Slug, UpstreamSource};
-use feedpub::store::{self, SourceState, SqliteStore, Store, SyncReport, UpstreamArticle};
+use feedpub::store::{self, Claim, SourceState, Store, SyncReport, UpstreamArticle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// An empty store of `backend`: its URL, and what keeps it alive.
+struct Fresh {
+    url: DatabaseUrl,
+    _dir: tempfile::TempDir,
+}
+
+fn fresh(backend: Backend) -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => DatabaseUrl::Sqlite(dir.path().join("nested/db.sqlite3")),
+        Backend::Postgres => DatabaseUrl::parse(&common::pg::shared().scratch_db()).unwrap(),
+    };
+    Fresh { url, _dir: dir }
+}
+
+/// Each named test, once per backend.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::Backend::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
+        }
+    };
+}
+
+on_both!(
+    sync_adds_changes_removes_and_is_idempotent,
+    metadata_updated_wins_and_limit_applies,
+    a_vanished_feed_takes_its_items_along,
+    a_newer_schema_is_refused,
+    polls_store_items_and_state_beside_local_articles,
+    an_upstream_cannot_grow_pin_or_outlive_its_source,
+    leases_let_one_replica_poll_a_source,
+    definitions_and_the_change_sequence_are_shared,
+    order_is_by_byte_whatever_the_locale,
+);
 
 fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()
@@ -22,10 +73,9 @@ fn report(added: usize, changed: usize, removed: usize, unchanged: usize) -> Syn
     SyncReport { added, changed, removed, unchanged, unlisted: 0 }
 }
 
-#[test]
-fn sync_adds_changes_removes_and_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite(dir.path().join("nested/db.sqlite3"));
+fn sync_adds_changes_removes_and_is_idempotent(backend: Backend) {
+    let db = fresh(backend);
+    let url = db.url.clone();
     let feed = Slug::new("f").unwrap();
     let mut s = store::open(&url).unwrap();
     let v1 = [article("a", "<p>1</p>", 1), article("b", "<p>2</p>", 2)];
@@ -51,10 +101,9 @@ fn sync_adds_changes_removes_and_is_idempotent() {
     assert_eq!(s.items(&feed, Some(10)).unwrap()[0].updated, at(12));
 }
 
-#[test]
-fn metadata_updated_wins_and_limit_applies() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = SqliteStore::open(&dir.path().join("db")).unwrap();
+fn metadata_updated_wins_and_limit_applies(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
     let feed = Slug::new("f").unwrap();
     let mut a = article("a", "<p>x</p>", 1);
     a.updated = Some(at(5));
@@ -69,10 +118,9 @@ fn metadata_updated_wins_and_limit_applies() {
     assert_eq!(all.iter().map(|i| i.id.as_str()).collect::<Vec<_>>()[8..], ["a", "n1"]);
 }
 
-#[test]
-fn a_vanished_feed_takes_its_items_along() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = SqliteStore::open(&dir.path().join("db")).unwrap();
+fn a_vanished_feed_takes_its_items_along(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
     let (f, g) = (Slug::new("f").unwrap(), Slug::new("g").unwrap());
     let arts = [article("a", "<p/>", 1)];
     s.sync_local(&[(&f, &arts), (&g, &arts)], at(2)).unwrap();
@@ -80,19 +128,31 @@ fn a_vanished_feed_takes_its_items_along() {
     assert!(s.items(&g, Some(10)).unwrap().is_empty());
 }
 
-#[test]
-fn migrations_are_versioned_and_a_newer_store_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+/// The number of migrations each backend has.
+fn migrations(backend: Backend) -> i64 {
+    match backend {
+        Backend::Sqlite => 5,
+        Backend::Postgres => 1,
+    }
+}
+
+fn a_newer_schema_is_refused(backend: Backend) {
+    let db = fresh(backend);
+    let s = store::open_sql(&db.url).unwrap();
+    assert_eq!(s.schema_version().unwrap(), migrations(backend));
     drop(s);
     // Reopening does not re-run migrations.
-    assert_eq!(SqliteStore::open(&path).unwrap().schema_version().unwrap(), 4);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", 99).unwrap();
-    drop(conn);
-    let e = SqliteStore::open(&path).err().unwrap().to_string();
+    assert_eq!(store::open_sql(&db.url).unwrap().schema_version().unwrap(), migrations(backend));
+    match &db.url {
+        DatabaseUrl::Sqlite(path) => {
+            rusqlite::Connection::open(path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut c = ::postgres::Client::connect(url.expose(), ::postgres::NoTls).unwrap();
+            c.batch_execute("UPDATE feedpub_schema SET version = 99").unwrap();
+        }
+    }
+    let e = store::open(&db.url).err().unwrap().to_string();
     assert!(e.contains("schema version 99") && e.contains("upgrade feedpub"), "{e}");
 }
 
@@ -102,7 +162,7 @@ fn a_file_that_is_not_a_database_is_an_error_naming_it() {
     let path = dir.path().join("notes.txt");
     let text = "this is not sqlite, and it is long enough to have a header page......";
     std::fs::write(&path, text).unwrap();
-    let e = SqliteStore::open(&path).err().unwrap().to_string();
+    let e = store::open(&DatabaseUrl::Sqlite(path.clone())).err().unwrap().to_string();
     assert!(e.contains("notes.txt"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the file was modified");
 }
@@ -116,10 +176,9 @@ fn upstream(id: &str, body: &str, published: Option<DateTime<Utc>>) -> UpstreamA
     }
 }
 
-#[test]
-fn polls_store_items_and_state_beside_local_articles() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = store::open(&DatabaseUrl::Sqlite(dir.path().join("db.sqlite3"))).unwrap();
+fn polls_store_items_and_state_beside_local_articles(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
     let feed = Slug::new("f").unwrap();
     let source = url::Url::parse("https://wire.example/rss").unwrap();
     assert_eq!(s.source_state(&feed, &source).unwrap(), None);
@@ -164,8 +223,8 @@ fn a_version_1_store_migrates_and_keeps_its_items() {
     conn.execute("INSERT INTO items VALUES ('f', 'a', '2024-01-01T12:00:00Z', NULL, NULL, 'h', ?1)", [content])
         .unwrap();
     drop(conn);
-    let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    let s = store::open_sql(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    assert_eq!(s.schema_version().unwrap(), migrations(Backend::Sqlite));
     let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].content.body_html, "<p>kept</p>");
@@ -200,10 +259,9 @@ fn a_checkpoint_puts_a_large_poll_into_the_main_file() {
 /// dates they claim); a date more than a day ahead of the clock is kept only as data, the item
 /// published when first seen, and that holds at every later poll that repeats it; a source that
 /// `feed.toml` no longer lists takes its items and state along.
-#[test]
-fn an_upstream_cannot_grow_pin_or_outlive_its_source() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = store::open(&DatabaseUrl::Sqlite(dir.path().join("db.sqlite3"))).unwrap();
+fn an_upstream_cannot_grow_pin_or_outlive_its_source(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
     let feed = Slug::new("f").unwrap();
     let source = url::Url::parse("https://wire.example/rss").unwrap();
     let state = SourceState::new(&source, at(3));
@@ -281,10 +339,157 @@ fn a_version_2_store_migrates_its_upstream_items() {
         .unwrap();
     }
     drop(conn);
-    let s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    let s = store::open_sql(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    assert_eq!(s.schema_version().unwrap(), migrations(Backend::Sqlite));
     let items = s.items(&Slug::new("f").unwrap(), None).unwrap();
     let pin = items.iter().find(|i| i.id.as_str() == "pin").unwrap();
     assert!(pin.published <= Utc::now(), "{}", pin.published);
     assert_eq!(items.iter().find(|i| i.id.as_str() == "old").unwrap().published, at(1));
+}
+
+fn source(n: u32) -> url::Url {
+    url::Url::parse(&format!("https://wire.example/{n}.rss")).unwrap()
+}
+
+/// Two stores on one database are two replicas: a due source is claimed by one of them only;
+/// the poll's record releases it with the new schedule, so the other finds it not due; a
+/// lease its holder never released (a killed replica) runs out.
+fn leases_let_one_replica_poll_a_source(backend: Backend) {
+    let db = fresh(backend);
+    let (mut a, mut b) = (store::open(&db.url).unwrap(), store::open(&db.url).unwrap());
+    let feed = Slug::new("f").unwrap();
+    let (src, until) = (source(1), at(3) + chrono::TimeDelta::minutes(2));
+    let Claim::Taken(state) = a.claim(&feed, &src, at(3), until, false).unwrap() else { panic!("a should take it") };
+    assert_eq!(state, SourceState::new(&src, at(3)), "never polled: due now");
+    assert_eq!(b.claim(&feed, &src, at(3), until, false).unwrap(), Claim::Elsewhere);
+    assert_eq!(b.claim(&feed, &src, at(3), until, true).unwrap(), Claim::Elsewhere, "forced or not");
+    // A claims again (its own lease), then records the poll: due in an hour, lease released.
+    assert!(matches!(a.claim(&feed, &src, at(3), until, false).unwrap(), Claim::Taken(_)));
+    let mut polled = state.clone();
+    polled.next_poll = at(3) + chrono::TimeDelta::hours(1);
+    a.record_poll(&feed, &src, &polled, &[upstream("x", "<p>x</p>", None)], 10, at(3)).unwrap();
+    assert_eq!(b.claim(&feed, &src, at(3), until, false).unwrap(), Claim::NotDue(polled.clone()));
+    let Claim::Taken(_) = b.claim(&feed, &src, at(3), until, true).unwrap() else { panic!("force takes a free lease") };
+    // B dies holding it: until the lease runs out nobody polls; after, A does.
+    let later = at(4);
+    assert_eq!(a.claim(&feed, &src, until - chrono::TimeDelta::seconds(1), later, true).unwrap(), Claim::Elsewhere);
+    assert!(matches!(a.claim(&feed, &src, until, later, true).unwrap(), Claim::Taken(_)));
+    // B's late record does not release A's lease.
+    b.record_poll(&feed, &src, &polled, &[], 10, at(3)).unwrap();
+    assert_eq!(b.claim(&feed, &src, until, later, true).unwrap(), Claim::Elsewhere);
+    // A retired source is never claimed.
+    let (gone, mut retired) = (source(2), SourceState::new(&source(2), at(3)));
+    retired.retired = true;
+    a.record_poll(&feed, &gone, &retired, &[], 10, at(3)).unwrap();
+    assert_eq!(b.claim(&feed, &gone, at(5), at(6), true).unwrap(), Claim::Retired(retired));
+}
+
+/// What a replica without `feeds/` needs: the definitions as synced, and the change sequence
+/// (the head moves with every change, and names the feed that changed).
+fn definitions_and_the_change_sequence_are_shared(backend: Backend) {
+    let db = fresh(backend);
+    let (mut writer, reader) = (store::open(&db.url).unwrap(), store::open(&db.url).unwrap());
+    let feed = Slug::new("f").unwrap();
+    let start = reader.head().unwrap();
+    let definition = "title = \"F\"\nlanguage = \"ar\"\n";
+    let mut sync = writer.begin_local_sync(at(2)).unwrap();
+    let files = [(
+        "a.txt".to_owned(),
+        store::FileRecord { stamp: "1".into(), hash: "h".into(), id: ItemId::new("a").unwrap() },
+    )];
+    let delta = store::LocalDelta {
+        feed: &feed,
+        def_hash: "d1",
+        definition,
+        files: &files,
+        articles: &[article("a", "<p>a</p>", 1)],
+        gone: &[],
+        unchanged: 0,
+    };
+    sync.apply(delta).unwrap();
+    // Not committed yet: the other connection sees nothing.
+    assert_eq!(reader.head().unwrap(), start);
+    assert!(reader.definitions().unwrap().is_empty());
+    sync.commit(&[&feed]).unwrap();
+    let head = reader.head().unwrap();
+    assert_eq!(head.store_id, start.store_id);
+    assert!(head.seq > start.seq, "{head:?} after {start:?}");
+    assert_eq!(reader.definitions().unwrap(), [(feed.clone(), definition.to_owned())]);
+    assert_eq!(reader.feed_changes().unwrap()[&feed].changed, head.seq);
+    assert_eq!(reader.item_ids(&feed, Some(start.seq)).unwrap(), [ItemId::new("a").unwrap()]);
+    assert!(reader.item_ids(&feed, Some(head.seq)).unwrap().is_empty());
+    // A poll that brings nothing new moves nothing.
+    let src = source(1);
+    writer.record_poll(&feed, &src, &SourceState::new(&src, at(3)), &[], 10, at(3)).unwrap();
+    assert_eq!(reader.head().unwrap(), head);
+}
+
+/// Items published at the same time are ordered by id, byte by byte, in both backends (a
+/// PostgreSQL server's locale would otherwise put `a` before `B`): the same store state gives
+/// the same bytes on every replica.
+fn order_is_by_byte_whatever_the_locale(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
+    let feed = Slug::new("f").unwrap();
+    let ids = ["b", "B", "a", "0x", "A-1", "a_1", "Z"];
+    let arts: Vec<Article> = ids.iter().map(|id| article(id, "<p/>", 1)).collect();
+    s.sync_local(&[(&feed, &arts)], at(2)).unwrap();
+    let got: Vec<String> = s.items(&feed, None).unwrap().iter().map(|i| i.id.to_string()).collect();
+    let mut want: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+/// Replicas that start together migrate a new database once: the others wait on the advisory
+/// lock and find it done.
+#[test]
+fn postgres_migrates_once_when_replicas_start_together() {
+    let url = DatabaseUrl::parse(&common::pg::shared().scratch_db()).unwrap();
+    let opened: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || store::open_sql(&url).map(|s| s.schema_version().unwrap()))
+        })
+        .collect();
+    for t in opened {
+        assert_eq!(t.join().unwrap().unwrap(), migrations(Backend::Postgres));
+    }
+    assert_eq!(store::open(&url).unwrap().head().unwrap().seq, 1);
+}
+
+/// `sslmode=require` against a server without TLS is refused (never a silent plaintext
+/// connection), and the message names the server without the password.
+#[test]
+fn postgres_sslmode_require_is_honoured_and_the_password_never_shown() {
+    let cluster = common::pg::shared();
+    let url = format!("postgres://postgres:hunter2@127.0.0.1:{}/postgres?sslmode=require", cluster.port());
+    let e = store::open(&DatabaseUrl::parse(&url).unwrap()).err().unwrap();
+    let text = format!("{e} {e:?}");
+    assert!(text.contains("TLS") || text.contains("tls"), "{text}");
+    assert!(text.contains("127.0.0.1") && !text.contains("hunter2"), "{text}");
+    // Without it (sslmode=prefer), the same server is used in plain text.
+    let plain = url.replace("sslmode=require", "sslmode=prefer");
+    store::open(&DatabaseUrl::parse(&plain).unwrap()).unwrap();
+}
+
+/// The database goes away and comes back: the store reports it unreachable meanwhile and
+/// answers again afterwards on the same object, without being opened anew; nothing committed
+/// before is lost.
+#[test]
+fn postgres_reconnects_after_the_database_comes_back() {
+    let mut cluster = common::pg::private();
+    let url = DatabaseUrl::parse(&cluster.scratch_db()).unwrap();
+    let mut s = store::open(&url).unwrap();
+    let feed = Slug::new("f").unwrap();
+    s.sync_local(&[(&feed, &[article("a", "<p>a</p>", 1)])], at(2)).unwrap();
+    cluster.stop();
+    let e = s.ping().err().expect("the database is down");
+    assert!(e.is_unavailable(), "{e}");
+    assert!(s.sync_local(&[(&feed, &[article("b", "<p>b</p>", 1)])], at(3)).is_err());
+    cluster.start();
+    s.ping().unwrap();
+    let ids: Vec<String> = s.items(&feed, None).unwrap().iter().map(|i| i.id.to_string()).collect();
+    assert_eq!(ids, ["a"]);
+    s.sync_local(&[(&feed, &[article("b", "<p>b</p>", 1)])], at(3)).unwrap();
+    assert_eq!(s.items(&feed, None).unwrap().len(), 1, "b replaced a: the sync lists every article");
 }

@@ -47,6 +47,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Sync the articles under feeds/ into the store and render nothing: the host that holds
+    /// feeds/ for replicas sharing a PostgreSQL store, which re-render from it.
+    Sync,
     /// Validate the config, feed definitions and articles; write nothing.
     Check,
     /// Serve the feeds and pages over HTTP, re-rendering when articles change.
@@ -88,13 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Build { out } => {
             let out = out.unwrap_or_else(|| config.output_dir.clone());
             let crate::pipeline::BuildOutcome { sync, report, scope } = build(&config, &out)?;
-            println!(
-                "store: {} added, {} changed, {} removed, {} unchanged",
-                sync.added, sync.changed, sync.removed, sync.unchanged
-            );
-            if sync.unlisted > 0 {
-                println!("store: {} items removed with the [[source]]s feed.toml no longer lists", sync.unlisted);
-            }
+            print_sync(&sync);
             match scope {
                 crate::pipeline::Scope::Nothing => println!("render: nothing changed since the last build"),
                 crate::pipeline::Scope::Changed { feeds, pages } => {
@@ -111,6 +108,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 report.removed
             );
         }
+        Command::Sync => {
+            let sync = crate::pipeline::sync_store(&config)?;
+            print_sync(&sync);
+        }
         Command::Check => {
             let (feeds, outputs) = check(&config)?;
             let articles: usize = feeds.iter().map(|f| f.articles.len()).sum();
@@ -124,6 +125,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The store lines of `build` and `sync`.
+fn print_sync(sync: &crate::store::SyncReport) {
+    println!(
+        "store: {} added, {} changed, {} removed, {} unchanged",
+        sync.added, sync.changed, sync.removed, sync.unchanged
+    );
+    if sync.unlisted > 0 {
+        println!("store: {} items removed with the [[source]]s feed.toml no longer lists", sync.unlisted);
+    }
 }
 
 /// Runs the service on one runtime until SIGINT or SIGTERM.

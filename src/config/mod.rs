@@ -167,6 +167,14 @@ impl Config {
         if raw.poll.timeout_seconds == 0 {
             return Err(invalid("poll.timeout_seconds", "must be at least 1".into()));
         }
+        if raw.poll.tick_seconds == 0 {
+            return Err(invalid("poll.tick_seconds", "must be at least 1".into()));
+        }
+        // A lease shorter than a fetch would let a second replica poll a source the first
+        // is still fetching.
+        if raw.poll.lease_seconds.is_some_and(|l| l <= raw.poll.timeout_seconds) {
+            return Err(invalid("poll.lease_seconds", "must be longer than poll.timeout_seconds".into()));
+        }
         Ok(Self {
             base_url,
             title: raw.title,

@@ -13,10 +13,25 @@ pub struct PollConfig {
     /// (default 60): an upstream that drips its body a byte at a time, or answers each of five
     /// redirects just inside the limit, is cut off here.
     pub timeout_seconds: u64,
+    /// How long a replica that claimed a source keeps it, in seconds (default: the timeout plus
+    /// a minute). A replica that dies mid-poll holds its sources this long; another polls them
+    /// at its first round after.
+    pub lease_seconds: Option<u64>,
+    /// How often `serve` looks for due sources, in seconds (default 60); each source keeps its
+    /// own schedule.
+    pub tick_seconds: u64,
+}
+
+impl PollConfig {
+    /// The lease of a claimed source.
+    pub fn lease(&self) -> chrono::TimeDelta {
+        let seconds = self.lease_seconds.unwrap_or(self.timeout_seconds.saturating_add(60));
+        chrono::TimeDelta::try_seconds(i64::try_from(seconds).unwrap_or(i64::MAX)).unwrap_or(chrono::TimeDelta::MAX)
+    }
 }
 
 impl Default for PollConfig {
     fn default() -> Self {
-        Self { allow_private_networks: false, timeout_seconds: 60 }
+        Self { allow_private_networks: false, timeout_seconds: 60, lease_seconds: None, tick_seconds: 60 }
     }
 }

@@ -20,6 +20,19 @@ pub fn sha256_hex128(data: impl AsRef<[u8]>) -> String {
     hex(&Sha256::digest(data)[..16])
 }
 
+/// 128 unpredictable bits as hex, without a random-number crate: the standard library's
+/// per-process random hash keys, the time and the process id, digested. For names that must
+/// not collide across processes and machines (a replica's lease holder), not for secrets.
+pub fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    h.write_u128(now.as_nanos());
+    h.write_u32(std::process::id());
+    let keyed = h.finish();
+    sha256_hex128(format!("{keyed:x}-{}-{}", now.as_nanos(), std::process::id()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,11 @@ impl HotRenderer {
         Self { config, store, pages, shown: Mutex::new(None) }
     }
 
+    /// The change (of the store's sequence) the last render showed; `None` before the first.
+    pub fn shown_seq(&self) -> Option<Seq> {
+        self.shown.lock().ok()?.as_ref().map(|s| s.seq)
+    }
+
     /// Syncs, then renders the documents of the feeds that changed since `previous` was
     /// rendered (every feed without it), reusing the rest of `previous`. Hot files are held in
     /// the codings `compress` asks for (none: answer first, compress later with

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use chrono::{DateTime, SubsecRound as _, Utc};
@@ -20,11 +20,11 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 pub use self::outcome::{PollStatus, SourceOutcome};
-use crate::config::{Config, DatabaseUrl};
+use crate::config::Config;
 use crate::model::{Slug, UpstreamSource, redact};
 use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators};
-use crate::source::{self, SourceErrors};
-use crate::store::{self, SourceState, Store, StoreError};
+use crate::source::SourceErrors;
+use crate::store::{self, Claim, SourceState, Store, StoreError};
 
 /// Sources fetched at once, and from one host at once.
 const GLOBAL_CONCURRENCY: usize = 16;
@@ -133,24 +133,19 @@ impl Poller {
         request: &PollRequest,
         progress: &dyn Progress,
     ) -> Result<Vec<SourceOutcome>, PollError> {
-        let (feeds_dir, database, request_) = (config.feeds_dir.clone(), config.database.clone(), request.clone());
-        let Some(plan) = blocking(move || plan(feeds_dir, &database, &request_)).await?? else {
+        let (config_, request_) = (config.clone(), request.clone());
+        let Some(plan) = blocking(move || plan(&config_, &request_)).await?? else {
             return Ok(Vec::new());
         };
-        let Plan { mut store, now, due, mut outcomes } = plan;
+        let Plan { store, now, due, mut outcomes } = plan;
         if due.is_empty() {
             return Ok(outcomes);
         }
-        let fetched = fetch_all(self.fetcher(config)?, due, progress).await;
-        blocking(move || {
-            // Writes are sequential: one transaction per source, each all-or-nothing.
-            for (feed, src, state, result) in fetched {
-                outcomes.push(outcome::apply(store.as_mut(), &feed, &src, state, result, now)?);
-            }
-            store.checkpoint()?;
-            Ok(outcomes)
-        })
-        .await?
+        let store = Arc::new(Mutex::new(store));
+        let round = Round { store: store.clone(), now, lease: config.poll.lease(), force: request.due == Due::All };
+        outcomes.extend(poll_all(self.fetcher(config)?, round, due, progress).await?);
+        blocking(move || lock(&store)?.checkpoint().map_err(PollError::from)).await??;
+        Ok(outcomes)
     }
 
     fn fetcher(&mut self, config: &Config) -> Result<&Fetcher, PollError> {
@@ -164,28 +159,35 @@ impl Poller {
     }
 }
 
-/// What a round found before fetching: the sources to fetch, and the outcomes of the others.
+/// What a round found before fetching: the sources that look due, and the outcomes of the
+/// others.
 struct Plan {
     store: Box<dyn Store>,
     now: DateTime<Utc>,
-    due: Vec<(Slug, UpstreamSource, SourceState)>,
+    due: Vec<(Slug, UpstreamSource)>,
     outcomes: Vec<SourceOutcome>,
 }
 
-/// Reads the definitions and each selected source's state; `None` when no selected feed has
-/// a source (nothing to open: serve calls this every minute).
-fn plan(feeds_dir: PathBuf, database: &DatabaseUrl, request: &PollRequest) -> Result<Option<Plan>, PollError> {
-    let feeds = source::definitions(&feeds_dir)?;
+/// Reads the definitions (from `feeds/`, or the store on a replica) and each selected source's
+/// state; `None` when no selected feed has a source (nothing to do: serve calls this every
+/// minute). Whether a source that looks due is really polled here is decided when it is
+/// claimed ([`Store::claim`]): another replica may be polling it.
+fn plan(config: &Config, request: &PollRequest) -> Result<Option<Plan>, PollError> {
+    let store = store::open(&config.database)?;
+    let feeds = super::definitions(config, store.as_ref()).map_err(|e| match e {
+        super::PipelineError::Source(e) => PollError::Definitions(e),
+        super::PipelineError::Store(e) => PollError::Store(e),
+        other => PollError::Panicked(other.to_string()),
+    })?;
     if let Some(slug) = &request.only
         && !feeds.iter().any(|f| f.slug == *slug)
     {
-        return Err(PollError::NoSuchFeed { slug: slug.clone(), dir: feeds_dir });
+        return Err(PollError::NoSuchFeed { slug: slug.clone(), dir: config.feeds_dir.clone() });
     }
     let selected: Vec<_> = feeds.iter().filter(|f| request.only.as_ref().is_none_or(|s| f.slug == *s)).collect();
     if selected.iter().all(|f| f.sources.is_empty()) {
         return Ok(None);
     }
-    let store = store::open(database)?;
     let now = Utc::now().trunc_subsecs(0);
     let (mut due, mut outcomes) = (Vec::new(), Vec::new());
     for feed in selected {
@@ -196,13 +198,32 @@ fn plan(feeds_dir: PathBuf, database: &DatabaseUrl, request: &PollRequest) -> Re
             } else if request.due == Due::OnlyDue && state.next_poll > now {
                 PollStatus::NotDue
             } else {
-                due.push((feed.slug.clone(), src.clone(), state));
+                due.push((feed.slug.clone(), src.clone()));
                 continue;
             };
             outcomes.push(SourceOutcome::skipped(&feed.slug, &src.url, skipped, &state));
         }
     }
     Ok(Some(Plan { store, now, due, outcomes }))
+}
+
+/// The store, shared by the sources of a round: each claims, then records, through it.
+type SharedStore = Arc<Mutex<Box<dyn Store>>>;
+
+fn lock(store: &SharedStore) -> Result<std::sync::MutexGuard<'_, Box<dyn Store>>, PollError> {
+    store.lock().map_err(|_| PollError::Panicked("a source's write panicked while holding the store".into()))
+}
+
+/// What every source of a round shares.
+#[derive(Clone)]
+struct Round {
+    store: SharedStore,
+    /// When the round started: the time its polls are recorded at.
+    now: DateTime<Utc>,
+    /// How long a claimed source stays this replica's (the fetch, and the write after it).
+    lease: chrono::TimeDelta,
+    /// `poll --force`: due or not.
+    force: bool,
 }
 
 type Fetch = Result<Fetched, upstream::FetchError>;
@@ -237,51 +258,93 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-/// Fetches every due source, at most 16 at once and 2 per host. A fetch that panics is that
-/// source's error, not the end of the round. Dropping the future aborts the fetches.
-async fn fetch_all(
+/// Polls every source that looks due, at most 16 at once and 2 per host: each is claimed
+/// (skipped when another replica holds it or it turned out not due), fetched, and recorded at
+/// once, which releases its lease, so the lease only has to outlast one fetch. A fetch that
+/// panics is that source's error, not the end of the round; a store that fails is the round's
+/// error. Dropping the future aborts the fetches (their leases run out). Outcomes come back in
+/// configuration order.
+async fn poll_all(
     fetcher: &Fetcher,
-    due: Vec<(Slug, UpstreamSource, SourceState)>,
+    round: Round,
+    due: Vec<(Slug, UpstreamSource)>,
     progress: &dyn Progress,
-) -> Vec<(Slug, UpstreamSource, SourceState, Fetch)> {
+) -> Result<Vec<SourceOutcome>, PollError> {
     let global = Arc::new(Semaphore::new(GLOBAL_CONCURRENCY));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut index = HashMap::new();
     progress.start(due.len());
-    for (i, (_, src, state)) in due.iter().enumerate() {
-        let host = state.current_url.host_str().unwrap_or("").to_owned();
+    for (i, (feed, src)) in due.iter().enumerate() {
+        let host = src.url.host_str().unwrap_or("").to_owned();
         let per_host = hosts.entry(host).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY))).clone();
-        let (global, fetcher) = (global.clone(), fetcher.clone());
-        let url = state.current_url.clone();
-        let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+        let (global, fetcher, round) = (global.clone(), fetcher.clone(), round.clone());
+        let shown = redact::for_logs(&src.url);
+        let (feed, src) = (feed.clone(), src.clone());
         let task = tasks.spawn(async move {
             let _host = per_host.acquire_owned().await.expect("never closed");
             let _slot = global.acquire_owned().await.expect("never closed");
-            fetcher.fetch(&url, &validators).await
+            poll_one(&fetcher, &round, feed, src).await
         });
-        index.insert(task.id(), (i, redact::for_logs(&src.url)));
+        index.insert(task.id(), (i, shown));
     }
-    let mut results: Vec<Option<Fetch>> = due.iter().map(|_| None).collect();
+    let mut results: Vec<Option<SourceOutcome>> = due.iter().map(|_| None).collect();
+    let mut failed = None;
     while let Some(joined) = tasks.join_next_with_id().await {
         let (id, result) = match joined {
             Ok((id, result)) => (id, result),
             Err(e) => {
-                let (i, _) = &index[&e.id()];
-                let url = due[*i].2.current_url.clone();
-                (e.id(), Err(upstream::FetchError::Network { url, message: format!("the fetch failed: {e}") }))
+                let message = match e.try_into_panic() {
+                    Ok(panic) => upstream::parse::panic_text(&panic).to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                failed.get_or_insert(PollError::Panicked(message));
+                continue;
             }
         };
         let (i, url) = &index[&id];
         progress.advance(url);
-        results[*i] = Some(result);
+        match result {
+            Ok(outcome) => results[*i] = Some(outcome),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
     }
     progress.finish();
-    // In configuration order, so the report and the writes are deterministic.
-    due.into_iter()
-        .zip(results)
-        .map(|((feed, src, state), result)| (feed, src, state, result.expect("every task was joined")))
-        .collect()
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(results.into_iter().map(|r| r.expect("every task was joined")).collect()),
+    }
+}
+
+/// Claims, fetches and records one source.
+async fn poll_one(fetcher: &Fetcher, round: &Round, feed: Slug, src: UpstreamSource) -> Result<SourceOutcome, PollError> {
+    let claim = {
+        let (store, feed, url, force, lease) = (round.store.clone(), feed.clone(), src.url.clone(), round.force, round.lease);
+        blocking(move || {
+            let now = Utc::now().trunc_subsecs(0);
+            lock(&store)?.claim(&feed, &url, now, now + lease, force).map_err(PollError::from)
+        })
+        .await??
+    };
+    let state = match claim {
+        Claim::Taken(state) => state,
+        Claim::NotDue(state) => return Ok(SourceOutcome::skipped(&feed, &src.url, PollStatus::NotDue, &state)),
+        Claim::Retired(state) => return Ok(SourceOutcome::skipped(&feed, &src.url, PollStatus::Retired, &state)),
+        Claim::Elsewhere => {
+            let state = SourceState::new(&src.url, round.now);
+            return Ok(SourceOutcome::skipped(&feed, &src.url, PollStatus::Elsewhere, &state));
+        }
+    };
+    let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+    let fetched = fetcher.fetch(&state.current_url, &validators).await;
+    let (store, now) = (round.store.clone(), round.now);
+    blocking(move || {
+        let mut store = lock(&store)?;
+        outcome::apply(store.as_mut(), &feed, &src, state, fetched, now).map_err(PollError::from)
+    })
+    .await?
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use tokio::time::MissedTickBehavior;
 use super::PipelineError;
 use super::hot::{HotRenderer, SharedStore};
 use super::poll::{PollRequest, PollStatus, Poller, Silent};
+use super::sync::Role;
 use crate::config::{Compression, Config};
 use crate::publish::serve::{self, App, Site};
 use crate::shutdown::Shutdown;
@@ -96,9 +97,13 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     );
     let (trigger, changes) = mpsc::channel(1);
     let mut tasks = JoinSet::new();
-    if config.serve.watch {
+    let role = Role::of(&config);
+    if role == Role::Replica {
+        tracing::info!(feeds_dir = %config.feeds_dir.display(), "no feeds folder: serving from the shared store (replica)");
+    } else if config.serve.watch {
         tasks.spawn(watch_until(config.feeds_dir.clone(), trigger.clone(), shutdown.clone()));
     }
+    tasks.spawn(follow_store(config.clone(), renderer.clone(), trigger.clone(), shutdown.clone()));
     tasks.spawn(poll_on_schedule(config.clone(), trigger, shutdown.clone()));
     tasks.spawn(rerender_on_change(changes, renderer, config.compress, app.clone(), shutdown.clone()));
     let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
@@ -179,16 +184,64 @@ async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<()>, shutdown: Shutdown
     shutdown.wait().await;
 }
 
-/// How often the poller looks for due sources; each source keeps its own schedule.
-const POLL_TICK: Duration = Duration::from_secs(60);
+/// How often a follower reads the head of a store without notifications (SQLite), and at
+/// most how long a PostgreSQL follower waits for one before reading it anyway.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
-/// Polls the due sources now and every minute, and asks for a re-render when a poll stored,
-/// changed or removed something. Stops at once on `shutdown`, between ticks or in the middle
-/// of a round (the sources already written stay written; the others are polled next time).
+/// Longest pause between polling rounds while the store is unreachable.
+const MAX_POLL_BACKOFF: Duration = Duration::from_secs(600);
+
+/// Asks for a re-render whenever the store's head moves past what the site shows: a change
+/// made by another process (a replica's poll, the writer's sync, a cron job). Runs on a thread
+/// of its own (it blocks on the database); an unreachable store is retried every second,
+/// logged once per outage.
+async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+    let stop = shutdown.clone();
+    let follow = tokio::task::spawn_blocking(move || {
+        let mut follower: Option<store::Follower> = None;
+        let mut down = false;
+        while !stop.is_triggered() {
+            let result = match &mut follower {
+                Some(f) => f.wait(FOLLOW_EVERY),
+                None => store::follow(&config.database).and_then(|f| follower.insert(f).head()),
+            };
+            match result {
+                Ok(head) => {
+                    if down {
+                        tracing::info!("the store answers again");
+                        down = false;
+                    }
+                    if renderer.shown_seq().is_some_and(|seq| seq != head.seq) {
+                        let _ = trigger.try_send(());
+                    }
+                }
+                Err(e) => {
+                    if !down {
+                        tracing::warn!("cannot follow the store (retrying every second): {e}");
+                        down = true;
+                    }
+                    std::thread::sleep(FOLLOW_EVERY);
+                }
+            }
+        }
+    });
+    tokio::select! {
+        _ = follow => {}
+        () = shutdown.wait() => {}
+    }
+}
+
+/// Polls the due sources now and every `[poll] tick_seconds`, and asks for a re-render when a
+/// poll stored, changed or removed something. While the store is unreachable the pause between
+/// rounds doubles, up to ten minutes, and returns to the tick once a round succeeds. Stops at
+/// once on `shutdown`, between ticks or in the middle of a round (the sources already written
+/// stay written; the others are polled next time).
 async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
     let mut poller = Poller::default();
     let request = PollRequest::default();
-    let mut ticks = tokio::time::interval(POLL_TICK);
+    let tick = Duration::from_secs(config.poll.tick_seconds);
+    let mut failures = 0_u32;
+    let mut ticks = tokio::time::interval(tick);
     // A round longer than a tick delays the next one instead of starting a burst of catch-ups.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -210,8 +263,17 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdo
                 if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
                     let _ = trigger.try_send(());
                 }
+                failures = 0;
             }
-            Err(e) => tracing::error!("poll failed: {e:#}"),
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let pause = tick.saturating_mul(1 << failures.min(10)).min(MAX_POLL_BACKOFF).saturating_sub(tick);
+                tracing::error!(retry_in_seconds = (pause + tick).as_secs(), "poll failed: {e:#}");
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = shutdown.wait() => return,
+                }
+            }
         }
     }
 }

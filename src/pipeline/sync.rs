@@ -7,7 +7,7 @@ use chrono::{SubsecRound as _, Utc};
 use rayon::prelude::*;
 
 use super::PipelineError;
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 use crate::model::{Article, FeedMeta};
 use crate::source::{self, ArticleFile, ScannedFeed, SourceError, SourceErrors};
 use crate::store::{FileRecord, LocalDelta, LocalSync, Recorded, Store, SyncReport};
@@ -19,7 +19,25 @@ use crate::store::{FileRecord, LocalDelta, LocalSync, Recorded, Store, SyncRepor
 /// moved is read and, if its bytes are as recorded, not parsed. A new `feed.toml` makes its
 /// feed's articles be parsed again (they inherit from it). Every bad input anywhere is
 /// reported at once and the store is left as it was.
+///
+/// A replica (see [`Role`]) has no `feeds/`: it syncs nothing and returns the definitions the
+/// store holds.
 pub fn sync(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<FeedMeta>), PipelineError> {
+    if Role::of(config) == Role::Replica {
+        return Ok((SyncReport::default(), stored_definitions(store)?));
+    }
+    sync_feeds_dir(config, store)
+}
+
+/// `feedpub sync`: brings the store level with `feeds/` and renders nothing (the host that
+/// holds `feeds/` for a set of replicas: they re-render from the store). Without `feeds/` it
+/// is an error naming the folder, whatever the store.
+pub fn sync_store(config: &Config) -> Result<SyncReport, PipelineError> {
+    let mut store = crate::store::open(&config.database)?;
+    Ok(sync_feeds_dir(config, store.as_mut())?.0)
+}
+
+fn sync_feeds_dir(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<FeedMeta>), PipelineError> {
     let since = SystemTime::now();
     let scanned = source::scan(&config.feeds_dir)?;
     let now = Utc::now().trunc_subsecs(0);
@@ -63,6 +81,49 @@ pub fn sync(config: &Config, store: &mut dyn Store) -> Result<(SyncReport, Vec<F
     Ok((report, metas))
 }
 
+/// What a process does with the local articles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// It holds `feeds/` and syncs it into the store (the only role with SQLite).
+    Writer,
+    /// It shares a PostgreSQL store and has no `feeds/`: it renders, serves and polls from
+    /// what the writer synced.
+    Replica,
+}
+
+impl Role {
+    /// The role `config` gives this process: a replica is a PostgreSQL store without `feeds/`.
+    /// (With SQLite, a missing `feeds/` stays the error it always was: nobody else can write
+    /// that store.)
+    pub fn of(config: &Config) -> Self {
+        match config.database {
+            DatabaseUrl::Postgres(_) if !config.feeds_dir.exists() => Self::Replica,
+            _ => Self::Writer,
+        }
+    }
+}
+
+/// Every feed's definition as the store keeps it.
+pub fn stored_definitions(store: &dyn Store) -> Result<Vec<FeedMeta>, PipelineError> {
+    let mut errors = Vec::new();
+    let mut metas = Vec::new();
+    for (slug, text) in store.definitions()? {
+        match source::stored_definition(slug, &text) {
+            Ok(meta) => metas.push(meta),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(metas) } else { Err(SourceErrors(errors).into()) }
+}
+
+/// Every feed's definition: from `feeds/` for the writer, from the store for a replica.
+pub fn definitions(config: &Config, store: &dyn Store) -> Result<Vec<FeedMeta>, PipelineError> {
+    match Role::of(config) {
+        Role::Writer => Ok(source::definitions(&config.feeds_dir)?),
+        Role::Replica => stored_definitions(store),
+    }
+}
+
 /// What one feed's sync must change.
 #[derive(Default)]
 struct FeedDelta {
@@ -84,6 +145,7 @@ impl FeedDelta {
         tx.apply(LocalDelta {
             feed: &feed.meta.slug,
             def_hash: &feed.def_hash,
+            definition: &feed.definition,
             files: &self.files,
             articles: &self.articles,
             gone: &self.gone,

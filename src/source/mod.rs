@@ -227,6 +227,13 @@ pub fn definitions(feeds_dir: &Path) -> Result<Vec<FeedMeta>, SourceErrors> {
     if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
 }
 
+/// A feed's definition as the store keeps it (the text of its `feed.toml`): how a replica
+/// without `feeds/` knows its feeds. Errors name the feed and say where the text came from.
+pub fn stored_definition(slug: Slug, text: &str) -> Result<FeedMeta, SourceError> {
+    let origin = PathBuf::from(format!("{slug}/{} (as stored)", feed_def::FEED_FILE));
+    feed_def::parse(text, slug, &origin)
+}
+
 /// The `feed.toml` of one feed folder.
 fn definition(dir: &Path) -> Result<FeedMeta, SourceError> {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -18,6 +18,8 @@ pub struct ScannedFeed {
     pub meta: FeedMeta,
     /// Digest of `feed.toml`'s bytes: every article is read again when it moves.
     pub def_hash: String,
+    /// `feed.toml` itself, for the store (replicas without `feeds/` read it there).
+    pub definition: String,
     /// The feed's folder.
     pub dir: PathBuf,
 }
@@ -74,7 +76,9 @@ fn scan_feed(dir: PathBuf) -> Result<ScannedFeed, SourceError> {
     h.update(concat!("feedpub ", env!("CARGO_PKG_VERSION"), "\n"));
     h.update(&def_bytes);
     let def_hash = crate::model::digest::hex(&h.finalize());
-    Ok(ScannedFeed { meta, def_hash, dir })
+    // Parsed above, so it is text.
+    let definition = String::from_utf8_lossy(&def_bytes).into_owned();
+    Ok(ScannedFeed { meta, def_hash, definition, dir })
 }
 
 impl ScannedFeed {

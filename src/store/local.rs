@@ -59,6 +59,8 @@ pub struct LocalDelta<'a> {
     pub feed: &'a Slug,
     /// Digest of its `feed.toml` now.
     pub def_hash: &'a str,
+    /// Its `feed.toml` now (kept for replicas without `feeds/`).
+    pub definition: &'a str,
     /// Files to record (read again because their stamp moved), by name.
     pub files: &'a [(String, FileRecord)],
     /// The articles of the files that were parsed again.

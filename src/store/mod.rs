@@ -1,14 +1,19 @@
 //! STORE: where items live between runs.
 //!
-//! One interface, [`Store`], chosen by the database URL in [`open`]: SQLite now (the embedded
-//! default); PostgreSQL for scale-out implements the same trait later. The decision of what a sync
-//! changes ([`decide`]) is backend-independent, so every backend gives the same `updated` times
-//! and therefore the same rendered bytes.
+//! One interface, [`Store`], chosen by the database URL in [`open`]: SQLite (the embedded
+//! default) or PostgreSQL (the shared store of many replicas). Both run the same SQL
+//! ([`sql`]): the decision of what a sync changes ([`decide`]) and every query are written
+//! once, so every backend gives the same `updated` times, the same order, and therefore the same
+//! rendered bytes.
 
+mod follow;
 mod local;
+mod postgres;
+mod sql;
+mod sql_local;
+mod sql_store;
+mod sql_upstream;
 mod sqlite;
-mod sqlite_local;
-mod sqlite_upstream;
 mod upstream;
 
 use std::collections::BTreeMap;
@@ -21,43 +26,47 @@ use crate::model::{Article, Item, ItemId, Slug, UpstreamSource};
 
 pub use crate::model::UpstreamArticle;
 pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, Recorded, Seq};
-pub use sqlite::SqliteStore;
-pub use upstream::{PollReport, SourceState};
+pub use follow::{Follower, follow};
+pub use sql::{DbError, Engine};
+pub use sql_local::CHANGES_CHANNEL;
+pub use sql_store::SqlStore;
+pub use upstream::{Claim, PollReport, SourceState};
 
-/// Store failures; each names the database file or the row it concerns.
+/// Store failures; each names the database (a file, or a URL without its password) or the row
+/// it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be opened or created.
-    #[error("cannot open store {path}: {message}")]
+    /// The database could not be opened, created or reached.
+    #[error("cannot open store {store}: {message}")]
     Open {
-        /// The database file.
-        path: String,
+        /// The database.
+        store: String,
         /// The cause.
         message: String,
     },
     /// A query failed.
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// The database file.
-        path: String,
+    #[error("store {store}: {source}")]
+    Query {
+        /// The database.
+        store: String,
         /// The cause.
-        source: rusqlite::Error,
+        source: DbError,
     },
     /// The database was migrated by a newer feedpub.
-    #[error("store {path} has schema version {found}, newer than this feedpub knows ({known}); upgrade feedpub")]
+    #[error("store {store} has schema version {found}, newer than this feedpub knows ({known}); upgrade feedpub")]
     TooNew {
-        /// The database file.
-        path: String,
+        /// The database.
+        store: String,
         /// Its version.
         found: i64,
         /// The newest version this build knows.
         known: i64,
     },
     /// A stored row cannot be read back.
-    #[error("store {path}: item {feed}/{id} is unreadable: {message}")]
+    #[error("store {store}: item {feed}/{id} is unreadable: {message}")]
     Corrupt {
-        /// The database file.
-        path: String,
+        /// The database.
+        store: String,
         /// Feed slug.
         feed: String,
         /// Item id.
@@ -65,9 +74,18 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
-    /// The URL names a backend this build does not have (shown redacted).
-    #[error("database_url {0}: this build of feedpub has no PostgreSQL backend yet; use sqlite:PATH")]
-    Unsupported(crate::config::PostgresUrl),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (rather than refused what was asked): worth
+    /// trying again later, unchanged.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Open { .. } => true,
+            Self::Query { source, .. } => source.is_disconnect(),
+            Self::TooNew { .. } | Self::Corrupt { .. } => false,
+        }
+    }
 }
 
 /// What a sync did, for the summary line.
@@ -106,7 +124,7 @@ pub trait Store: Send {
             let gone: Vec<String> =
                 recorded.files.into_keys().filter(|name| !files.iter().any(|(n, _)| n == name)).collect();
             let def_hash = recorded.def_hash.unwrap_or_default();
-            sync.apply(LocalDelta { feed, def_hash: &def_hash, files: &files, articles, gone: &gone, unchanged: 0 })?;
+            sync.apply(LocalDelta { feed, def_hash: &def_hash, definition: "", files: &files, articles, gone: &gone, unchanged: 0 })?;
         }
         sync.commit(&feeds.iter().map(|(f, _)| *f).collect::<Vec<_>>())
     }
@@ -155,6 +173,22 @@ pub trait Store: Send {
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError>;
 
+    /// Claims `source` of `feed` for one poll: takes its lease until `until` when it is due at
+    /// `now` (due or not, with `force`) and no other replica holds it. The lease is released by
+    /// [`Store::record_poll`], or runs out if this process dies first.
+    fn claim(
+        &mut self,
+        feed: &Slug,
+        source: &url::Url,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Claim, StoreError>;
+
+    /// Every feed's definition (its `feed.toml`) as last synced, by slug: what a replica
+    /// without `feeds/` renders and polls from.
+    fn definitions(&self) -> Result<Vec<(Slug, String)>, StoreError>;
+
     /// Removes the items and poll state of every upstream source that the feeds in `listed` no
     /// longer name (a `[[source]]` taken out of `feed.toml`). Returns how many items left.
     fn drop_unlisted_sources(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError>;
@@ -162,9 +196,14 @@ pub trait Store: Send {
 
 /// Opens (creating and migrating if needed) the store `url` names.
 pub fn open(url: &DatabaseUrl) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(open_sql(url)?))
+}
+
+/// [`open`], as the concrete store (tests and diagnostics: [`SqlStore::schema_version`]).
+pub fn open_sql(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
     match url {
-        DatabaseUrl::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
-        DatabaseUrl::Postgres(url) => Err(StoreError::Unsupported(url.clone())),
+        DatabaseUrl::Sqlite(path) => sqlite::open(path),
+        DatabaseUrl::Postgres(url) => postgres::open(url),
     }
 }
 
@@ -266,8 +305,11 @@ mod tests {
     }
 
     #[test]
-    fn postgres_urls_are_refused_without_leaking_the_password() {
-        let e = open(&DatabaseUrl::parse("postgres://u:secret@h/db").unwrap()).err().unwrap().to_string();
-        assert!(e.contains("PostgreSQL") && !e.contains("secret"), "{e}");
+    fn an_unreachable_postgres_is_an_error_without_the_password() {
+        // Port 1 on loopback: nothing listens there, and nothing leaves the machine.
+        let url = DatabaseUrl::parse("postgres://u:secret@127.0.0.1:1/db?connect_timeout=2").unwrap();
+        let e = open(&url).err().unwrap();
+        let text = format!("{e} {e:?}");
+        assert!(e.is_unavailable() && text.contains("127.0.0.1") && !text.contains("secret"), "{text}");
     }
 }

@@ -43,6 +43,19 @@ impl SourceState {
     }
 }
 
+/// What claiming a source for a poll found ([`super::Store::claim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The lease is this store's: poll the source from this state, then record the poll.
+    Taken(SourceState),
+    /// Its next poll time has not come.
+    NotDue(SourceState),
+    /// It answered 410 Gone before: never polled again.
+    Retired(SourceState),
+    /// Another replica holds its lease (it is polling it now).
+    Elsewhere,
+}
+
 /// What one poll changed in the store.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PollReport {

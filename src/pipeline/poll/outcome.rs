@@ -57,6 +57,8 @@ pub enum PollStatus {
     NotDue,
     /// Not polled: it answered 410 Gone before.
     Retired,
+    /// Not polled here: another replica holds its lease (it is polling it now).
+    Elsewhere,
     /// The fetch or the document failed: the error, one bounded line, without the source's URL
     /// when it only repeated it.
     Failed(String),
@@ -70,6 +72,7 @@ impl fmt::Display for PollStatus {
             PollStatus::Gone => "410 gone",
             PollStatus::NotDue => "not due",
             PollStatus::Retired => "retired (410 Gone)",
+            PollStatus::Elsewhere => "polled by another replica",
             PollStatus::Failed(error) => error,
         })
     }

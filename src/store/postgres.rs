@@ -1,0 +1,288 @@
+//! The shared store for many replicas: PostgreSQL, through the blocking `postgres` client (the
+//! store is called from blocking threads, as SQLite is). One connection per store; a lost one
+//! is made again at the next statement outside a transaction, so a replica resumes by itself
+//! when the database comes back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::sql::{Conn, DbError, Engine, Lock, Row, Tx, Value};
+use super::sqlite::Migrate;
+use super::{SqlStore, StoreError};
+use crate::config::PostgresUrl;
+
+/// Versioned migrations, applied in order under an advisory lock; `feedpub_schema.version`
+/// records the last one applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_schema.sql")];
+
+/// A connection to a PostgreSQL database, made again when lost.
+pub(super) struct PgConn {
+    config: postgres::Config,
+    tls: MakeRustlsConnect,
+    client: Option<Client>,
+    /// Prepared statements of this connection, by their `?N` text.
+    statements: HashMap<String, Statement>,
+    /// Inside a transaction a lost connection is an error, never a silent reconnect: the
+    /// statements after it would run outside the transaction.
+    in_transaction: bool,
+}
+
+/// Opens the database `url` names and migrates it.
+pub(super) fn open(url: &PostgresUrl) -> Result<SqlStore, StoreError> {
+    let name = url.to_string();
+    let mut conn = connect(url)?;
+    migrate(&mut conn).map_err(|e| match e {
+        Migrate::TooNew { found, known } => StoreError::TooNew { store: name.clone(), found, known },
+        Migrate::Db(e) => StoreError::Open { store: name.clone(), message: e.to_string() },
+    })?;
+    Ok(SqlStore::new(Box::new(conn), name))
+}
+
+/// A connection to `url`, connected now (a bad URL or an unreachable server is an error here,
+/// not at the first query).
+pub(super) fn connect(url: &PostgresUrl) -> Result<PgConn, StoreError> {
+    let name = url.to_string();
+    let open_err = |message: String| StoreError::Open { store: name.clone(), message };
+    // The client's own message for a bad URL can quote it: say only what is wrong.
+    let mut config: postgres::Config = url
+        .expose()
+        .parse()
+        .map_err(|e: postgres::Error| open_err(crate::model::redact::in_text(&e.to_string()).into_owned()))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    // A database host that vanishes without a reset is noticed in a minute, not in two hours.
+    config.keepalives_idle(Duration::from_secs(30));
+    if config.get_application_name().is_none() {
+        config.application_name("feedpub");
+    }
+    let tls = tls().map_err(open_err)?;
+    let mut conn = PgConn { config, tls, client: None, statements: HashMap::new(), in_transaction: false };
+    conn.client().map_err(|e| open_err(e.to_string()))?;
+    Ok(conn)
+}
+
+/// TLS for `sslmode=prefer` (the default) and `require`: rustls with the aws-lc-rs provider,
+/// the one reqwest uses (two providers in one process panic), and the platform's certificate
+/// verifier: the server's certificate must chain to a root the system trusts.
+fn tls() -> Result<MakeRustlsConnect, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| format!("TLS: {e}"))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+fn migrate(conn: &mut PgConn) -> Result<(), Migrate> {
+    let known = MIGRATIONS.len() as i64;
+    let mut tx = Tx::begin(conn)?;
+    // Replicas starting together: the first migrates, the others wait here and find it done.
+    tx.lock(Lock::Migrate)?;
+    tx.batch("CREATE TABLE IF NOT EXISTS feedpub_schema (version BIGINT NOT NULL)")?;
+    let version = match tx.query_opt("SELECT version FROM feedpub_schema", &[])? {
+        Some(row) => row.int(0)?,
+        None => {
+            tx.execute("INSERT INTO feedpub_schema (version) VALUES (0)", &[])?;
+            0
+        }
+    };
+    if version > known {
+        return Err(Migrate::TooNew { found: version, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+        tx.batch(sql)?;
+        tx.execute("UPDATE feedpub_schema SET version = ?1", &[Value::Int(i as i64 + 1)])?;
+    }
+    Ok(tx.commit()?)
+}
+
+impl PgConn {
+    /// The client, connected again if the connection was lost (outside a transaction only).
+    fn client(&mut self) -> Result<&mut Client, DbError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            if self.in_transaction {
+                return Err(DbError::Unavailable("the connection to the database was lost".into()));
+            }
+            self.statements.clear();
+            self.client = None;
+            self.client = Some(self.config.connect(self.tls.clone())?);
+        }
+        Ok(self.client.as_mut().expect("connected above"))
+    }
+
+    /// The prepared form of `sql`, with its `?N` parameters written as PostgreSQL's `$N`.
+    fn statement(&mut self, sql: &str) -> Result<Statement, DbError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let statement = self.client()?.prepare(&dollar_params(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// `result`, after forgetting a connection it shows lost.
+    fn seen<T>(&mut self, result: Result<T, postgres::Error>) -> Result<T, DbError> {
+        result.map_err(|e| {
+            if e.is_closed() {
+                self.client = None;
+            }
+            DbError::from(e)
+        })
+    }
+}
+
+/// `?1` → `$1`: the store's SQL is written once, in SQLite's spelling. No statement of the
+/// store has a `?` inside a string literal.
+fn dollar_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Conn for PgConn {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let result = self.client()?.execute(&statement, &params);
+        self.seen(result)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let result = self.client()?.query(&statement, &params);
+        let rows = self.seen(result)?;
+        rows.iter().map(row_values).collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        let word = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        if matches!(word.as_str(), "COMMIT" | "ROLLBACK") {
+            self.in_transaction = false;
+            // After a lost connection the transaction is gone with it: nothing to end.
+            if self.client.as_ref().is_none_or(Client::is_closed) {
+                return if word == "COMMIT" {
+                    Err(DbError::Unavailable("the connection to the database was lost".into()))
+                } else {
+                    Ok(())
+                };
+            }
+        }
+        let result = self.client()?.batch_execute(sql);
+        self.seen(result)?;
+        if word == "BEGIN" {
+            self.in_transaction = true;
+        }
+        Ok(())
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+}
+
+/// A result row as [`Value`]s, by the type of each column.
+fn row_values(row: &postgres::Row) -> Result<Row, DbError> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        let value = if *ty == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+        } else if *ty == Type::INT4 {
+            row.try_get::<_, Option<i32>>(i)?.map(|n| Value::Int(n.into()))
+        } else if *ty == Type::INT2 {
+            row.try_get::<_, Option<i16>>(i)?.map(|n| Value::Int(n.into()))
+        } else if *ty == Type::BOOL {
+            row.try_get::<_, Option<bool>>(i)?.map(|b| Value::Int(b.into()))
+        } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty) {
+            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+        } else {
+            return Err(DbError::Type(format!("column {} has type {ty}", column.name())));
+        };
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let text = [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME, Type::UNKNOWN].contains(ty);
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) if *ty == Type::INT8 => n.to_sql(ty, out),
+            Value::Int(n) if *ty == Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
+            Value::Int(n) if *ty == Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
+            Value::Int(n) if *ty == Type::BOOL => (*n != 0).to_sql(ty, out),
+            Value::Int(n) if text => n.to_string().to_sql(ty, out),
+            Value::Text(s) if text => s.as_str().to_sql(ty, out),
+            Value::Int(_) | Value::Text(_) => Err(format!("a {self:?} cannot be sent as {ty}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// Waits for changes announced on [`super::CHANGES_CHANNEL`], on a connection of its own
+/// (made again when lost).
+pub(super) struct ChangeListener {
+    conn: PgConn,
+    listening: bool,
+}
+
+impl ChangeListener {
+    /// A listener on `url` (connected at its first wait).
+    pub(super) fn new(url: &PostgresUrl) -> Result<Self, StoreError> {
+        Ok(Self { conn: connect(url)?, listening: false })
+    }
+
+    /// Waits up to `timeout` for a change notification; `Ok(true)` when one came. An error
+    /// means the database is unreachable; the next call tries again.
+    pub(super) fn wait(&mut self, timeout: Duration) -> Result<bool, DbError> {
+        if !self.listening || self.conn.client.as_ref().is_none_or(Client::is_closed) {
+            self.listening = false;
+            self.conn.batch(&format!("LISTEN {}", super::CHANGES_CHANNEL))?;
+            self.listening = true;
+            // Changes made while not listening are found by the caller's check of the head.
+            return Ok(true);
+        }
+        let first = {
+            let mut notifications = self.conn.client()?.notifications();
+            let first = notifications.timeout_iter(timeout).next();
+            if matches!(first, Ok(Some(_))) {
+                // One re-render covers every change announced so far: drop those already here.
+                let mut pending = notifications.iter();
+                while let Ok(Some(_)) = pending.next() {}
+            }
+            first
+        };
+        match first {
+            Ok(got) => Ok(got.is_some()),
+            Err(e) => {
+                self.listening = false;
+                Err(self.conn.seen::<()>(Err(e)).unwrap_err())
+            }
+        }
+    }
+}

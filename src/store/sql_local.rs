@@ -1,0 +1,214 @@
+//! Incremental syncs of local articles and the change sequence, on either backend.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::local::{FileRecord, LocalDelta, LocalSync, Recorded, Seq};
+use super::sql::{Conn, DbError, Engine, Lock, Tx, params};
+use super::sql_store::{ItemRow, SqlStore, write_item};
+use super::{Change, StoreError, Stored, SyncReport, content_json, decide, fingerprint_json, parse_timestamp};
+use crate::model::{ItemId, Slug};
+
+/// The PostgreSQL channel every change is announced on (at commit), so replicas re-render at
+/// once; the sequence number in `meta` stays the truth for one that missed it.
+pub const CHANGES_CHANNEL: &str = "feedpub_changes";
+
+/// Takes the next number of the change sequence, once per transaction: every change a
+/// transaction makes shares it, so a build that saw the transaction saw all of them. The
+/// row lock this takes orders writers: a transaction holding number n commits before one
+/// holding n + 1 can, so a reader that sees n + 1 sees n.
+pub(super) fn next_seq(tx: &mut dyn Conn, seq: &mut Option<Seq>) -> Result<Seq, DbError> {
+    if let Some(s) = *seq {
+        return Ok(s);
+    }
+    let row = tx.query_opt(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'seq'
+         RETURNING CAST(value AS BIGINT)",
+        &[],
+    )?;
+    let s = row.ok_or_else(|| DbError::Type("meta has no seq".into()))?.int(0)?;
+    if tx.engine() == Engine::Postgres {
+        tx.execute("SELECT pg_notify(?1, ?2)", params![CHANGES_CHANNEL, s.to_string()])?;
+    }
+    *seq = Some(s);
+    Ok(s)
+}
+
+/// Marks `feed` changed at `seq` (and its definition, with `meta`), creating its row.
+pub(super) fn mark_feed(tx: &mut dyn Conn, feed: &Slug, seq: Seq, meta: bool) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO feeds (slug, changed, meta_changed) VALUES (?1, ?2, ?3)
+         ON CONFLICT (slug) DO UPDATE SET changed = excluded.changed,
+           meta_changed = CASE WHEN ?4 = 1 THEN excluded.meta_changed ELSE feeds.meta_changed END",
+        params![feed.as_str(), seq, if meta { seq } else { 0 }, meta],
+    )?;
+    Ok(())
+}
+
+/// What the store holds for the local articles of `feed`, by id.
+fn stored(tx: &mut dyn Conn, feed: &Slug) -> Result<HashMap<String, Stored>, DbError> {
+    let rows = tx.query(
+        "SELECT id, content_hash, content_seen_at FROM items WHERE feed = ?1 AND source IS NULL",
+        params![feed.as_str()],
+    )?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let content_seen_at = row.opt_text(2)?.and_then(|s| parse_timestamp(&s).ok());
+        out.insert(row.text(0)?, Stored { hash: row.text(1)?, content_seen_at });
+    }
+    Ok(out)
+}
+
+/// A sync of local articles inside one transaction.
+pub(super) struct SqlLocalSync<'a> {
+    tx: Tx<'a>,
+    name: String,
+    now: DateTime<Utc>,
+    seq: Option<Seq>,
+    report: SyncReport,
+}
+
+impl<'a> SqlLocalSync<'a> {
+    pub(super) fn begin(store: &'a mut SqlStore, now: DateTime<Utc>) -> Result<Self, StoreError> {
+        let name = store.name.clone();
+        let err = store.err();
+        let mut tx = Tx::begin(store.conn_mut()).map_err(&err)?;
+        // Two hosts syncing at once would each read the recorded files, then both write.
+        tx.lock(Lock::LocalSync).map_err(&err)?;
+        Ok(Self { tx, name, now, seq: None, report: SyncReport::default() })
+    }
+
+    fn err(&self) -> impl Fn(DbError) -> StoreError + use<> {
+        let store = self.name.clone();
+        move |source| StoreError::Query { store: store.clone(), source }
+    }
+
+    fn apply_inner(&mut self, d: LocalDelta<'_>) -> Result<(), DbError> {
+        let feed = d.feed;
+        let tx = &mut *self.tx;
+        let old_def = tx.query_opt("SELECT def_hash FROM feeds WHERE slug = ?1", params![feed.as_str()])?;
+        let old_def = old_def.map(|r| r.text(0)).transpose()?;
+        let def_changed = old_def.as_deref() != Some(d.def_hash);
+        let mut changed = def_changed;
+        self.report.unchanged += d.unchanged;
+        if !d.articles.is_empty() {
+            let stored = stored(tx, feed)?;
+            for a in d.articles {
+                let json = content_json(a);
+                let hash = fingerprint_json(&json, a);
+                let row = |content_seen_at| ItemRow {
+                    article: a,
+                    content_json: &json,
+                    hash: &hash,
+                    content_seen_at,
+                    upstream: None,
+                };
+                let written = match decide(stored.get(a.id.as_str()), a, &hash, self.now) {
+                    Change::Insert => {
+                        self.report.added += 1;
+                        Some(row(None))
+                    }
+                    Change::Update { content_seen_at } => {
+                        self.report.changed += 1;
+                        Some(row(Some(content_seen_at)))
+                    }
+                    Change::Unchanged => {
+                        self.report.unchanged += 1;
+                        None
+                    }
+                };
+                if let Some(row) = written {
+                    let seq = next_seq(tx, &mut self.seq)?;
+                    write_item(tx, feed, &row, seq)?;
+                    changed = true;
+                }
+            }
+        }
+        for name in d.gone {
+            tx.execute("DELETE FROM files WHERE feed = ?1 AND name = ?2", params![feed.as_str(), name.as_str()])?;
+        }
+        for (name, rec) in d.files {
+            tx.execute(
+                "INSERT INTO files (feed, name, stamp, hash, id) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (feed, name) DO UPDATE SET stamp = excluded.stamp, hash = excluded.hash, id = excluded.id",
+                params![feed.as_str(), name.as_str(), rec.stamp.as_str(), rec.hash.as_str(), rec.id.as_str()],
+            )?;
+        }
+        // A local item lives as long as a file makes it: a deleted file takes its item, a
+        // renamed one keeps it (the new name makes the same id). Checked at every apply, so
+        // items stored before files were recorded (migration 0004) go when their file did.
+        let removed = tx.execute(
+            "DELETE FROM items WHERE feed = ?1 AND source IS NULL
+               AND id NOT IN (SELECT id FROM files WHERE feed = ?1)",
+            params![feed.as_str()],
+        )? as usize;
+        self.report.removed += removed;
+        changed |= removed > 0;
+        if changed || old_def.is_none() {
+            let seq = next_seq(tx, &mut self.seq)?;
+            mark_feed(tx, feed, seq, def_changed)?;
+            tx.execute("UPDATE feeds SET def_hash = ?2 WHERE slug = ?1", params![feed.as_str(), d.def_hash])?;
+        }
+        // Replicas without feeds/ read the definition from here; unchanged, nothing is written.
+        tx.execute(
+            "UPDATE feeds SET definition = ?2 WHERE slug = ?1 AND definition <> ?2",
+            params![feed.as_str(), d.definition],
+        )?;
+        Ok(())
+    }
+
+    fn commit_inner(mut self, feeds: &[&Slug]) -> Result<SyncReport, DbError> {
+        let kept: Vec<&str> = feeds.iter().map(|s| s.as_str()).collect();
+        let tx = &mut *self.tx;
+        let all = tx.query("SELECT slug FROM feeds UNION SELECT DISTINCT feed FROM items", &[])?;
+        // Feeds whose folder is gone take their items, files and poll state with them.
+        for gone in all.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()? {
+            if kept.contains(&gone.as_str()) {
+                continue;
+            }
+            next_seq(tx, &mut self.seq)?;
+            self.report.removed += tx.execute("DELETE FROM items WHERE feed = ?1", params![gone.as_str()])? as usize;
+            for table in [
+                "DELETE FROM sources WHERE feed = ?1",
+                "DELETE FROM files WHERE feed = ?1",
+                "DELETE FROM leases WHERE feed = ?1",
+                "DELETE FROM feeds WHERE slug = ?1",
+            ] {
+                tx.execute(table, params![gone.as_str()])?;
+            }
+        }
+        self.tx.commit()?;
+        Ok(self.report)
+    }
+}
+
+impl LocalSync for SqlLocalSync<'_> {
+    fn recorded(&mut self, feed: &Slug) -> Result<Recorded, StoreError> {
+        let err = self.err();
+        let tx = &mut *self.tx;
+        let def_hash = tx.query_opt("SELECT def_hash FROM feeds WHERE slug = ?1", params![feed.as_str()]).map_err(&err)?;
+        let def_hash = def_hash.map(|r| r.text(0)).transpose().map_err(&err)?;
+        let rows = tx.query("SELECT name, stamp, hash, id FROM files WHERE feed = ?1", params![feed.as_str()]).map_err(&err)?;
+        let mut files = HashMap::new();
+        for row in rows {
+            let record = || -> Result<_, DbError> { Ok((row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?)) };
+            let (name, stamp, hash, id) = record().map_err(&err)?;
+            // An id that no longer parses makes the file be read again.
+            if let Ok(id) = ItemId::new(id) {
+                files.insert(name, FileRecord { stamp, hash, id });
+            }
+        }
+        Ok(Recorded { def_hash: def_hash.filter(|h| !h.is_empty()), files })
+    }
+
+    fn apply(&mut self, delta: LocalDelta<'_>) -> Result<(), StoreError> {
+        let err = self.err();
+        self.apply_inner(delta).map_err(err)
+    }
+
+    fn commit(self: Box<Self>, feeds: &[&Slug]) -> Result<SyncReport, StoreError> {
+        let err = self.err();
+        self.commit_inner(feeds).map_err(err)
+    }
+}

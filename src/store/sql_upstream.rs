@@ -1,0 +1,262 @@
+//! Upstream sources on either backend: poll state, leases and re-published items.
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::sql::{Conn, DbError, Engine, Row, params};
+use super::sql_local::{mark_feed, next_seq};
+use super::sql_store::{ItemRow, SqlStore, UpstreamRow, write_item};
+use super::upstream::{Claim, believable, believed, past_keep};
+use super::{
+    Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, content_json, decide, fingerprint_json,
+    parse_timestamp, timestamp,
+};
+use crate::model::{Article, Slug, UpstreamSource};
+
+const STATE_COLUMNS: &str =
+    "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired";
+
+/// Reads the poll state of `source` in `feed` on `conn` (in a transaction or not).
+fn source_state(conn: &mut dyn Conn, feed: &Slug, source: &Url) -> Result<Option<Row>, DbError> {
+    conn.query_opt(
+        &format!("SELECT {STATE_COLUMNS} FROM sources WHERE feed = ?1 AND url = ?2"),
+        params![feed.as_str(), source.as_str()],
+    )
+}
+
+impl SqlStore {
+    pub(super) fn read_source_state(&self, feed: &Slug, source: &Url) -> Result<Option<SourceState>, StoreError> {
+        let row = self.read(|c| source_state(c, feed, source))?;
+        row.map(|row| self.state_from(feed, source, &row)).transpose()
+    }
+
+    fn state_from(&self, feed: &Slug, source: &Url, row: &Row) -> Result<SourceState, StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt {
+            store: self.name.clone(),
+            feed: feed.to_string(),
+            id: format!("source {}", crate::model::redact::for_logs(source)),
+            message,
+        };
+        let fields = || -> Result<_, DbError> {
+            Ok((
+                row.text(0)?,
+                row.opt_text(1)?,
+                row.opt_text(2)?,
+                row.text(3)?,
+                row.int(4)?,
+                row.opt_text(5)?,
+                row.opt_text(6)?,
+                row.opt_text(7)?,
+                row.int(8)? != 0,
+            ))
+        };
+        let (current, etag, last_modified, next, failures, last_status, last_error, polled, retired) =
+            fields().map_err(|e| corrupt(e.to_string()))?;
+        // A time no timestamp can hold (an earlier release stored `+11526-…` after an absurd
+        // Retry-After) must not fail every later poll: the source is due now, and the poll that
+        // follows writes a good time over it.
+        // (A retired source is never polled again: its time does not matter, and is not worth a
+        // warning at every round.)
+        let next_poll = parse_timestamp(&next).unwrap_or_else(|_| {
+            if !retired {
+                tracing::warn!(%feed, stored = %next, "a source's stored next poll is unreadable: polling it now");
+            }
+            DateTime::<Utc>::UNIX_EPOCH
+        });
+        Ok(SourceState {
+            current_url: Url::parse(&current).map_err(|e| corrupt(e.to_string()))?,
+            etag,
+            last_modified,
+            next_poll,
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            last_status,
+            last_error,
+            last_polled: polled.as_deref().and_then(|p| parse_timestamp(p).ok()),
+            retired,
+        })
+    }
+
+    /// Takes the lease of `source` until `until` when it is due at `now` (any time, with
+    /// `force`) and no other holder's lease runs. The state is read under the lease's row lock,
+    /// after the last poll's commit: a source another replica just polled is not due any more.
+    pub(super) fn take_lease(
+        &mut self,
+        feed: &Slug,
+        source: &Url,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Claim, StoreError> {
+        let holder = self.holder.clone();
+        let claimed = self.write(|tx| {
+            let key = params![feed.as_str(), source.as_str()];
+            tx.execute("INSERT INTO leases (feed, url) VALUES (?1, ?2) ON CONFLICT (feed, url) DO NOTHING", key)?;
+            // Another replica claiming it this very moment holds the row: skip it, do not wait.
+            let lock = if tx.engine() == Engine::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+            let sql = format!("SELECT holder, expires FROM leases WHERE feed = ?1 AND url = ?2{lock}");
+            let Some(lease) = tx.query_opt(&sql, key)? else { return Ok(None) };
+            let (owner, expires) = (lease.text(0)?, lease.text(1)?);
+            if !owner.is_empty() && owner != holder && expires > timestamp(now) {
+                return Ok(None);
+            }
+            // Decided under the row lock, on the state as the last poll committed it. (Times
+            // are RFC 3339 text, which sorts as time; one no timestamp can hold sorts first and
+            // counts as due, as `state_from` reads it.)
+            let state = source_state(tx, feed, source)?;
+            let retired = state.as_ref().map(|r| r.int(8)).transpose()?.unwrap_or(0) != 0;
+            let next = state.as_ref().map(|r| r.text(3)).transpose()?;
+            let due = force || next.as_ref().is_none_or(|n| *n <= timestamp(now));
+            if due && !retired {
+                tx.execute(
+                    "UPDATE leases SET holder = ?3, expires = ?4 WHERE feed = ?1 AND url = ?2",
+                    params![feed.as_str(), source.as_str(), holder.as_str(), timestamp(until)],
+                )?;
+            }
+            Ok(Some((state, due, retired)))
+        })?;
+        let Some((row, due, retired)) = claimed else { return Ok(Claim::Elsewhere) };
+        let state = match row {
+            Some(row) => self.state_from(feed, source, &row)?,
+            None => SourceState::new(source, now),
+        };
+        Ok(match (retired, due) {
+            (true, _) => Claim::Retired(state),
+            (false, false) => Claim::NotDue(state),
+            (false, true) => Claim::Taken(state),
+        })
+    }
+
+    pub(super) fn write_poll(
+        &mut self,
+        feed: &Slug,
+        source: &Url,
+        state: &SourceState,
+        items: &[UpstreamArticle],
+        keep: usize,
+        now: DateTime<Utc>,
+    ) -> Result<PollReport, StoreError> {
+        let holder = self.holder.clone();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sources (feed, url, current_url, etag, last_modified, next_poll, failures, last_status,
+                                      last_error, last_polled, retired)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (feed, url) DO UPDATE SET current_url = excluded.current_url, etag = excluded.etag,
+                   last_modified = excluded.last_modified, next_poll = excluded.next_poll, failures = excluded.failures,
+                   last_status = excluded.last_status, last_error = excluded.last_error,
+                   last_polled = excluded.last_polled, retired = excluded.retired",
+                params![
+                    feed.as_str(),
+                    source.as_str(),
+                    state.current_url.as_str(),
+                    state.etag.as_deref(),
+                    state.last_modified.as_deref(),
+                    timestamp(state.next_poll),
+                    state.failures,
+                    state.last_status.as_deref(),
+                    state.last_error.as_deref(),
+                    state.last_polled.map(timestamp),
+                    state.retired,
+                ],
+            )?;
+            // The lease goes with the new schedule, in one commit: whoever claims the source
+            // next sees it polled.
+            tx.execute(
+                "UPDATE leases SET holder = '', expires = '' WHERE feed = ?1 AND url = ?2 AND holder = ?3",
+                params![feed.as_str(), source.as_str(), holder.as_str()],
+            )?;
+            let mut report = PollReport::default();
+            let mut seq = None;
+            for item in items {
+                let stored = tx.query_opt(
+                    "SELECT content_hash, content_seen_at, first_seen, claimed_published
+                     FROM items WHERE feed = ?1 AND id = ?2",
+                    params![feed.as_str(), item.id.as_str()],
+                )?;
+                let time = |row: &Row, i| row.opt_text(i).map(|t| t.and_then(|t| parse_timestamp(&t).ok()));
+                // The first-seen time is stored once and then kept: undated and future-dated
+                // items are published at it, so rebuilds stay byte-stable.
+                let first_seen = stored.as_ref().map(|r| time(r, 2)).transpose()?.flatten().unwrap_or(now);
+                let refused = stored.as_ref().map(|r| time(r, 3)).transpose()?.flatten();
+                let (published, claimed_published) = believed(item.published, first_seen, refused, now);
+                let article = Article {
+                    id: item.id.clone(),
+                    content: item.content.clone(),
+                    published,
+                    updated: item.updated.filter(|u| believable(*u, now)),
+                };
+                let json = content_json(&article);
+                let hash = fingerprint_json(&json, &article);
+                let stored = match &stored {
+                    Some(r) => Some(Stored { hash: r.text(0)?, content_seen_at: time(r, 1)? }),
+                    None => None,
+                };
+                let upstream = Some(UpstreamRow { source: source.as_str(), first_seen, claimed_published });
+                let row = |content_seen_at| ItemRow {
+                    article: &article,
+                    content_json: &json,
+                    hash: &hash,
+                    content_seen_at,
+                    upstream,
+                };
+                match decide(stored.as_ref(), &article, &hash, now) {
+                    Change::Insert => {
+                        let s = next_seq(tx, &mut seq)?;
+                        write_item(tx, feed, &row(None), s)?;
+                        report.added += 1;
+                    }
+                    Change::Update { content_seen_at } => {
+                        let s = next_seq(tx, &mut seq)?;
+                        write_item(tx, feed, &row(Some(content_seen_at)), s)?;
+                        report.updated += 1;
+                    }
+                    Change::Unchanged => report.unchanged += 1,
+                }
+            }
+            // The source keeps its newest `keep` items by first-seen order, and every item of
+            // this poll; the rest leave the store, and so the site, in this same transaction.
+            let ranked = tx.query(
+                "SELECT id FROM items WHERE feed = ?1 AND source = ?2 ORDER BY first_seen DESC, published DESC, id",
+                params![feed.as_str(), source.as_str()],
+            )?;
+            let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
+            let batch: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+            for id in past_keep(&ranked, &batch, keep) {
+                report.removed +=
+                    tx.execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])? as usize;
+            }
+            // Only a poll that changed an item dirties the feed (and only this feed).
+            if report.added + report.updated + report.removed > 0 {
+                let s = next_seq(tx, &mut seq)?;
+                mark_feed(tx, feed, s, false)?;
+            }
+            Ok(report)
+        })
+    }
+
+    pub(super) fn drop_unlisted(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            let (mut removed, mut seq) = (0, None);
+            for (feed, sources) in listed {
+                let stored = tx.query(
+                    "SELECT source FROM items WHERE feed = ?1 AND source IS NOT NULL
+                     UNION SELECT url FROM sources WHERE feed = ?1",
+                    params![feed.as_str()],
+                )?;
+                let stored = stored.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
+                for gone in stored.iter().filter(|s| !sources.iter().any(|l| l.url.as_str() == s.as_str())) {
+                    let key = params![feed.as_str(), gone.as_str()];
+                    let n = tx.execute("DELETE FROM items WHERE feed = ?1 AND source = ?2", key)? as usize;
+                    if n > 0 {
+                        let s = next_seq(tx, &mut seq)?;
+                        mark_feed(tx, feed, s, false)?;
+                    }
+                    removed += n;
+                    tx.execute("DELETE FROM sources WHERE feed = ?1 AND url = ?2", key)?;
+                    tx.execute("DELETE FROM leases WHERE feed = ?1 AND url = ?2", key)?;
+                }
+            }
+            Ok(removed)
+        })
+    }
+}

@@ -164,7 +164,10 @@ fn a_postgres_url_is_refused_clearly_and_never_echoed() {
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         // Refused by the parser (it names the key), or by the server that is not there (the
         // message names the store it tried).
-        assert!(all.contains("database_url") || all.contains("cannot open store postgres://***@127.0.0.1:1/"), "{url}: {all}");
+        assert!(
+            all.contains("database_url") || all.contains("cannot open store postgres://***@127.0.0.1:1/"),
+            "{url}: {all}"
+        );
         assert!(!all.contains("ter2"), "{url}: the password was echoed: {all}");
         assert!(!site.out().exists());
     }

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 pub enum DatabaseUrl {
     /// `sqlite:PATH` (or `sqlite://PATH`): the embedded default.
     Sqlite(PathBuf),
-    /// `postgres://…` / `postgresql://…` (any case): accepted by the parser so the choice is made
-    /// in one place; the store reports that this build has no PostgreSQL backend yet.
+    /// `postgres://…` / `postgresql://…` (the scheme in any case): the shared store of many
+    /// replicas.
     Postgres(PostgresUrl),
 }
 
@@ -29,8 +29,9 @@ impl DatabaseUrl {
                 Ok(Self::Sqlite(PathBuf::from(path)))
             }
             // Schemes are case-insensitive (RFC 3986 §3.1).
+            // The client takes only lower-case schemes: the same URL, spelled as it expects.
             "postgres" | "postgresql" if s[scheme.len()..].starts_with("://") => {
-                Ok(Self::Postgres(PostgresUrl(s.into())))
+                Ok(Self::Postgres(PostgresUrl(format!("{scheme}{}", &s[scheme.len()..]))))
             }
             _ => Err(format!("{:?}: expected sqlite:PATH or postgres://…", redact_url(s))),
         }

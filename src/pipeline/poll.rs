@@ -22,8 +22,8 @@ use url::Url;
 pub use self::outcome::{PollStatus, SourceOutcome};
 use crate::config::Config;
 use crate::model::{Slug, UpstreamSource, redact};
-use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators};
 use crate::source::SourceErrors;
+use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators};
 use crate::store::{self, Claim, SourceState, Store, StoreError};
 
 /// Sources fetched at once, and from one host at once.
@@ -319,9 +319,15 @@ async fn poll_all(
 }
 
 /// Claims, fetches and records one source.
-async fn poll_one(fetcher: &Fetcher, round: &Round, feed: Slug, src: UpstreamSource) -> Result<SourceOutcome, PollError> {
+async fn poll_one(
+    fetcher: &Fetcher,
+    round: &Round,
+    feed: Slug,
+    src: UpstreamSource,
+) -> Result<SourceOutcome, PollError> {
     let claim = {
-        let (store, feed, url, force, lease) = (round.store.clone(), feed.clone(), src.url.clone(), round.force, round.lease);
+        let (store, feed, url, force, lease) =
+            (round.store.clone(), feed.clone(), src.url.clone(), round.force, round.lease);
         blocking(move || {
             let now = Utc::now().trunc_subsecs(0);
             lock(&store)?.claim(&feed, &url, now, now + lease, force).map_err(PollError::from)

@@ -26,6 +26,11 @@ use crate::store::{self, StoreError};
 /// produces a burst of events, and one render should follow the burst.
 const SETTLE: Duration = Duration::from_millis(300);
 
+/// Quiet time after a change to the store: a commit is already a whole batch, so this only
+/// gathers the commits of one polling round, and keeps a change live on every replica within
+/// a second.
+const STORE_SETTLE: Duration = Duration::from_millis(30);
+
 /// Why the service could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -61,8 +66,13 @@ pub enum ServeError {
 /// re-render loop, and returns once every one of them has. Needs a multi-threaded runtime.
 pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown) -> Result<(), ServeError> {
     let config = Arc::new(config);
-    let store: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
-    let reader: SharedStore = Arc::new(Mutex::new(store::open(&config.database)?));
+    // Opening blocks (a PostgreSQL store connects and migrates): off the async threads.
+    let database = config.database.clone();
+    let (store, reader) =
+        tokio::task::spawn_blocking(move || Ok::<_, StoreError>((store::open(&database)?, store::open(&database)?)))
+            .await
+            .map_err(|e| panicked("opening the store", e))??;
+    let (store, reader): (SharedStore, SharedStore) = (Arc::new(Mutex::new(store)), Arc::new(Mutex::new(reader)));
     let renderer = Arc::new(HotRenderer::new(config.clone(), store.clone(), reader));
     let started = Instant::now();
     // Answer first, compress after: brotli at its best on every feed document of a large site
@@ -146,15 +156,15 @@ fn render(renderer: &HotRenderer, previous: Option<&Site>, compress: Compression
 /// Watches `dir` recursively; every change that is not a mere read sends on `trigger`. Uses
 /// the platform's notifications (inotify, FSEvents, …), else polls every two seconds (network
 /// file systems, exhausted inotify watches); `None` (after a warning) when both fail.
-fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<Box<dyn notify::Watcher + Send>> {
+fn watch(dir: &Path, trigger: mpsc::Sender<Duration>) -> Option<Box<dyn notify::Watcher + Send>> {
     use notify::{EventKind, RecursiveMode, Watcher as _};
-    let handler = |trigger: mpsc::Sender<()>| {
+    let handler = |trigger: mpsc::Sender<Duration>| {
         move |event: notify::Result<notify::Event>| match event {
             // Our own reads during a render must not trigger another render.
             Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
             // A full channel already holds a pending trigger; one render covers both.
             Ok(_) => {
-                let _ = trigger.try_send(());
+                let _ = trigger.try_send(SETTLE);
             }
             Err(e) => tracing::warn!(error = %e, "file watcher"),
         }
@@ -179,7 +189,7 @@ fn watch(dir: &Path, trigger: mpsc::Sender<()>) -> Option<Box<dyn notify::Watche
 }
 
 /// Keeps a watcher on `dir` (see [`watch`]) until `shutdown`: dropping it stops the events.
-async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<Duration>, shutdown: Shutdown) {
     let _watcher = watch(&dir, trigger);
     shutdown.wait().await;
 }
@@ -195,7 +205,12 @@ const MAX_POLL_BACKOFF: Duration = Duration::from_secs(600);
 /// made by another process (a replica's poll, the writer's sync, a cron job). Runs on a thread
 /// of its own (it blocks on the database); an unreachable store is retried every second,
 /// logged once per outage.
-async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+async fn follow_store(
+    config: Arc<Config>,
+    renderer: Arc<HotRenderer>,
+    trigger: mpsc::Sender<Duration>,
+    shutdown: Shutdown,
+) {
     let stop = shutdown.clone();
     let follow = tokio::task::spawn_blocking(move || {
         let mut follower: Option<store::Follower> = None;
@@ -212,7 +227,7 @@ async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: 
                         down = false;
                     }
                     if renderer.shown_seq().is_some_and(|seq| seq != head.seq) {
-                        let _ = trigger.try_send(());
+                        let _ = trigger.try_send(STORE_SETTLE);
                     }
                 }
                 Err(e) => {
@@ -236,7 +251,7 @@ async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: 
 /// rounds doubles, up to ten minutes, and returns to the tick once a round succeeds. Stops at
 /// once on `shutdown`, between ticks or in the middle of a round (the sources already written
 /// stay written; the others are polled next time).
-async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdown: Shutdown) {
+async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Duration>, shutdown: Shutdown) {
     let mut poller = Poller::default();
     let request = PollRequest::default();
     let tick = Duration::from_secs(config.poll.tick_seconds);
@@ -261,7 +276,7 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdo
                     tracing::info!(%feed, %url, %status, added, updated, "polled");
                 }
                 if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
-                    let _ = trigger.try_send(());
+                    let _ = trigger.try_send(STORE_SETTLE);
                 }
                 failures = 0;
             }
@@ -281,7 +296,7 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<()>, shutdo
 /// Re-renders after each settled burst of changes and swaps the new site in. Bad input is
 /// logged and counted, and the last good site stays up.
 async fn rerender_on_change(
-    mut changes: mpsc::Receiver<()>,
+    mut changes: mpsc::Receiver<Duration>,
     renderer: Arc<HotRenderer>,
     compress: Compression,
     app: Arc<App>,
@@ -302,15 +317,15 @@ async fn rerender_on_change(
         () = shutdown.wait() => return,
     }
     loop {
-        tokio::select! {
-            change = changes.recv() => if change.is_none() { return },
+        // Each change says how long to let its burst settle (file events longer than commits).
+        let mut settle = tokio::select! {
+            change = changes.recv() => match change { Some(settle) => settle, None => return },
             () = shutdown.wait() => return,
-        }
-        // Let the burst settle.
+        };
         loop {
             tokio::select! {
-                change = changes.recv() => if change.is_none() { break },
-                () = tokio::time::sleep(SETTLE) => break,
+                change = changes.recv() => match change { Some(more) => settle = settle.max(more), None => break },
+                () = tokio::time::sleep(settle) => break,
                 () = shutdown.wait() => return,
             }
         }

@@ -25,8 +25,8 @@ use crate::config::DatabaseUrl;
 use crate::model::{Article, Item, ItemId, Slug, UpstreamSource};
 
 pub use crate::model::UpstreamArticle;
-pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, Recorded, Seq};
 pub use follow::{Follower, follow};
+pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, Recorded, Seq};
 pub use sql::{DbError, Engine};
 pub use sql_local::CHANGES_CHANNEL;
 pub use sql_store::SqlStore;
@@ -124,7 +124,15 @@ pub trait Store: Send {
             let gone: Vec<String> =
                 recorded.files.into_keys().filter(|name| !files.iter().any(|(n, _)| n == name)).collect();
             let def_hash = recorded.def_hash.unwrap_or_default();
-            sync.apply(LocalDelta { feed, def_hash: &def_hash, definition: "", files: &files, articles, gone: &gone, unchanged: 0 })?;
+            sync.apply(LocalDelta {
+                feed,
+                def_hash: &def_hash,
+                definition: "",
+                files: &files,
+                articles,
+                gone: &gone,
+                unchanged: 0,
+            })?;
         }
         sync.commit(&feeds.iter().map(|(f, _)| *f).collect::<Vec<_>>())
     }

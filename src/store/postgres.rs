@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -89,6 +89,8 @@ fn migrate(conn: &mut PgConn) -> Result<(), Migrate> {
     let mut tx = Tx::begin(conn)?;
     // Replicas starting together: the first migrates, the others wait here and find it done.
     tx.lock(Lock::Migrate)?;
+    // Without the notice that the table exists, logged at every start.
+    tx.batch("SET LOCAL client_min_messages = warning")?;
     tx.batch("CREATE TABLE IF NOT EXISTS feedpub_schema (version BIGINT NOT NULL)")?;
     let version = match tx.query_opt("SELECT version FROM feedpub_schema", &[])? {
         Some(row) => row.int(0)?,
@@ -114,19 +116,27 @@ impl PgConn {
             if self.in_transaction {
                 return Err(DbError::Unavailable("the connection to the database was lost".into()));
             }
-            self.statements.clear();
-            self.client = None;
+            self.forget();
             self.client = Some(self.config.connect(self.tls.clone())?);
         }
         Ok(self.client.as_mut().expect("connected above"))
     }
 
+    /// Drops the connection and what was prepared on it.
+    fn forget(&mut self) {
+        self.client = None;
+        self.statements.clear();
+    }
+
     /// The prepared form of `sql`, with its `?N` parameters written as PostgreSQL's `$N`.
     fn statement(&mut self, sql: &str) -> Result<Statement, DbError> {
+        // Connected first: a statement prepared on a lost connection is no use on the next.
+        self.client()?;
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let statement = self.client()?.prepare(&dollar_params(sql))?;
+        let prepared = self.client()?.prepare(&dollar_params(sql));
+        let statement = self.seen(prepared)?;
         self.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -134,12 +144,59 @@ impl PgConn {
     /// `result`, after forgetting a connection it shows lost.
     fn seen<T>(&mut self, result: Result<T, postgres::Error>) -> Result<T, DbError> {
         result.map_err(|e| {
-            if e.is_closed() {
-                self.client = None;
+            if lost(&e) {
+                self.forget();
             }
             DbError::from(e)
         })
     }
+
+    /// Runs `sql` with `f`. Outside a transaction, a statement that finds the connection
+    /// lost (the server restarted, or an administrator ended the session) is tried once more
+    /// on a new one: only reads and `BEGIN` run there, so trying again is safe.
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        f: impl Fn(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, DbError> {
+        match self.attempt(sql, &f) {
+            Err(e) if e.is_disconnect() && !self.in_transaction => {
+                self.forget();
+                self.attempt(sql, &f)
+            }
+            other => other,
+        }
+    }
+
+    fn attempt<T>(
+        &mut self,
+        sql: &str,
+        f: &impl Fn(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, DbError> {
+        let statement = self.statement(sql)?;
+        let result = f(self.client()?, &statement);
+        self.seen(result)
+    }
+}
+
+impl Drop for PgConn {
+    /// Closing the client blocks on its own runtime, which panics on a thread that drives a
+    /// Tokio runtime (a store dropped in an async function): closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
+/// Whether `e` means the connection is gone: closed, broken, or ended by the server (SQLSTATE
+/// class 57P: shutdown, crash, administrator).
+pub(super) fn lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.code().is_some_and(|c| c.code().starts_with("57P"))
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
 /// `?1` → `$1`: the store's SQL is written once, in SQLite's spelling. No statement of the
@@ -159,17 +216,13 @@ fn dollar_params(sql: &str) -> String {
 
 impl Conn for PgConn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let statement = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let result = self.client()?.execute(&statement, &params);
-        self.seen(result)
+        self.run(sql, |client, statement| client.execute(statement, &params))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let statement = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let result = self.client()?.query(&statement, &params);
-        let rows = self.seen(result)?;
+        let rows = self.run(sql, |client, statement| client.query(statement, &params))?;
         rows.iter().map(row_values).collect()
     }
 

@@ -118,7 +118,7 @@ impl DbError {
     /// Whether the error says the connection is gone (the next statement reconnects).
     pub fn is_disconnect(&self) -> bool {
         match self {
-            Self::Postgres(e) => e.is_closed() || e.as_db_error().is_none(),
+            Self::Postgres(e) => super::postgres::lost(e),
             Self::Unavailable(_) => true,
             _ => false,
         }

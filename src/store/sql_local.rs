@@ -187,9 +187,12 @@ impl LocalSync for SqlLocalSync<'_> {
     fn recorded(&mut self, feed: &Slug) -> Result<Recorded, StoreError> {
         let err = self.err();
         let tx = &mut *self.tx;
-        let def_hash = tx.query_opt("SELECT def_hash FROM feeds WHERE slug = ?1", params![feed.as_str()]).map_err(&err)?;
+        let def_hash =
+            tx.query_opt("SELECT def_hash FROM feeds WHERE slug = ?1", params![feed.as_str()]).map_err(&err)?;
         let def_hash = def_hash.map(|r| r.text(0)).transpose().map_err(&err)?;
-        let rows = tx.query("SELECT name, stamp, hash, id FROM files WHERE feed = ?1", params![feed.as_str()]).map_err(&err)?;
+        let rows = tx
+            .query("SELECT name, stamp, hash, id FROM files WHERE feed = ?1", params![feed.as_str()])
+            .map_err(&err)?;
         let mut files = HashMap::new();
         for row in rows {
             let record = || -> Result<_, DbError> { Ok((row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?)) };

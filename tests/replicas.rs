@@ -1,0 +1,381 @@
+//! Many replicas on one PostgreSQL store, as real processes on 127.0.0.1: the host that holds
+//! `feeds/` syncs it into the store (`feedpub sync`); replicas without `feeds/` serve, poll and
+//! re-render from the store alone. Each test gets a scratch database; the test that stops the
+//! database has a server of its own.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use common::child::Child;
+use common::server::{client, wait_for};
+use common::{SLUG, Site};
+
+/// The tests start several servers each and one asserts a latency: one test at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A loopback upstream serving `/s/{n}`: an RSS feed with one item, `item-{n}`, and more once
+/// [`Upstream::publish`] adds them. Counts requests per source; `/s/{n}` can be made to hang.
+#[derive(Clone, Default)]
+struct Upstream {
+    requests: Arc<Mutex<BTreeMap<u32, usize>>>,
+    /// Extra items source 0 serves (the newest first).
+    extra: Arc<Mutex<Vec<String>>>,
+    /// Sources whose first request never gets an answer (a replica killed mid-poll).
+    hang_first: Arc<Mutex<Vec<u32>>>,
+    total: Arc<AtomicUsize>,
+}
+
+impl Upstream {
+    async fn start(&self) -> std::net::SocketAddr {
+        let app = Router::new().route("/s/{n}", get(feed)).with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
+
+    fn requests(&self) -> BTreeMap<u32, usize> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn publish(&self, id: &str) {
+        self.extra.lock().unwrap().insert(0, id.to_owned());
+    }
+}
+
+async fn feed(State(up): State<Upstream>, Path(n): Path<u32>) -> impl IntoResponse {
+    let seen = {
+        let mut requests = up.requests.lock().unwrap();
+        let seen = requests.entry(n).or_default();
+        *seen += 1;
+        *seen
+    };
+    up.total.fetch_add(1, Ordering::SeqCst);
+    if seen == 1 && up.hang_first.lock().unwrap().contains(&n) {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    let item = |id: &str, day: u32| {
+        format!(
+            "<item><guid isPermaLink=\"false\">{id}</guid><title>خبر {id}</title>\
+             <link>https://wire.example/{id}</link><pubDate>{day:02} Nov 2023 08:00:00 GMT</pubDate>\
+             <description>نص {id}</description></item>"
+        )
+    };
+    // Extra items come from source 0 only: one item, one source.
+    let extra = if n == 0 { up.extra.lock().unwrap().clone() } else { Vec::new() };
+    let mut items: String = extra.iter().map(|id| item(id, 20)).collect();
+    items.push_str(&item(&format!("item-{n}"), 10));
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>wire {n}</title>\
+         <link>https://wire.example/</link>{items}</channel></rss>"
+    );
+    ([(header::CONTENT_TYPE, "application/rss+xml")], body)
+}
+
+/// The shipped config, made for tests: polls every second, short timeouts and leases, no 429
+/// guard (the tests fetch the same feed many times).
+fn tune(site: &Site, timeout: u64, lease: u64) {
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    let config = config
+        .replace(
+            "timeout_seconds = 60",
+            &format!("timeout_seconds = {timeout}\ntick_seconds = 1\nlease_seconds = {lease}"),
+        )
+        .replace("min_refetch_seconds = 60", "min_refetch_seconds = 0");
+    std::fs::write(site.config(), config).unwrap();
+}
+
+/// The host holding `feeds/`: the shipped feed, with `sources` upstream sources added.
+fn writer(db: &str, upstream: std::net::SocketAddr, sources: std::ops::Range<u32>) -> Site {
+    let site = Site::new();
+    tune(&site, 5, 10);
+    let def_path = site.feed_dir().join("feed.toml");
+    let mut def = std::fs::read_to_string(&def_path).unwrap();
+    for n in sources {
+        def.push_str(&format!("\n[[source]]\nurl = \"http://{upstream}/s/{n}\"\n"));
+    }
+    std::fs::write(def_path, def).unwrap();
+    sync(&site, db);
+    site
+}
+
+/// `feedpub sync` on the writer.
+fn sync(site: &Site, db: &str) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"));
+    cmd.args(["--config", site.config().to_str().unwrap(), "sync"]).env("FEEDPUB_DATABASE_URL", db);
+    common::assert_success(&blocking(|| cmd.output().unwrap()));
+}
+
+/// A replica: the same config, no `feeds/`.
+fn replica_site(timeout: u64, lease: u64) -> Site {
+    let site = Site::new();
+    tune(&site, timeout, lease);
+    std::fs::remove_dir_all(site.root().join("feeds")).unwrap();
+    site
+}
+
+fn start(site: &Site, db: &str) -> Child {
+    Child::start(site, &[("FEEDPUB_DATABASE_URL", db), ("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")])
+}
+
+async fn get_text(url: &str) -> (u16, String) {
+    let r = client().get(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// How many times `id` appears as an item of the RSS feed a replica serves.
+async fn items_named(replica: &Child, id: &str) -> usize {
+    let (_, rss) = get_text(&replica.url(&format!("/{SLUG}/rss.xml"))).await;
+    rss.matches(&format!("خبر {id}<")).count()
+}
+
+/// Runs blocking work (the PostgreSQL client, a cluster's `pg_ctl`) from a test's runtime.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// Rows for the item `id` in the store, by any feed: the store's own count, not the feed's.
+fn rows(db: &str, id: &str) -> i64 {
+    blocking(|| {
+        let mut c = postgres::Client::connect(db, postgres::NoTls).unwrap();
+        c.query_one("SELECT COUNT(*) FROM items WHERE content LIKE $1", &[&format!("%خبر {id}\"%")]).unwrap().get(0)
+    })
+}
+
+/// 1: with three replicas polling 20 sources every second, every source is fetched once in its
+/// interval (a minute at least): never twice, whoever claims it. Cron-style `poll` runs beside
+/// them change nothing: every source is not due, or held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_source_is_polled_by_exactly_one_replica() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = blocking(|| common::pg::shared().scratch_db());
+    let up = Upstream::default();
+    let addr = up.start().await;
+    let writer = writer(&db, addr, 0..20);
+    let replicas: Vec<(Site, Child)> = (0..3)
+        .map(|_| {
+            let site = replica_site(5, 10);
+            let child = start(&site, &db);
+            (site, child)
+        })
+        .collect();
+    wait_for("every source polled", async || up.requests().len() == 20).await;
+    for (_, r) in &replicas {
+        wait_for("every item served", async || {
+            items_named(r, "item-19").await == 1 && items_named(r, "item-0").await == 1
+        })
+        .await;
+    }
+    // Several more ticks of every replica, and three cron polls at once.
+    let polls: Vec<_> = (0..3)
+        .map(|_| {
+            let config = writer.config();
+            let db = db.clone();
+            std::thread::spawn(move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"))
+                    .args(["--config", config.to_str().unwrap(), "poll"])
+                    .env("FEEDPUB_DATABASE_URL", db)
+                    .env("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    for p in polls {
+        common::assert_success(&blocking(|| p.join().unwrap()));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let requests = up.requests();
+    assert_eq!(requests.len(), 20);
+    assert!(requests.values().all(|&n| n == 1), "a source was fetched twice: {requests:?}");
+    // Each item once, in the store and in every replica's feed.
+    for n in [0, 7, 19] {
+        assert_eq!(rows(&db, &format!("item-{n}")), 1);
+    }
+    for (_, r) in &replicas {
+        let polled = r
+            .logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("\"polled\"") && l.contains("\"status\":\"200\""))
+            .count();
+        eprintln!("replica {} polled {polled} sources", r.addr);
+    }
+    let polled: usize = replicas
+        .iter()
+        .map(|(_, r)| {
+            r.logs
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains("\"polled\"") && l.contains("\"status\":\"200\""))
+                .count()
+        })
+        .sum();
+    assert_eq!(polled, 20, "the replicas' logs count one fetch per source");
+}
+
+/// 2: a replica killed (SIGKILL) in the middle of a fetch holds that source's lease until it
+/// runs out; another replica then polls it, within the lease and a tick. Nothing the killed
+/// one stored is lost, and no item is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_replica_loses_nothing_and_its_leases_run_out() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = blocking(|| common::pg::shared().scratch_db());
+    let up = Upstream::default();
+    up.hang_first.lock().unwrap().push(3);
+    let addr = up.start().await;
+    let _writer = writer(&db, addr, 0..5);
+    let (lease, timeout) = (4, 3);
+    let a_site = replica_site(timeout, lease);
+    let mut a = start(&a_site, &db);
+    wait_for("the other sources polled by A", async || {
+        up.requests().len() == 5 && [0, 1, 2, 4].iter().all(|n| rows(&db, &format!("item-{n}")) == 1)
+    })
+    .await;
+    // A is inside the fetch of source 3 (it never answers): kill it there.
+    let claimed = Instant::now();
+    a.process.kill().unwrap();
+    a.process.wait().unwrap();
+    let b_site = replica_site(timeout, lease);
+    let b = start(&b_site, &db);
+    wait_for("source 3 polled again", async || up.requests()[&3] == 2).await;
+    let waited = claimed.elapsed();
+    assert!(waited <= Duration::from_secs(lease + 1 + 5), "source 3 was polled again after {waited:?}");
+    wait_for("item 3 stored", async || rows(&db, "item-3") == 1).await;
+    for n in 0..5 {
+        assert_eq!(rows(&db, &format!("item-{n}")), 1, "item-{n}");
+        wait_for("B serves it", async || items_named(&b, &format!("item-{n}")).await == 1).await;
+    }
+    let requests = up.requests();
+    assert!([0, 1, 2, 4].iter().all(|n| requests[n] == 1), "{requests:?}");
+}
+
+/// 3 and 4: a change made anywhere (an article synced by the writer, an item stored by a poll
+/// on another host) is live on every replica within a second; a replica whose connection was
+/// cut catches up when it reconnects; and every replica serves the same bytes and ETags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_anywhere_is_live_everywhere_and_the_bytes_agree() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = blocking(|| common::pg::shared().scratch_db());
+    let up = Upstream::default();
+    let addr = up.start().await;
+    let writer = writer(&db, addr, 0..2);
+    let sites: Vec<Site> = (0..2).map(|_| replica_site(5, 10)).collect();
+    let replicas: Vec<Child> = sites.iter().map(|s| start(s, &db)).collect();
+    for r in &replicas {
+        wait_for("the upstream items", async || items_named(r, "item-1").await == 1).await;
+    }
+    let live_within = async |what: &str, id: &str, since: Instant| {
+        for r in &replicas {
+            wait_for(what, async || items_named(r, id).await == 1).await;
+        }
+        let took = since.elapsed();
+        eprintln!("{what}: live on every replica after {took:?}");
+        assert!(took <= Duration::from_secs(1), "{what}: {took:?}");
+    };
+    // An article synced by the writer.
+    writer.write_feed_file("900_new.md", "+++\ndate = 2023-11-18\ntitle = \"خبر local-900\"\n+++\nنص جديد");
+    sync(&writer, &db);
+    live_within("a synced article", "local-900", Instant::now()).await;
+    // An item stored by a poll elsewhere (here a cron poll on the writer's host).
+    up.publish("wire-new");
+    let mut poll = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"));
+    poll.args(["--config", writer.config().to_str().unwrap(), "poll", "--force"])
+        .env("FEEDPUB_DATABASE_URL", &db)
+        .env("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true");
+    common::assert_success(&blocking(|| poll.output().unwrap()));
+    live_within("a polled item", "wire-new", Instant::now()).await;
+    // Cut every replica's connections, then change the store at once: they reconnect and
+    // find the change by the sequence, notification or not.
+    blocking(|| {
+        let mut admin = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+        let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        admin.execute(cut, &[]).unwrap();
+    });
+    writer.write_feed_file("901_new.md", "+++\ndate = 2023-11-19\ntitle = \"خبر local-901\"\n+++\nنص آخر");
+    sync(&writer, &db);
+    for r in &replicas {
+        wait_for("the change after a cut", async || items_named(r, "local-901").await == 1).await;
+    }
+    // 4: the same bytes and validators everywhere.
+    let item_page = {
+        // The seed article's page, as the feed links it.
+        let (_, rss) = get_text(&replicas[0].url(&format!("/{SLUG}/rss.xml"))).await;
+        let end = rss.find(".html<").unwrap() + ".html".len();
+        let start = rss[..end].rfind(&format!("/{SLUG}/")).unwrap();
+        rss[start..end].to_owned()
+    };
+    for path in [
+        "/".to_owned(),
+        format!("/{SLUG}/rss.xml"),
+        format!("/{SLUG}/atom.xml"),
+        format!("/{SLUG}/feed.json"),
+        format!("/{SLUG}/"),
+        item_page,
+    ] {
+        let mut seen = Vec::new();
+        for r in &replicas {
+            let resp = client().get(r.url(&path)).send().await.unwrap();
+            let logs = r.logs.lock().unwrap().iter().rev().take(5).cloned().collect::<Vec<_>>();
+            assert_eq!(resp.status(), 200, "{path}: {logs:#?}");
+            let etag = resp.headers().get(header::ETAG).map(|v| v.to_str().unwrap().to_owned());
+            let modified = resp.headers().get(header::LAST_MODIFIED).map(|v| v.to_str().unwrap().to_owned());
+            seen.push((etag, modified, resp.bytes().await.unwrap()));
+        }
+        assert!(seen[0].0.is_some(), "{path} has an ETag");
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "{path} differs between replicas");
+    }
+}
+
+/// 5: the database goes away: replicas keep serving the last good site, `/readyz` says not
+/// ready, polls back off (the pause doubles); it comes back: ready again, and changes flow,
+/// without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_goes_away_and_comes_back() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut cluster = blocking(common::pg::private);
+    let db = blocking(|| cluster.scratch_db());
+    let up = Upstream::default();
+    let addr = up.start().await;
+    let writer = writer(&db, addr, 0..1);
+    let site = replica_site(5, 10);
+    let r = start(&site, &db);
+    wait_for("the upstream item", async || items_named(&r, "item-0").await == 1).await;
+    let rss_url = r.url(&format!("/{SLUG}/rss.xml"));
+    let (_, before) = get_text(&rss_url).await;
+    assert_eq!(get_text(&r.url("/readyz")).await.0, 200);
+
+    blocking(|| cluster.stop());
+    wait_for("not ready", async || get_text(&r.url("/readyz")).await.0 == 503).await;
+    assert_eq!(get_text(&rss_url).await, (200, before.clone()), "the last good site is served");
+    assert_eq!(get_text(&r.url("/")).await.0, 200);
+    let failed = |logs: &[String]| -> Vec<u64> {
+        logs.iter()
+            .filter(|l| l.contains("poll failed"))
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["fields"]["retry_in_seconds"].as_u64())
+            .collect()
+    };
+    wait_for("polls backing off", async || failed(&r.logs.lock().unwrap()).len() >= 2).await;
+    let pauses = failed(&r.logs.lock().unwrap());
+    assert!(pauses.windows(2).all(|w| w[1] >= w[0]) && pauses[1] > pauses[0], "{pauses:?}");
+
+    blocking(|| cluster.start());
+    wait_for("ready again", async || get_text(&r.url("/readyz")).await.0 == 200).await;
+    writer.write_feed_file("902_new.md", "+++\ndate = 2023-11-20\ntitle = \"خبر local-902\"\n+++\nنص");
+    sync(&writer, &db);
+    wait_for("a change after the outage", async || items_named(&r, "local-902").await == 1).await;
+    assert!(r.logs.lock().unwrap().iter().any(|l| l.contains("the store answers again")));
+}

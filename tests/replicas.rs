@@ -86,10 +86,9 @@ async fn feed(State(up): State<Upstream>, Path(n): Path<u32>) -> impl IntoRespon
 fn tune(site: &Site, timeout: u64, lease: u64) {
     let config = std::fs::read_to_string(site.config()).unwrap();
     let config = config
-        .replace(
-            "timeout_seconds = 60",
-            &format!("timeout_seconds = {timeout}\ntick_seconds = 1\nlease_seconds = {lease}"),
-        )
+        .replace("timeout_seconds = 60", &format!("timeout_seconds = {timeout}"))
+        .replace("# lease_seconds = 120", &format!("lease_seconds = {lease}"))
+        .replace("tick_seconds = 60", "tick_seconds = 1")
         .replace("min_refetch_seconds = 60", "min_refetch_seconds = 0");
     std::fs::write(site.config(), config).unwrap();
 }
@@ -361,6 +360,15 @@ async fn the_database_goes_away_and_comes_back() {
     wait_for("not ready", async || get_text(&r.url("/readyz")).await.0 == 503).await;
     assert_eq!(get_text(&rss_url).await, (200, before.clone()), "the last good site is served");
     assert_eq!(get_text(&r.url("/")).await.0, 200);
+    // A page never opened cannot be made now: 503 with a Retry-After, not a 404.
+    let page = {
+        let end = before.find(".html<").unwrap() + ".html".len();
+        let start = before[..end].rfind(&format!("/{SLUG}/")).unwrap();
+        r.url(&before[start..end])
+    };
+    let refused = client().get(&page).send().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key(header::RETRY_AFTER));
     let failed = |logs: &[String]| -> Vec<u64> {
         logs.iter()
             .filter(|l| l.contains("poll failed"))
@@ -374,6 +382,7 @@ async fn the_database_goes_away_and_comes_back() {
 
     blocking(|| cluster.start());
     wait_for("ready again", async || get_text(&r.url("/readyz")).await.0 == 200).await;
+    assert_eq!(get_text(&page).await.0, 200, "the page is made once the store is back");
     writer.write_feed_file("902_new.md", "+++\ndate = 2023-11-20\ntitle = \"خبر local-902\"\n+++\nنص");
     sync(&writer, &db);
     wait_for("a change after the outage", async || items_named(&r, "local-902").await == 1).await;

@@ -272,6 +272,14 @@ mod tests {
         let e = parse("base_url = \"https://e.org/\"\n[poll]\ntimeout_seconds = 0").unwrap_err().to_string();
         assert!(e.contains("`poll.timeout_seconds`"), "{e}");
         assert_eq!(parse("base_url = \"https://e.org/\"").unwrap().poll.timeout_seconds, 60);
+        let e = parse("base_url = \"https://e.org/\"\n[poll]\ntick_seconds = 0").unwrap_err().to_string();
+        assert!(e.contains("`poll.tick_seconds`"), "{e}");
+        let e = parse("base_url = \"https://e.org/\"\n[poll]\ntimeout_seconds = 30\nlease_seconds = 30")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`poll.lease_seconds`") && e.contains("longer than poll.timeout_seconds"), "{e}");
+        let poll = parse("base_url = \"https://e.org/\"\n[poll]\ntimeout_seconds = 30").unwrap().poll;
+        assert_eq!((poll.lease(), poll.tick_seconds), (chrono::TimeDelta::seconds(90), 60));
     }
 
     #[test]

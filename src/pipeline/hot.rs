@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use super::{PipelineError, build::site_meta, sync};
 use crate::config::{Compression, Config};
 use crate::model::{FeedMeta, ItemId};
-use crate::publish::serve::{PageSource, Pages, Site};
+use crate::publish::serve::{PageSource, Pages, Site, Unavailable};
 use crate::render::{self, IndexLine, Output, SiteMeta};
-use crate::store::{Seq, Store, SyncReport};
+use crate::store::{Seq, Store, StoreError, SyncReport};
 
 /// Bytes of item pages kept ready (with their compressed variants): a page is a few KB, so
 /// thousands of recently opened pages.
@@ -148,26 +148,40 @@ impl PageSource for StorePages {
         // A feed's page exists with its feed (the `/slug` → `/slug/` redirect asks).
         match path.strip_prefix('/').and_then(|p| p.split_once('/')) {
             Some((slug, "")) => self.feeds.contains_key(slug),
-            _ => self.page(path).is_some(),
+            _ => matches!(self.page(path), Ok(Some(_))),
         }
     }
 
-    fn page(&self, path: &str) -> Option<Output> {
-        let (slug, file) = path.strip_prefix('/')?.split_once('/')?;
-        let (meta, ttl) = self.feeds.get(slug)?;
-        let logged = |what: &str, e: &dyn std::fmt::Display| tracing::error!("{what} {path}: {e}");
-        let store = self.store.lock().ok()?;
-        let rendered = if file.is_empty() {
-            // The feed's page lists every item: people open it, readers do not poll it.
-            let items = store.items(&meta.slug, None).inspect_err(|e| logged("reading", e)).ok()?;
-            drop(store);
-            render::render_feed_page(&self.site, meta, &items)
-        } else {
-            let id = ItemId::new(file.strip_suffix(".html")?).ok()?;
-            let item = store.item(&meta.slug, &id).inspect_err(|e| logged("reading", e)).ok()??;
-            drop(store);
-            render::render_item_page(&self.site, meta, &item, *ttl)
+    fn page(&self, path: &str) -> Result<Option<Output>, Unavailable> {
+        let Some((slug, file)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else { return Ok(None) };
+        let Some((meta, ttl)) = self.feeds.get(slug) else { return Ok(None) };
+        // A store that cannot answer is a 503 (the page may well exist); a row that cannot
+        // be read or rendered is logged and answers 404.
+        let read = |e: StoreError| {
+            tracing::error!("reading {path}: {e}");
+            if e.is_unavailable() { Err(Unavailable) } else { Ok(None) }
         };
-        rendered.inspect_err(|e| logged("rendering", e)).ok()
+        let rendered = |r: Result<Output, crate::render::RenderError>| {
+            Ok(r.inspect_err(|e| tracing::error!("rendering {path}: {e}")).ok())
+        };
+        let store = self.store.lock().map_err(|_| Unavailable)?;
+        if file.is_empty() {
+            // The feed's page lists every item: people open it, readers do not poll it.
+            let items = match store.items(&meta.slug, None) {
+                Ok(items) => items,
+                Err(e) => return read(e),
+            };
+            drop(store);
+            rendered(render::render_feed_page(&self.site, meta, &items))
+        } else {
+            let Some(id) = file.strip_suffix(".html").and_then(|f| ItemId::new(f).ok()) else { return Ok(None) };
+            let item = match store.item(&meta.slug, &id) {
+                Ok(Some(item)) => item,
+                Ok(None) => return Ok(None),
+                Err(e) => return read(e),
+            };
+            drop(store);
+            rendered(render::render_item_page(&self.site, meta, &item, *ttl))
+        }
     }
 }

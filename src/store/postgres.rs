@@ -339,3 +339,26 @@ impl ChangeListener {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_respelled_and_nothing_else() {
+        assert_eq!(
+            dollar_params("SELECT a FROM t WHERE x = ?1 AND y = ?12 OR z IS NULL -- ?"),
+            "SELECT a FROM t WHERE x = $1 AND y = $12 OR z IS NULL -- ?"
+        );
+        assert_eq!(dollar_params("CASE WHEN ?3 = 1 THEN ?2 ELSE 0 END"), "CASE WHEN $3 = 1 THEN $2 ELSE 0 END");
+    }
+
+    #[test]
+    fn values_are_sent_as_the_server_types_them() {
+        let mut out = BytesMut::new();
+        assert!(Value::Int(7).to_sql(&Type::INT4, &mut out).is_ok());
+        assert!(Value::Int(1 << 40).to_sql(&Type::INT4, &mut out).is_err(), "never truncated");
+        assert!(Value::Text("x".into()).to_sql(&Type::INT8, &mut out).is_err(), "never sent as the wrong type");
+        assert!(matches!(Value::Null.to_sql(&Type::TEXT, &mut out), Ok(IsNull::Yes)));
+    }
+}

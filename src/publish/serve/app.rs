@@ -196,7 +196,18 @@ pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>,
     if held == Held::Only && !site.holds(&path) {
         return None;
     }
-    let Some(res) = site.get(&path).or_else(|| path.strip_suffix("index.html").and_then(|dir| site.get(dir))) else {
+    let found = match site.get(&path) {
+        Ok(None) => path.strip_suffix("index.html").map_or(Ok(None), |dir| site.get(dir)),
+        other => other,
+    };
+    let Ok(found) = found else {
+        // Not a 404: the page exists as far as anyone knows, it just cannot be made now.
+        let mut r =
+            plain(app, "unavailable", StatusCode::SERVICE_UNAVAILABLE, "the store is unreachable; try again\n".into());
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+        return Some(r);
+    };
+    let Some(res) = found else {
         if !path.ends_with('/') && site.exists(&format!("{path}/")) {
             // `/<slug>` → `/<slug>/`, so relative links on the page resolve.
             app.metrics.request("redirect", 308, 0);

@@ -28,7 +28,7 @@ use crate::config::ServeConfig;
 use crate::shutdown::Shutdown;
 
 pub use app::{App, ReadyCheck, router};
-pub use pages::{PageSource, Pages};
+pub use pages::{PageSource, Pages, Unavailable};
 pub use readers::AgentReport;
 pub use site::{Coding, Resource, Site, Variant};
 

@@ -10,17 +10,24 @@ use crate::render::Output;
 
 /// Where pages come from (the store, through the renderer).
 pub trait PageSource: Send + Sync {
-    /// The file answering the request path `path`, rendered, or `None` when there is none.
-    fn page(&self, path: &str) -> Option<Output>;
+    /// The file answering the request path `path`, rendered; `Ok(None)` when there is none,
+    /// `Err` when that cannot be told now (the store is unreachable).
+    fn page(&self, path: &str) -> Result<Option<Output>, Unavailable>;
 
     /// Whether there is a file at `path`, without rendering it if that can be told cheaper.
     fn exists(&self, path: &str) -> bool {
-        self.page(path).is_some()
+        matches!(self.page(path), Ok(Some(_)))
     }
 }
 
-/// A page being made, or made (`None`: there is no page at its path).
-type Making = OnceLock<Option<Arc<Resource>>>;
+/// A page could not be made now: its source is unreachable (a 503, never a 404, which would
+/// tell readers and crawlers the page is gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable;
+
+/// A page being made, or made (`Ok(None)`: there is no page at its path). Failures are shared
+/// by the requests that waited for them, never cached.
+type Making = OnceLock<Result<Option<Arc<Resource>>, Unavailable>>;
 
 /// A page source and the cache in front of it.
 pub struct Pages {
@@ -121,18 +128,19 @@ impl Pages {
 
     /// The page at `path`, from the cache or made now (this blocks: call it off the async
     /// threads).
-    pub fn get(&self, path: &str) -> Option<Arc<Resource>> {
+    pub fn get(&self, path: &str) -> Result<Option<Arc<Resource>>, Unavailable> {
         if let Some(hit) = self.cache().get(path) {
-            return Some(hit);
+            return Ok(Some(hit));
         }
         let making = self.making().entry(path.to_owned()).or_default().clone();
         // Whatever happens below (a panic in a renderer included), the cell goes.
         let _done = Done { pages: self, path, cell: &making };
         making
             .get_or_init(|| {
-                let made = Site::prepare_one(self.source.page(path)?, self.compress);
+                let Some(page) = self.source.page(path)? else { return Ok(None) };
+                let made = Site::prepare_one(page, self.compress);
                 self.cache().insert(path.to_owned(), made.clone());
-                Some(made)
+                Ok(Some(made))
             })
             .clone()
     }
@@ -185,15 +193,15 @@ mod tests {
     struct Counting(AtomicUsize);
 
     impl PageSource for Counting {
-        fn page(&self, path: &str) -> Option<Output> {
+        fn page(&self, path: &str) -> Result<Option<Output>, Unavailable> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            path.ends_with(".html").then(|| Output {
+            Ok(path.ends_with(".html").then(|| Output {
                 path: path.trim_start_matches('/').into(),
                 bytes: format!("<p>{path}</p>").repeat(10).into_bytes(),
                 kind: OutputKind::ItemPage,
                 updated: chrono::DateTime::UNIX_EPOCH,
                 ttl_minutes: 15,
-            })
+            }))
         }
     }
 
@@ -203,16 +211,16 @@ mod tests {
     fn caches_within_the_budget_and_evicts_the_oldest() {
         let source = Arc::new(Counting(AtomicUsize::new(0)));
         let pages = Pages::new(source.clone(), NONE, 1_000);
-        assert!(pages.get("/f/missing").is_none());
-        let a = pages.get("/f/a.html").unwrap();
-        assert!(Arc::ptr_eq(&a, &pages.get("/f/a.html").unwrap()), "the second answer is the cached one");
+        assert_eq!(pages.get("/f/missing").map(|p| p.is_none()), Ok(true));
+        let a = pages.get("/f/a.html").unwrap().unwrap();
+        assert!(Arc::ptr_eq(&a, &pages.get("/f/a.html").unwrap().unwrap()), "the second answer is the cached one");
         assert_eq!(source.0.load(Ordering::SeqCst), 2);
         for i in 0..20 {
-            pages.get(&format!("/f/{i}.html")).unwrap();
+            pages.get(&format!("/f/{i}.html")).unwrap().unwrap();
         }
         let (n, bytes) = pages.cached();
         assert!(bytes <= 1_000 && n < 20, "{n} pages, {bytes} bytes");
-        pages.get("/f/a.html").unwrap();
+        pages.get("/f/a.html").unwrap().unwrap();
         assert_eq!(source.0.load(Ordering::SeqCst), 23, "the oldest page was evicted and made again");
         let kept = Pages::new(source.clone(), NONE, 1_000).keeping(&pages, &|p| p != "/f/a.html");
         assert_eq!(kept.cached().0, n - 1);
@@ -222,10 +230,10 @@ mod tests {
     fn a_page_asked_for_often_outlives_a_crawl() {
         let source = Arc::new(Counting(AtomicUsize::new(0)));
         let pages = Pages::new(source.clone(), NONE, 1_000);
-        pages.get("/f/hot.html").unwrap();
+        pages.get("/f/hot.html").unwrap().unwrap();
         for i in 0..100 {
-            pages.get(&format!("/f/crawl-{i}.html")).unwrap();
-            pages.get("/f/hot.html").unwrap();
+            pages.get(&format!("/f/crawl-{i}.html")).unwrap().unwrap();
+            pages.get("/f/hot.html").unwrap().unwrap();
         }
         assert_eq!(source.0.load(Ordering::SeqCst), 101, "the hot page was made once");
         assert!(pages.cached().1 <= 1_000);

@@ -10,7 +10,7 @@ use headers::ETag;
 use hyper::header::HeaderValue;
 use rayon::prelude::*;
 
-use super::pages::Pages;
+use super::pages::{Pages, Unavailable};
 use crate::config::Compression;
 use crate::publish::compress::{self, Effort};
 use crate::render::{Output, OutputKind};
@@ -161,11 +161,13 @@ impl Site {
         Arc::new(resource(&o, variants))
     }
 
-    /// The resource answering `path` (`/`, `/<slug>/` and `…/index.html` are the same page).
-    pub fn get(&self, path: &str) -> Option<Arc<Resource>> {
-        match self.resources.get(path) {
-            Some(r) => Some(r.clone()),
-            None => self.pages.as_ref().and_then(|p| p.get(path)),
+    /// The resource answering `path` (`/`, `/<slug>/` and `…/index.html` are the same page);
+    /// `Err` when it would be a page that cannot be made now (the store is unreachable).
+    pub fn get(&self, path: &str) -> Result<Option<Arc<Resource>>, Unavailable> {
+        match (self.resources.get(path), &self.pages) {
+            (Some(r), _) => Ok(Some(r.clone())),
+            (None, Some(pages)) => pages.get(path),
+            (None, None) => Ok(None),
         }
     }
 
@@ -314,8 +316,8 @@ mod tests {
     fn paths_headers_and_variants() {
         let body = "<rss>مرحبا</rss>".repeat(50);
         let site = Site::new(vec![output("index.html", &body), output("a/rss.xml", &body)], BOTH, None);
-        assert!(site.get("/").is_some());
-        let r = site.get("/a/rss.xml").unwrap();
+        assert!(site.get("/").unwrap().is_some());
+        let r = site.get("/a/rss.xml").unwrap().unwrap();
         assert_eq!(r.last_modified_header, "Thu, 16 Nov 2023 00:00:00 GMT");
         assert_eq!(r.cache_control, "public, max-age=3600");
         let codings: Vec<Coding> = r.variants.iter().map(|v| v.coding).collect();
@@ -331,7 +333,7 @@ mod tests {
     #[test]
     fn tiny_files_stay_identity_and_unchanged_files_reuse_variants() {
         let site = Site::new(vec![output("x.xml", "<a/>")], BOTH, None);
-        assert_eq!(site.get("/x.xml").unwrap().variants.len(), 1);
+        assert_eq!(site.get("/x.xml").unwrap().unwrap().variants.len(), 1);
         let body = "<rss>text</rss>".repeat(100);
         let first = Site::new(vec![output("a/rss.xml", &body)], BOTH, None);
         let second = Site::new(vec![output("a/rss.xml", &body)], BOTH, Some(&first));

@@ -19,7 +19,11 @@ fn app() -> (std::sync::Arc<App>, String) {
     let mut store = feedpub::store::open(&config.database).unwrap();
     let (_, outputs) = feedpub::pipeline::sync_and_render(&config, store.as_mut()).unwrap();
     let site = Site::new(outputs, config.compress, None);
-    let etag = site.get("/russia-islamic-world/rss.xml").unwrap().variants[0].etag_header.to_str().unwrap().to_owned();
+    let etag = site.get("/russia-islamic-world/rss.xml").unwrap().unwrap().variants[0]
+        .etag_header
+        .to_str()
+        .unwrap()
+        .to_owned();
     let app = App::new(site, 0.0, Duration::ZERO, Vec::new(), Box::new(|| Ok(())));
     (app, etag)
 }

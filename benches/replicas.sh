@@ -33,6 +33,7 @@ NAME=replicas
 # shellcheck source=benches/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 START_SECONDS=$SECONDS
+LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
 
 SMOKE=${SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
@@ -367,7 +368,7 @@ print("%.2f %.2f %.2f %.2f" % (f - s, l - f, st - f, e - f))' "$t_synced" "$t_fi
   p1_rows+=("| $R | $reqs ($paths distinct, max $maxp per source) — $ok | $(since "$t_sync" "$t_synced") | $to_first | $first_to_last | **$round_wall** | $round_stmts ($per_source per source) | $round_commits | ${per_replica[*]} | $elsewhere_total | $other | $idle_rate |")
   p1_details+=("$R replica(s): statements in the round (sync until every replica logged its round), by calls:" "$(cat "$D/round.statements" 2>/dev/null)" \
     "$R replica(s): statements in ${IDLE_SECONDS}s idle (nothing due, tick 1 s):" "$(cat "$D/idle.statements" 2>/dev/null)")
-  json_line "{\"bench\":\"replicas\",\"case\":\"poll round\",\"smoke\":$SMOKE,\"replicas\":$R,\"sources\":$SOURCES,\"requests\":$reqs,\"distinct\":$paths,\"max_per_source\":$maxp,\"round_wall_s\":$round_wall,\"first_to_last_request_s\":$first_to_last,\"statements\":\"$round_stmts\",\"commits\":\"$round_commits\",\"fetched_per_replica\":[$(IFS=,; echo "${per_replica[*]}")],\"idle_statements_per_s_per_replica\":$idle_rate,\"counted_with\":\"$STATEMENTS\"}"
+  json_line "{\"bench\":\"replicas\",\"case\":\"poll round\",\"smoke\":$SMOKE,\"replicas\":$R,\"sources\":$SOURCES,\"requests\":$reqs,\"distinct\":$paths,\"max_per_source\":$maxp,\"round_wall_s\":$round_wall,\"first_to_last_request_s\":$first_to_last,\"statements\":$round_stmts,\"commits\":$([ "$round_commits" = - ] && echo null || echo "$round_commits"),\"fetched_per_replica\":[$(IFS=,; echo "${per_replica[*]}")],\"idle_statements_per_s_per_replica\":$idle_rate,\"counted_with\":\"$STATEMENTS\"}"
 done
 
 # ---------------------------------------------------------------------------- 2. serve throughput
@@ -502,6 +503,7 @@ git_rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd
 echo "## replicas.sh: serve replicas on one PostgreSQL$([ "$SMOKE" = 1 ] && echo ' (SMOKE: tiny sizes, figures mean nothing)')"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), host: $(uname -srm), cores: $(nproc) (replicas, upstream, PostgreSQL and wrk share them)"
+echo "- load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d" " -f1-3 /proc/loadavg) (anything else running on the 2 cores skews every figure)"
 echo "- feedpub: $BIN (git $git_rev; binary built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC'))"
 echo "- PostgreSQL $PG_VERSION on 127.0.0.1, private cluster: $PG_SETTINGS; statements counted with $STATEMENTS"
 echo "- upstream: python3 ThreadingHTTPServer on 127.0.0.1, $UP_PORTS port(s); the poller's per-host limit (2) is per host name, not per port"

@@ -44,6 +44,7 @@ async fn swaps_are_atomic_under_concurrent_requests() {
         let s = serve::Site::new(outputs, Compression { gzip: true, brotli: false }, None);
         s.get("/f/rss.xml")
             .unwrap()
+            .unwrap()
             .variants
             .iter()
             .map(|v| v.etag_header.to_str().unwrap().to_owned())

@@ -388,3 +388,41 @@ async fn the_database_goes_away_and_comes_back() {
     wait_for("a change after the outage", async || items_named(&r, "local-902").await == 1).await;
     assert!(r.logs.lock().unwrap().iter().any(|l| l.contains("the store answers again")));
 }
+
+/// The database password in `FEEDPUB_DATABASE_URL` reaches no output of any command, at the
+/// most verbose log level, whether the database answers or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_password_reaches_no_output() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    const PASSWORD: &str = "pw-Zq8xK3";
+    let db = blocking(|| common::pg::shared().scratch_db()).replace("postgres@", &format!("postgres:{PASSWORD}@"));
+    let site = Site::new();
+    let run = |args: &[&str], url: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"));
+        cmd.args(["--config", site.config().to_str().unwrap()]).args(args);
+        cmd.env("FEEDPUB_DATABASE_URL", url).env("RUST_LOG", "trace");
+        blocking(|| cmd.output().unwrap())
+    };
+    for args in [&["sync"][..], &["build"], &["poll", "--force"], &["check"]] {
+        let out = run(args, &db);
+        common::assert_success(&out);
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains(PASSWORD), "{args:?} showed the password: {all}");
+    }
+    // Nobody listens on port 1: the error names the server, not the password.
+    let refused = db.replace(&format!(":{}/", common::pg::shared().port()), ":1/");
+    let out = run(&["sync"], &refused);
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("127.0.0.1:1") && !all.contains(PASSWORD), "{all}");
+    // A replica serving from it, its log at trace level and its probes.
+    std::fs::remove_dir_all(site.root().join("feeds")).unwrap();
+    let replica = Child::start(&site, &[("FEEDPUB_DATABASE_URL", db.as_str()), ("RUST_LOG", "trace")]);
+    for path in ["/readyz", "/metrics", "/", &format!("/{SLUG}/rss.xml")] {
+        let (status, body) = get_text(&replica.url(path)).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.contains(PASSWORD), "{path}");
+    }
+    let logs = replica.logs.lock().unwrap().join("\n");
+    assert!(logs.contains("serving") && !logs.contains(PASSWORD), "the log showed the password");
+}

@@ -14,13 +14,14 @@
 #
 #   benches/replicas.sh                                    # cargo build --release, full sizes
 #   FEEDPUB_BIN=target/release/feedpub benches/replicas.sh # skip the build
-#   SMOKE=1 FEEDPUB_BIN=target/release/feedpub benches/replicas.sh   # tiny sizes, about a minute
+#   SMOKE=1 FEEDPUB_BIN=target/release/feedpub benches/replicas.sh   # tiny sizes, about 35 s
 #
-# Environment (all optional): SMOKE=1; SOURCES, FEEDS, ITEMS_PER_SOURCE, UP_PORTS (upstream
-# ports, all on 127.0.0.1), REPLICAS ("1 3"), IDLE_SECONDS; DURATION, WARMUP, RUNS, THREADS,
-# CONNECTIONS (wrk); BIG_ITEMS; PG_FSYNC (on|off, default on); FEEDPUB_PG_BIN (the folder with
-# initdb; default the newest /usr/lib/postgresql/*/bin); OUT_JSON (JSON lines appended there);
-# KEEP=1 (keep the temp dir: configs, logs, raw wrk output, statement breakdowns).
+# Environment (all optional): SMOKE=1; PARTS (which measurements, default "1 2 3"); SOURCES,
+# FEEDS, ITEMS_PER_SOURCE, UP_PORTS (upstream ports, all on 127.0.0.1), REPLICAS ("1 3"),
+# IDLE_SECONDS; DURATION, WARMUP, RUNS, THREADS, CONNECTIONS (wrk); BIG_ITEMS; PG_FSYNC (on|off,
+# default on); FEEDPUB_PG_BIN (the folder with initdb; default the newest
+# /usr/lib/postgresql/*/bin); OUT_JSON (JSON lines appended there); KEEP=1 (keep the temp dir:
+# configs, logs, raw wrk output).
 #
 # Everything listens on 127.0.0.1 only. The upstream is a Python ThreadingHTTPServer on UP_PORTS
 # ports of 127.0.0.1; note that the poller's per-host limit (2 fetches at once) is keyed by host
@@ -45,6 +46,8 @@ else
 fi
 ITEMS_PER_SOURCE=${ITEMS_PER_SOURCE:-3}
 REPLICAS=${REPLICAS:-1 3}
+PARTS=${PARTS:-1 2 3}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 PG_FSYNC=${PG_FSYNC:-on}
@@ -141,9 +144,10 @@ commits() { # db role: COMMITs (transactions) since the reset; '-' without the e
 }
 stmts_top() { # db role file: the statements by calls, for the details
   [ "$STATEMENTS" = pg_stat_statements ] || return 0
-  q postgres "SELECT s.calls || ' | ' || left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
+  q postgres "SELECT lpad(s.calls::text, 6) || ' | ' || lpad(round(s.total_exec_time)::text, 6) || ' ms | '
+                     || left(regexp_replace(s.query, '\s+', ' ', 'g'), 100)
               FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-              WHERE d.datname = '$1' AND s.userid = '$2'::regrole ORDER BY s.calls DESC LIMIT 15" > "$3"
+              WHERE d.datname = '$1' AND s.userid = '$2'::regrole ORDER BY s.calls DESC LIMIT 25" > "$3"
 }
 
 # ---------------------------------------------------------------------------- upstream
@@ -300,7 +304,7 @@ EXPECTED_ITEMS=$((SOURCES * ITEMS_PER_SOURCE))
 declare -A R1
 p1_rows=()
 p1_details=()
-for R in $REPLICAS; do
+for R in $(part 1 && echo "$REPLICAS"); do
   D=$T/p1-r$R; DB=p1_r$R
   mkdir -p "$D/feeds"
   log "1. $R replica(s): fresh database $DB, writer syncs $FEEDS feeds without sources"
@@ -372,6 +376,7 @@ print("%.2f %.2f %.2f %.2f" % (f - s, l - f, st - f, e - f))' "$t_synced" "$t_fi
 done
 
 # ---------------------------------------------------------------------------- 2. serve throughput
+if part 2; then
 log "2. serve throughput: replica on PostgreSQL vs serve on SQLite, pinned to core 1"
 D=$T/p2; mkdir -p "$D/raw"; DB=p2
 new_db "$DB"
@@ -430,7 +435,7 @@ for sc in gzip 304; do
   declare -A MED=()
   for s in pg sqlite; do
     MED[$s]=$(cat "$D/raw/$sc.$s".[0-9]*.parsed | awk '{ print $1 }' | median)
-    lo=$(cat "$D/raw/$sc.$s".[0-9]*.parsed | awk '{ print $1 }' | sort -g | head -1)
+    lo=$(cat "$D/raw/$sc.$s".[0-9]*.parsed | awk '{ print $1 }' | sort -g | sed -n 1p)
     hi=$(cat "$D/raw/$sc.$s".[0-9]*.parsed | awk '{ print $1 }' | sort -g | tail -1)
     p99=$(cat "$D/raw/$sc.$s".[0-9]*.parsed | awk '{ print $2 }' | median)
     errs=$(cat "$D/raw/$sc.$s".[0-9]*.parsed | awk '{ e += $3 } END { print e }')
@@ -448,8 +453,11 @@ for sc in gzip 304; do
 done
 stmts_top "$DB" feedpub_replica "$D/serve.statements"
 for s in pg sqlite; do stop_serve "${PID2[$s]}"; done
+fi
 
 # ---------------------------------------------------------------------------- 3. ingest
+p3_rows=()
+if part 3; then
 log "3. poll --force of one $BIG_ITEMS-item source into a fresh store, PostgreSQL vs SQLite"
 D=$T/p3; mkdir -p "$D/feeds/big"
 printf 'title = "Big"\ndescription = "d"\nlanguage = "ar"\n\n[[source]]\nurl = "%s/big"\n' "$UP0" > "$D/feeds/big/feed.toml"
@@ -458,10 +466,13 @@ big_count() { # kind store
   if [ "$1" = pg ]; then q "$2" "SELECT COUNT(*) FROM items WHERE source IS NOT NULL"
   else python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM items WHERE source IS NOT NULL").fetchone()[0])' "$2"; fi
 }
-timed_poll() { # url out-prefix -> wall seconds
+timed_poll() { # url out-prefix -> wall seconds (to the ms; GNU time's own is to 10 ms)
+  local t0 t1
+  t0=$(now)
   FEEDPUB_DATABASE_URL=$1 FEEDPUB_ALLOW_PRIVATE_NETWORKS=true /usr/bin/time -v -o "$2.time" \
     "$BIN" --config "$D/config.toml" poll --force > "$2.out" 2>&1 || { cat "$2.out" >&2; die "poll failed"; }
-  times_of "$2.time" | awk '{ print $1 }'
+  t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 for r in $(seq "$RUNS"); do
   for kind in pg sqlite; do
@@ -485,10 +496,8 @@ for r in $(seq "$RUNS"); do
     log "   $kind run $r: first poll ${w1}s ($n items, $s1 statements), again ${w2}s ($s2 statements)"
   done
 done
-p3_rows=()
-declare -A P3MED
 for kind in pg sqlite; do
-  m1=$(cat "$D/$kind".*.result | awk '{ print $1 }' | median); P3MED[$kind]=$m1
+  m1=$(cat "$D/$kind".*.result | awk '{ print $1 }' | median)
   m2=$(cat "$D/$kind".*.result | awk '{ print $2 }' | median)
   all1=$(cat "$D/$kind".*.result | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }')
   st=$(cat "$D/$kind".*.result | awk 'NR == 1 { printf "%s / %s", $3, $4 }')
@@ -497,54 +506,65 @@ for kind in pg sqlite; do
   p3_rows+=("| $([ "$kind" = pg ] && echo PostgreSQL || echo SQLite) | $m1 ($all1) | **$ips** | $m2 | $rss | $st |")
   json_line "{\"bench\":\"replicas\",\"case\":\"ingest\",\"smoke\":$SMOKE,\"store\":\"$kind\",\"items\":$BIG_ITEMS,\"wall_s\":$m1,\"items_per_s\":$ips,\"again_wall_s\":$m2}"
 done
+fi
 
 # ---------------------------------------------------------------------------- report
-git_rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ] && echo '+dirty src')"
+git_rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ] && echo '+dirty src' || true)"
 echo "## replicas.sh: serve replicas on one PostgreSQL$([ "$SMOKE" = 1 ] && echo ' (SMOKE: tiny sizes, figures mean nothing)')"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), host: $(uname -srm), cores: $(nproc) (replicas, upstream, PostgreSQL and wrk share them)"
 echo "- load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d" " -f1-3 /proc/loadavg) (anything else running on the 2 cores skews every figure)"
-echo "- feedpub: $BIN (git $git_rev; binary built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC'))"
+echo "- feedpub: $BIN (git $git_rev at report time; binary built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC'))"
 echo "- PostgreSQL $PG_VERSION on 127.0.0.1, private cluster: $PG_SETTINGS; statements counted with $STATEMENTS"
 echo "- upstream: python3 ThreadingHTTPServer on 127.0.0.1, $UP_PORTS port(s); the poller's per-host limit (2) is per host name, not per port"
+if part 1; then
+  echo
+  echo "### 1. One polling round: $SOURCES sources ($FEEDS feeds × $((SOURCES / FEEDS)), $ITEMS_PER_SOURCE items each), tick_seconds = 1"
+  echo
+  echo "Replicas were already running (feeds synced without sources); the writer's \`feedpub sync\` of the sources starts the round. Round wall = first upstream request → the store holds all $EXPECTED_ITEMS items (checked every 0.1 s). Statements = the replicas' role in pg_stat_statements from just before the sync until every replica has logged its round: plan reads, claims, records, the follower's head reads (one per notification) and the re-render, and also every tick a replica started in that window (each tick reads every source's state, see the idle column)."
+  echo
+  echo "| replicas | upstream requests (1 per source?) | sync (s) | sync → 1st request (s) | 1st → last request (s) | round wall (s) | statements in the round | transactions (COMMIT) | sources fetched per replica | \"polled by another replica\" | other outcomes | idle statements/s per replica |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+  printf '%s\n' "${p1_rows[@]}"
+fi
+if part 2; then
+  echo
+  echo "### 2. serve throughput per replica, $FEED_PATH (shipped feeds/), server on core 1 (TOKIO_WORKER_THREADS=1), wrk -t$THREADS -c$CONNECTIONS on core 0"
+  echo
+  echo "$WARMUP s warm-up per store, then $RUNS × $DURATION s runs alternating PG, SQLite; $SAME. 200 runs send \`Accept-Encoding: gzip\`; 304 runs send each server's own ETag. PostgreSQL itself is not pinned."
+  echo
+  echo "| scenario | store | median req/s | min–max | median p99 (ms) | errors | PG/SQLite |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${p2_rows[@]}"
+  echo
+  echo "Statements the PG replica ran during each wrk run (the hot path should run none; the follower's head read, about once a second, is 2 statements):"
+  echo
+  echo "| scenario | requests per run | statements per run |"
+  echo "|---|---|---|"
+  printf '%s\n' "${p2_db[@]}"
+fi
+if part 3; then
+  echo
+  echo "### 3. Ingest: \`feedpub poll --force\` of one source of $BIG_ITEMS items into a fresh store"
+  echo
+  echo "Store made by \`feedpub sync\` first (schema and definition; not timed); wall = the poll process from start to exit (to the ms), $RUNS run(s) each, alternating; items/s = $BIG_ITEMS / median wall (process start, fetch, parse, sanitise and store); peak RSS from GNU time -v."
+  echo
+  echo "| store | median wall (s) (runs) | items/s | re-poll, nothing new: median wall (s) | peak RSS (KB) | statements first / re-poll (run 1) |"
+  echo "|---|---:|---:|---:|---:|---|"
+  printf '%s\n' "${p3_rows[@]}"
+fi
+if part 1 || part 2; then
+  echo
+  echo "<details><summary>Statements by calls (calls | total execution time | query)</summary>"
+  echo
+  echo '```'
+  [ ${#p1_details[@]} -gt 0 ] && printf '%s\n' "${p1_details[@]}"
+  if part 2; then
+    echo "serve: statements of the PG replica from its warm-ups to the end of the wrk runs:"
+    cat "$T/p2/serve.statements" 2>/dev/null || true
+  fi
+  echo '```'
+  echo "</details>"
+fi
 echo
-echo "### 1. One polling round: $SOURCES sources ($FEEDS feeds × $((SOURCES / FEEDS)), $ITEMS_PER_SOURCE items each), tick_seconds = 1"
-echo
-echo "Replicas were already running (feeds synced without sources); the writer's \`feedpub sync\` of the sources starts the round. Round wall = first upstream request → the store holds all $EXPECTED_ITEMS items (checked every 0.1 s). Statements = the replicas' role in pg_stat_statements from just before the sync until every replica has logged its round (so they include plan reads, claims, records, the follower and the re-render, and possibly an idle tick of a replica that finished first)."
-echo
-echo "| replicas | upstream requests (1 per source?) | sync (s) | sync → 1st request (s) | 1st → last request (s) | round wall (s) | statements in the round | transactions (COMMIT) | sources fetched per replica | \"polled by another replica\" | other outcomes | idle statements/s per replica |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
-printf '%s\n' "${p1_rows[@]}"
-echo
-echo "### 2. serve throughput per replica, $FEED_PATH (shipped feeds/), server on core 1 (TOKIO_WORKER_THREADS=1), wrk -t$THREADS -c$CONNECTIONS on core 0"
-echo
-echo "$WARMUP s warm-up per store, then $RUNS × $DURATION s runs alternating PG, SQLite; $SAME. 200 runs send \`Accept-Encoding: gzip\`; 304 runs send each server's own ETag."
-echo
-echo "| scenario | store | median req/s | min–max | median p99 (ms) | errors | PG/SQLite |"
-echo "|---|---|---:|---:|---:|---:|---:|"
-printf '%s\n' "${p2_rows[@]}"
-echo
-echo "Statements the PG replica ran during each wrk run (the hot path should run none; the follower reads the head about once a second):"
-echo
-echo "| scenario | requests per run | statements per run |"
-echo "|---|---|---|"
-printf '%s\n' "${p2_db[@]}"
-echo
-echo "### 3. Ingest: \`feedpub poll --force\` of one source of $BIG_ITEMS items into a fresh store"
-echo
-echo "Store made by \`feedpub sync\` first (schema and definition; not timed); wall from GNU time -v, $RUNS run(s) each, alternating; items/s = $BIG_ITEMS / median wall (process start, fetch, parse, sanitise and store)."
-echo
-echo "| store | median wall (s) (runs) | items/s | re-poll, nothing new: median wall (s) | peak RSS (KB) | statements first / re-poll (run 1) |"
-echo "|---|---:|---:|---:|---:|---|"
-printf '%s\n' "${p3_rows[@]}"
-echo
-echo "<details><summary>Statements by calls</summary>"
-echo
-echo '```'
-printf '%s\n' "${p1_details[@]}"
-echo "serve: statements of the PG replica from its warm-ups to the end of the wrk runs, by calls:"
-cat "$T/p2/serve.statements" 2>/dev/null || true
-echo '```'
-echo "</details>"
-echo
-echo "Run time: $((SECONDS - START_SECONDS)) s. Command: \`$([ "$SMOKE" = 1 ] && echo 'SMOKE=1 ')FEEDPUB_BIN=$BIN benches/replicas.sh\`"
+echo "Run time: $((SECONDS - START_SECONDS)) s. Command: \`$([ "$SMOKE" = 1 ] && echo 'SMOKE=1 ')$([ "$PARTS" != "1 2 3" ] && echo "PARTS=\"$PARTS\" ")$([ "$PG_FSYNC" != on ] && echo "PG_FSYNC=$PG_FSYNC ")FEEDPUB_BIN=$BIN benches/replicas.sh\`"

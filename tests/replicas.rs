@@ -160,21 +160,7 @@ async fn each_source_is_polled_by_exactly_one_replica() {
     let up = Upstream::default();
     let addr = up.start().await;
     let writer = writer(&db, addr, 0..20);
-    let replicas: Vec<(Site, Child)> = (0..3)
-        .map(|_| {
-            let site = replica_site(5, 10);
-            let child = start(&site, &db);
-            (site, child)
-        })
-        .collect();
-    wait_for("every source polled", async || up.requests().len() == 20).await;
-    for (_, r) in &replicas {
-        wait_for("every item served", async || {
-            items_named(r, "item-19").await == 1 && items_named(r, "item-0").await == 1
-        })
-        .await;
-    }
-    // Several more ticks of every replica, and three cron polls at once.
+    // Three replicas and three cron polls, all at once: six claimants for every source.
     let polls: Vec<_> = (0..3)
         .map(|_| {
             let config = writer.config();
@@ -189,9 +175,27 @@ async fn each_source_is_polled_by_exactly_one_replica() {
             })
         })
         .collect();
+    let replicas: Vec<(Site, Child)> = (0..3)
+        .map(|_| {
+            let site = replica_site(5, 10);
+            let child = start(&site, &db);
+            (site, child)
+        })
+        .collect();
+    let mut cron_polled = 0;
     for p in polls {
-        common::assert_success(&blocking(|| p.join().unwrap()));
+        let out = blocking(|| p.join().unwrap());
+        common::assert_success(&out);
+        cron_polled += String::from_utf8_lossy(&out.stdout).matches(": 200;").count();
     }
+    wait_for("every source polled", async || up.requests().len() == 20).await;
+    for (_, r) in &replicas {
+        wait_for("every item served", async || {
+            items_named(r, "item-19").await == 1 && items_named(r, "item-0").await == 1
+        })
+        .await;
+    }
+    // Several more ticks of every replica.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let requests = up.requests();
     assert_eq!(requests.len(), 20);
@@ -221,7 +225,8 @@ async fn each_source_is_polled_by_exactly_one_replica() {
                 .count()
         })
         .sum();
-    assert_eq!(polled, 20, "the replicas' logs count one fetch per source");
+    eprintln!("cron polls fetched {cron_polled} sources");
+    assert_eq!(polled + cron_polled, 20, "the logs and the cron output count one fetch per source");
 }
 
 /// 2: a replica killed (SIGKILL) in the middle of a fetch holds that source's lease until it
@@ -235,7 +240,9 @@ async fn a_killed_replica_loses_nothing_and_its_leases_run_out() {
     up.hang_first.lock().unwrap().push(3);
     let addr = up.start().await;
     let _writer = writer(&db, addr, 0..5);
-    let (lease, timeout) = (4, 3);
+    // A fetch timeout long enough that A is killed inside it (A would otherwise record the
+    // hanging fetch as failed and put the source off).
+    let (lease, timeout) = (9, 8);
     let a_site = replica_site(timeout, lease);
     let mut a = start(&a_site, &db);
     wait_for("the other sources polled by A", async || {

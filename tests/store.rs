@@ -52,6 +52,7 @@ on_both!(
     polls_store_items_and_state_beside_local_articles,
     an_upstream_cannot_grow_pin_or_outlive_its_source,
     leases_let_one_replica_poll_a_source,
+    concurrent_claims_take_each_source_once,
     definitions_and_the_change_sequence_are_shared,
     order_is_by_byte_whatever_the_locale,
 );
@@ -374,14 +375,48 @@ fn leases_let_one_replica_poll_a_source(backend: Backend) {
     let later = at(4);
     assert_eq!(a.claim(&feed, &src, until - chrono::TimeDelta::seconds(1), later, true).unwrap(), Claim::Elsewhere);
     assert!(matches!(a.claim(&feed, &src, until, later, true).unwrap(), Claim::Taken(_)));
-    // B's late record does not release A's lease.
-    b.record_poll(&feed, &src, &polled, &[], 10, at(3)).unwrap();
+    // B's late record (its lease ran out, A holds the source now) writes nothing: neither its
+    // stale state nor its items, and A's lease stays.
+    let mut stale = polled.clone();
+    stale.etag = Some("\"stale\"".into());
+    let r = b.record_poll(&feed, &src, &stale, &[upstream("late", "<p>l</p>", None)], 10, at(3)).unwrap();
+    assert!(r.lease_lost && r.added == 0, "{r:?}");
+    assert_eq!(a.source_state(&feed, &src).unwrap(), Some(polled.clone()));
+    assert!(a.items(&feed, None).unwrap().iter().all(|i| i.id.as_str() != "late"));
     assert_eq!(b.claim(&feed, &src, until, later, true).unwrap(), Claim::Elsewhere);
     // A retired source is never claimed.
     let (gone, mut retired) = (source(2), SourceState::new(&source(2), at(3)));
     retired.retired = true;
     a.record_poll(&feed, &gone, &retired, &[], 10, at(3)).unwrap();
     assert_eq!(b.claim(&feed, &gone, at(5), at(6), true).unwrap(), Claim::Retired(retired));
+}
+
+/// Six stores claim the same 30 sources at the same moment, from six threads: each source is
+/// taken by exactly one of them (PostgreSQL: row locks skipped, not waited for; SQLite: one
+/// writer at a time).
+fn concurrent_claims_take_each_source_once(backend: Backend) {
+    let db = fresh(backend);
+    let feed = Slug::new("f").unwrap();
+    store::open(&db.url).unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let claimers: Vec<_> = (0..6)
+        .map(|_| {
+            let (url, feed, start) = (db.url.clone(), feed.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut s = store::open(&url).unwrap();
+                start.wait();
+                (0..30)
+                    .filter(|&n| {
+                        let claim = s.claim(&feed, &source(n), at(3), at(4), false).unwrap();
+                        matches!(claim, Claim::Taken(_))
+                    })
+                    .collect::<Vec<u32>>()
+            })
+        })
+        .collect();
+    let mut taken: Vec<u32> = claimers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    taken.sort_unstable();
+    assert_eq!(taken, (0..30).collect::<Vec<_>>(), "each source taken once");
 }
 
 /// What a replica without `feeds/` needs: the definitions as synced, and the change sequence
@@ -435,7 +470,8 @@ fn order_is_by_byte_whatever_the_locale(backend: Backend) {
         // would put `a` before `B` here.
         Backend::Postgres => {
             let cluster = common::pg::shared();
-            let name = format!("feedpub_icu_{}", std::process::id());
+            let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            let name = format!("feedpub_icu_{secs}_{}", std::process::id());
             let mut admin = ::postgres::Client::connect(&cluster.url("postgres"), ::postgres::NoTls).unwrap();
             admin
                 .batch_execute(&format!(

@@ -6,12 +6,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use super::{PipelineError, build::site_meta, sync};
+use super::{PipelineError, build::site_meta, stored_definitions, sync};
 use crate::config::{Compression, Config};
 use crate::model::{FeedMeta, ItemId};
 use crate::publish::serve::{PageSource, Pages, Site, Unavailable};
 use crate::render::{self, IndexLine, Output, SiteMeta};
-use crate::store::{Seq, Store, StoreError, SyncReport};
+use crate::store::{Head, Seq, Store, StoreError, SyncReport};
 
 /// Bytes of item pages kept ready (with their compressed variants): a page is a few KB, so
 /// thousands of recently opened pages.
@@ -47,28 +47,72 @@ pub struct HotRenderer {
     /// A second connection pages are read through, so a long sync never holds up a page.
     pages: SharedStore,
     shown: Mutex<Option<Shown>>,
+    /// See [`HotRenderer::seen`].
+    seen: Mutex<Option<Head>>,
+}
+
+/// Why a render runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    /// The store changed (a poll, another process): render from it, without reading `feeds/`.
+    Store,
+    /// Files under `feeds/` changed (or the first render): sync them first.
+    Files,
 }
 
 impl HotRenderer {
     /// A renderer writing through `store` and reading pages through `pages` (another
     /// connection to the same store).
     pub fn new(config: Arc<Config>, store: SharedStore, pages: SharedStore) -> Self {
-        Self { config, store, pages, shown: Mutex::new(None) }
+        Self { config, store, pages, shown: Mutex::new(None), seen: Mutex::new(None) }
     }
 
-    /// The change (of the store's sequence) the last render showed; `None` before the first.
-    pub fn shown_seq(&self) -> Option<Seq> {
-        self.shown.lock().ok()?.as_ref().map(|s| s.seq)
+    /// The head the last render started from, whether it succeeded or not (`None` before the
+    /// first): a follower asks for a render when the store's head differs, and a render that
+    /// fails on bad input is not tried again until something changes.
+    pub fn seen(&self) -> Option<Head> {
+        self.seen.lock().ok()?.clone()
     }
 
     /// Syncs, then renders the documents of the feeds that changed since `previous` was
     /// rendered (every feed without it), reusing the rest of `previous`. Hot files are held in
     /// the codings `compress` asks for (none: answer first, compress later with
     /// [`Site::compressed`]); pages always in the configured ones.
-    pub fn render(&self, previous: Option<&Site>, compress: Compression) -> Result<(Site, SyncReport), PipelineError> {
+    pub fn render(
+        &self,
+        previous: Option<&Site>,
+        compress: Compression,
+        reason: Reason,
+    ) -> Result<(Site, SyncReport), PipelineError> {
+        let result = self.render_from(previous, compress, reason);
+        // A store that could not be reached is tried again at the follower's next look, change
+        // or not (bad input waits for the next change).
+        if let Err(PipelineError::Store(e)) = &result
+            && e.is_unavailable()
+            && let Ok(mut seen) = self.seen.lock()
+        {
+            *seen = Some(Head { store_id: String::new(), seq: Seq::MIN });
+        }
+        result
+    }
+
+    fn render_from(
+        &self,
+        previous: Option<&Site>,
+        compress: Compression,
+        reason: Reason,
+    ) -> Result<(Site, SyncReport), PipelineError> {
         let mut store = self.store.lock().map_err(|_| poisoned())?;
-        let (report, metas) = sync(&self.config, store.as_mut())?;
-        let head = store.head()?;
+        // The head first: every read below (a replica's definitions included) sees at least the
+        // changes up to it, so a change committed meanwhile is after it and rendered next time.
+        let before = store.head()?;
+        *self.seen.lock().map_err(|_| poisoned())? = Some(before.clone());
+        let (report, metas) = match (reason, previous) {
+            (Reason::Store, Some(_)) => (SyncReport::default(), stored_definitions(store.as_ref())?),
+            _ => sync(&self.config, store.as_mut())?,
+        };
+        // This process's own sync moved the head: what it rendered includes that change.
+        let head = if report == SyncReport::default() { before } else { store.head()? };
         let changes = store.feed_changes()?;
         let mut shown = self.shown.lock().map_err(|_| poisoned())?;
         let last = shown.as_ref().filter(|s| s.store_id == head.store_id && previous.is_some());

@@ -17,7 +17,7 @@ pub use build::{BuildOutcome, Scope, build, publish, sync_and_render};
 pub use check::check;
 pub use poll::{Due, PollError, PollRequest, PollStatus, Poller, Progress, SourceOutcome};
 pub use serve::ServeError;
-pub use sync::{Role, definitions, stored_definitions, sync, sync_store};
+pub use sync::{Role, stored_definitions, sync, sync_store};
 
 use crate::publish::PublishError;
 use crate::render::RenderError;

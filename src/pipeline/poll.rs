@@ -15,15 +15,16 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use chrono::{DateTime, SubsecRound as _, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use url::Url;
 
 pub use self::outcome::{PollStatus, SourceOutcome};
+use super::sync::Role;
 use crate::config::Config;
 use crate::model::{Slug, UpstreamSource, redact};
-use crate::source::SourceErrors;
 use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher, Validators};
+use crate::source::{self, SourceErrors};
 use crate::store::{self, Claim, SourceState, Store, StoreError};
 
 /// Sources fetched at once, and from one host at once.
@@ -100,9 +101,18 @@ pub enum PollError {
 /// made at the first round that fetches anything. `serve` polls every minute with one
 /// `Poller`: with a client (and then a runtime) built per round, a 10-minute soak's RSS climbed
 /// from 51 to 121 MB; with one it stays within 48–82 MB.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Poller {
     fetcher: Option<Fetcher>,
+    /// The store of the last round that went well, kept for the next: a PostgreSQL replica
+    /// would otherwise connect (and check the schema) every minute.
+    store: Option<Box<dyn Store>>,
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller").field("fetcher", &self.fetcher).field("store", &self.store.is_some()).finish()
+    }
 }
 
 impl Poller {
@@ -133,18 +143,28 @@ impl Poller {
         request: &PollRequest,
         progress: &dyn Progress,
     ) -> Result<Vec<SourceOutcome>, PollError> {
-        let (config_, request_) = (config.clone(), request.clone());
-        let Some(plan) = blocking(move || plan(&config_, &request_)).await?? else {
-            return Ok(Vec::new());
+        let (config_, request_, kept) = (config.clone(), request.clone(), self.store.take());
+        let Plan { store, now, due, mut outcomes } = blocking(move || plan(&config_, &request_, kept)).await??;
+        let store = match store {
+            Some(store) if !due.is_empty() => store,
+            kept => {
+                self.store = kept;
+                return Ok(outcomes);
+            }
         };
-        let Plan { store, now, due, mut outcomes } = plan;
-        if due.is_empty() {
-            return Ok(outcomes);
-        }
         let store = Arc::new(Mutex::new(store));
         let round = Round { store: store.clone(), now, lease: config.poll.lease(), force: request.due == Due::All };
         outcomes.extend(poll_all(self.fetcher(config)?, round, due, progress).await?);
-        blocking(move || lock(&store)?.checkpoint().map_err(PollError::from)).await??;
+        // Every task is done: the round's is the last reference. A store that failed is
+        // dropped, and the next round connects afresh.
+        self.store = blocking(move || {
+            let mut store = Arc::into_inner(store).and_then(|m| m.into_inner().ok());
+            if let Some(s) = &mut store {
+                s.checkpoint()?;
+            }
+            Ok::<_, PollError>(store)
+        })
+        .await??;
         Ok(outcomes)
     }
 
@@ -162,23 +182,34 @@ impl Poller {
 /// What a round found before fetching: the sources that look due, and the outcomes of the
 /// others.
 struct Plan {
-    store: Box<dyn Store>,
+    /// `None` when nothing needed it: no selected feed has a source (`serve` plans every
+    /// minute; the writer reads its definitions from `feeds/`).
+    store: Option<Box<dyn Store>>,
     now: DateTime<Utc>,
-    due: Vec<(Slug, UpstreamSource)>,
+    /// Each with the host it is fetched from now (after permanent redirects).
+    due: Vec<(Slug, UpstreamSource, String)>,
     outcomes: Vec<SourceOutcome>,
 }
 
 /// Reads the definitions (from `feeds/`, or the store on a replica) and each selected source's
-/// state; `None` when no selected feed has a source (nothing to do: serve calls this every
-/// minute). Whether a source that looks due is really polled here is decided when it is
-/// claimed ([`Store::claim`]): another replica may be polling it.
-fn plan(config: &Config, request: &PollRequest) -> Result<Option<Plan>, PollError> {
-    let store = store::open(&config.database)?;
-    let feeds = super::definitions(config, store.as_ref()).map_err(|e| match e {
-        super::PipelineError::Source(e) => PollError::Definitions(e),
-        super::PipelineError::Store(e) => PollError::Store(e),
-        other => PollError::Panicked(other.to_string()),
-    })?;
+/// state, with `kept` (the last round's store) or a store opened now. Whether a source that
+/// looks due is really polled here is decided when it is claimed ([`Store::claim`]): another
+/// replica may be polling it.
+fn plan(config: &Config, request: &PollRequest, mut kept: Option<Box<dyn Store>>) -> Result<Plan, PollError> {
+    let open = |kept: Option<Box<dyn Store>>| kept.map_or_else(|| store::open(&config.database), Ok);
+    let feeds = match Role::of(config) {
+        Role::Writer => source::definitions(&config.feeds_dir)?,
+        Role::Replica => {
+            let store = open(kept.take())?;
+            let feeds = super::stored_definitions(store.as_ref());
+            kept = Some(store);
+            feeds.map_err(|e| match e {
+                super::PipelineError::Source(e) => PollError::Definitions(e),
+                super::PipelineError::Store(e) => PollError::Store(e),
+                other => PollError::Panicked(other.to_string()),
+            })?
+        }
+    };
     if let Some(slug) = &request.only
         && !feeds.iter().any(|f| f.slug == *slug)
     {
@@ -186,9 +217,11 @@ fn plan(config: &Config, request: &PollRequest) -> Result<Option<Plan>, PollErro
     }
     let selected: Vec<_> = feeds.iter().filter(|f| request.only.as_ref().is_none_or(|s| f.slug == *s)).collect();
     if selected.iter().all(|f| f.sources.is_empty()) {
-        return Ok(None);
+        return Ok(Plan { store: kept, now: Utc::now(), due: Vec::new(), outcomes: Vec::new() });
     }
-    let now = Utc::now().trunc_subsecs(0);
+    let store = open(kept)?;
+    // The store's clock: with replicas, every schedule is written by the database's.
+    let now = store.clock()?;
     let (mut due, mut outcomes) = (Vec::new(), Vec::new());
     for feed in selected {
         for src in &feed.sources {
@@ -198,13 +231,14 @@ fn plan(config: &Config, request: &PollRequest) -> Result<Option<Plan>, PollErro
             } else if request.due == Due::OnlyDue && state.next_poll > now {
                 PollStatus::NotDue
             } else {
-                due.push((feed.slug.clone(), src.clone()));
+                let host = state.current_url.host_str().unwrap_or("").to_owned();
+                due.push((feed.slug.clone(), src.clone(), host));
                 continue;
             };
             outcomes.push(SourceOutcome::skipped(&feed.slug, &src.url, skipped, &state));
         }
     }
-    Ok(Some(Plan { store, now, due, outcomes }))
+    Ok(Plan { store: Some(store), now, due, outcomes })
 }
 
 /// The store, shared by the sources of a round: each claims, then records, through it.
@@ -267,7 +301,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 async fn poll_all(
     fetcher: &Fetcher,
     round: Round,
-    due: Vec<(Slug, UpstreamSource)>,
+    due: Vec<(Slug, UpstreamSource, String)>,
     progress: &dyn Progress,
 ) -> Result<Vec<SourceOutcome>, PollError> {
     let global = Arc::new(Semaphore::new(GLOBAL_CONCURRENCY));
@@ -275,9 +309,9 @@ async fn poll_all(
     let mut tasks = tokio::task::JoinSet::new();
     let mut index = HashMap::new();
     progress.start(due.len());
-    for (i, (feed, src)) in due.iter().enumerate() {
-        let host = src.url.host_str().unwrap_or("").to_owned();
-        let per_host = hosts.entry(host).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY))).clone();
+    for (i, (feed, src, host)) in due.iter().enumerate() {
+        let per_host =
+            hosts.entry(host.clone()).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY))).clone();
         let (global, fetcher, round) = (global.clone(), fetcher.clone(), round.clone());
         let shown = redact::for_logs(&src.url);
         let (feed, src) = (feed.clone(), src.clone());
@@ -325,12 +359,15 @@ async fn poll_one(
     feed: Slug,
     src: UpstreamSource,
 ) -> Result<SourceOutcome, PollError> {
-    let claim = {
+    // Claimed, and then scheduled, by the store's clock at the claim (not the round's start:
+    // a source fetched late in a long round is due again an interval after its fetch).
+    let (claim, now) = {
         let (store, feed, url, force, lease) =
             (round.store.clone(), feed.clone(), src.url.clone(), round.force, round.lease);
         blocking(move || {
-            let now = Utc::now().trunc_subsecs(0);
-            lock(&store)?.claim(&feed, &url, now, now + lease, force).map_err(PollError::from)
+            let mut store = lock(&store)?;
+            let now = store.clock()?;
+            Ok::<_, PollError>((store.claim(&feed, &url, now, now + lease, force)?, now))
         })
         .await??
     };
@@ -345,7 +382,7 @@ async fn poll_one(
     };
     let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
     let fetched = fetcher.fetch(&state.current_url, &validators).await;
-    let (store, now) = (round.store.clone(), round.now);
+    let store = round.store.clone();
     blocking(move || {
         let mut store = lock(&store)?;
         outcome::apply(store.as_mut(), &feed, &src, state, fetched, now).map_err(PollError::from)

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
 use super::PipelineError;
-use super::hot::{HotRenderer, SharedStore};
+use super::hot::{HotRenderer, Reason, SharedStore};
 use super::poll::{PollRequest, PollStatus, Poller, Silent};
 use super::sync::Role;
 use crate::config::{Compression, Config};
@@ -29,7 +29,7 @@ const SETTLE: Duration = Duration::from_millis(300);
 /// Quiet time after a change to the store: a commit is already a whole batch, so this only
 /// gathers the commits of one polling round, and keeps a change live on every replica within
 /// a second.
-const STORE_SETTLE: Duration = Duration::from_millis(30);
+const STORE_SETTLE: Duration = Duration::from_millis(100);
 
 /// Why the service could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +79,12 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     // takes many seconds, and a reader is better served uncompressed than not at all.
     let site = {
         let renderer = renderer.clone();
-        tokio::task::spawn_blocking(move || render(&renderer, None, Compression { gzip: false, brotli: false }))
-            .await
-            .map_err(|e| panicked("the first render", e))?
-            .map_err(ServeError::Render)?
+        tokio::task::spawn_blocking(move || {
+            render(&renderer, None, Compression { gzip: false, brotli: false }, Reason::Files)
+        })
+        .await
+        .map_err(|e| panicked("the first render", e))?
+        .map_err(ServeError::Render)?
     };
     let addr = listen.unwrap_or(config.serve.listen);
     let listener = serve::bind(addr).map_err(|source| ServeError::Listen { addr, source })?;
@@ -142,8 +144,13 @@ fn panicked(task: &'static str, e: tokio::task::JoinError) -> ServeError {
 
 /// The render step, the service's one call into rendering: Source → Store → Render of what
 /// changed since `previous`, ready to serve.
-fn render(renderer: &HotRenderer, previous: Option<&Site>, compress: Compression) -> Result<Site, PipelineError> {
-    let (site, sync) = renderer.render(previous, compress)?;
+fn render(
+    renderer: &HotRenderer,
+    previous: Option<&Site>,
+    compress: Compression,
+    reason: Reason,
+) -> Result<Site, PipelineError> {
+    let (site, sync) = renderer.render(previous, compress, reason)?;
     if sync.added + sync.changed + sync.removed > 0 {
         tracing::info!(added = sync.added, changed = sync.changed, removed = sync.removed, "store synced");
     }
@@ -156,15 +163,15 @@ fn render(renderer: &HotRenderer, previous: Option<&Site>, compress: Compression
 /// Watches `dir` recursively; every change that is not a mere read sends on `trigger`. Uses
 /// the platform's notifications (inotify, FSEvents, …), else polls every two seconds (network
 /// file systems, exhausted inotify watches); `None` (after a warning) when both fail.
-fn watch(dir: &Path, trigger: mpsc::Sender<Duration>) -> Option<Box<dyn notify::Watcher + Send>> {
+fn watch(dir: &Path, trigger: mpsc::Sender<Reason>) -> Option<Box<dyn notify::Watcher + Send>> {
     use notify::{EventKind, RecursiveMode, Watcher as _};
-    let handler = |trigger: mpsc::Sender<Duration>| {
+    let handler = |trigger: mpsc::Sender<Reason>| {
         move |event: notify::Result<notify::Event>| match event {
             // Our own reads during a render must not trigger another render.
             Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
             // A full channel already holds a pending trigger; one render covers both.
             Ok(_) => {
-                let _ = trigger.try_send(SETTLE);
+                let _ = trigger.try_send(Reason::Files);
             }
             Err(e) => tracing::warn!(error = %e, "file watcher"),
         }
@@ -189,7 +196,7 @@ fn watch(dir: &Path, trigger: mpsc::Sender<Duration>) -> Option<Box<dyn notify::
 }
 
 /// Keeps a watcher on `dir` (see [`watch`]) until `shutdown`: dropping it stops the events.
-async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<Duration>, shutdown: Shutdown) {
+async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<Reason>, shutdown: Shutdown) {
     let _watcher = watch(&dir, trigger);
     shutdown.wait().await;
 }
@@ -208,7 +215,7 @@ const MAX_POLL_BACKOFF: Duration = Duration::from_secs(600);
 async fn follow_store(
     config: Arc<Config>,
     renderer: Arc<HotRenderer>,
-    trigger: mpsc::Sender<Duration>,
+    trigger: mpsc::Sender<Reason>,
     shutdown: Shutdown,
 ) {
     let stop = shutdown.clone();
@@ -226,8 +233,8 @@ async fn follow_store(
                         tracing::info!("the store answers again");
                         down = false;
                     }
-                    if renderer.shown_seq().is_some_and(|seq| seq != head.seq) {
-                        let _ = trigger.try_send(STORE_SETTLE);
+                    if renderer.seen().is_some_and(|seen| seen != head) {
+                        let _ = trigger.try_send(Reason::Store);
                     }
                 }
                 Err(e) => {
@@ -251,7 +258,7 @@ async fn follow_store(
 /// rounds doubles, up to ten minutes, and returns to the tick once a round succeeds. Stops at
 /// once on `shutdown`, between ticks or in the middle of a round (the sources already written
 /// stay written; the others are polled next time).
-async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Duration>, shutdown: Shutdown) {
+async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Reason>, shutdown: Shutdown) {
     let mut poller = Poller::default();
     let request = PollRequest::default();
     let tick = Duration::from_secs(config.poll.tick_seconds);
@@ -276,7 +283,7 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Duration>, 
                     tracing::info!(%feed, %url, %status, added, updated, "polled");
                 }
                 if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
-                    let _ = trigger.try_send(STORE_SETTLE);
+                    let _ = trigger.try_send(Reason::Store);
                 }
                 failures = 0;
             }
@@ -296,7 +303,7 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Duration>, 
 /// Re-renders after each settled burst of changes and swaps the new site in. Bad input is
 /// logged and counted, and the last good site stays up.
 async fn rerender_on_change(
-    mut changes: mpsc::Receiver<Duration>,
+    mut changes: mpsc::Receiver<Reason>,
     renderer: Arc<HotRenderer>,
     compress: Compression,
     app: Arc<App>,
@@ -317,21 +324,23 @@ async fn rerender_on_change(
         () = shutdown.wait() => return,
     }
     loop {
-        // Each change says how long to let its burst settle (file events longer than commits).
-        let mut settle = tokio::select! {
-            change = changes.recv() => match change { Some(settle) => settle, None => return },
+        // A burst of file events settles longer than a burst of commits; files changed anywhere
+        // in the burst make the render sync them.
+        let mut reason = tokio::select! {
+            change = changes.recv() => match change { Some(reason) => reason, None => return },
             () = shutdown.wait() => return,
         };
         loop {
+            let settle = if reason == Reason::Files { SETTLE } else { STORE_SETTLE };
             tokio::select! {
-                change = changes.recv() => match change { Some(more) => settle = settle.max(more), None => break },
+                change = changes.recv() => match change { Some(more) => reason = reason.max(more), None => break },
                 () = tokio::time::sleep(settle) => break,
                 () = shutdown.wait() => return,
             }
         }
         let started = Instant::now();
         let (renderer, previous) = (renderer.clone(), app.site());
-        let result = tokio::task::spawn_blocking(move || render(&renderer, Some(&previous), compress)).await;
+        let result = tokio::task::spawn_blocking(move || render(&renderer, Some(&previous), compress, reason)).await;
         match result {
             Ok(Ok(site)) => {
                 let seconds = started.elapsed().as_secs_f64();

@@ -116,14 +116,6 @@ pub fn stored_definitions(store: &dyn Store) -> Result<Vec<FeedMeta>, PipelineEr
     if errors.is_empty() { Ok(metas) } else { Err(SourceErrors(errors).into()) }
 }
 
-/// Every feed's definition: from `feeds/` for the writer, from the store for a replica.
-pub fn definitions(config: &Config, store: &dyn Store) -> Result<Vec<FeedMeta>, PipelineError> {
-    match Role::of(config) {
-        Role::Writer => Ok(source::definitions(&config.feeds_dir)?),
-        Role::Replica => stored_definitions(store),
-    }
-}
-
 /// What one feed's sync must change.
 #[derive(Default)]
 struct FeedDelta {

@@ -193,6 +193,10 @@ pub trait Store: Send {
         force: bool,
     ) -> Result<Claim, StoreError>;
 
+    /// The time by the store's clock (PostgreSQL's, shared by every replica), in whole seconds:
+    /// what a poll claims leases and schedules sources by.
+    fn clock(&self) -> Result<DateTime<Utc>, StoreError>;
+
     /// Every feed's definition (its `feed.toml`) as last synced, by slug: what a replica
     /// without `feeds/` renders and polls from.
     fn definitions(&self) -> Result<Vec<(Slug, String)>, StoreError>;

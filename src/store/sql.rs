@@ -169,6 +169,13 @@ pub(super) trait Conn: Send {
         Ok(())
     }
 
+    /// The time by the database's clock, in whole seconds: leases and schedules that replicas
+    /// compare are all written by one clock, whatever each replica's says. (SQLite's database
+    /// is on this machine: its clock.)
+    fn clock(&mut self) -> Result<chrono::DateTime<chrono::Utc>, DbError> {
+        Ok(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0))
+    }
+
     /// The first row of a query, if any.
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())

@@ -1,6 +1,6 @@
 //! Incremental syncs of local articles and the change sequence, on either backend.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -14,36 +14,72 @@ use crate::model::{ItemId, Slug};
 /// once; the sequence number in `meta` stays the truth for one that missed it.
 pub const CHANGES_CHANNEL: &str = "feedpub_changes";
 
-/// Takes the next number of the change sequence, once per transaction: every change a
-/// transaction makes shares it, so a build that saw the transaction saw all of them. The
-/// row lock this takes orders writers: a transaction holding number n commits before one
-/// holding n + 1 can, so a reader that sees n + 1 sees n.
-pub(super) fn next_seq(tx: &mut dyn Conn, seq: &mut Option<Seq>) -> Result<Seq, DbError> {
-    if let Some(s) = *seq {
-        return Ok(s);
-    }
-    let row = tx.query_opt(
-        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'seq'
-         RETURNING CAST(value AS BIGINT)",
-        &[],
-    )?;
-    let s = row.ok_or_else(|| DbError::Type("meta has no seq".into()))?.int(0)?;
-    if tx.engine() == Engine::Postgres {
-        tx.execute("SELECT pg_notify(?1, ?2)", params![CHANGES_CHANNEL, s.to_string()])?;
-    }
-    *seq = Some(s);
-    Ok(s)
+/// The `changed` mark of rows a transaction wrote, until it numbers them at commit.
+pub(super) const PENDING: Seq = -1;
+
+/// The changes a transaction made, numbered when it is about to commit ([`Pending::stamp`]):
+/// the change sequence's row lock, which every writer on every replica needs, is held only
+/// from there to the commit, not while a sync parses files or a poll writes its items. Rows
+/// are written marked [`PENDING`] (a mark no committed row keeps) and stamped with the number.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    /// Feeds with items written marked pending.
+    feeds: BTreeSet<String>,
+    /// Whether anything changed (a feed removed changes the site without rows to stamp).
+    any: bool,
 }
 
-/// Marks `feed` changed at `seq` (and its definition, with `meta`), creating its row.
-pub(super) fn mark_feed(tx: &mut dyn Conn, feed: &Slug, seq: Seq, meta: bool) -> Result<(), DbError> {
-    tx.execute(
-        "INSERT INTO feeds (slug, changed, meta_changed) VALUES (?1, ?2, ?3)
-         ON CONFLICT (slug) DO UPDATE SET changed = excluded.changed,
-           meta_changed = CASE WHEN ?4 = 1 THEN excluded.meta_changed ELSE feeds.meta_changed END",
-        params![feed.as_str(), seq, if meta { seq } else { 0 }, meta],
-    )?;
-    Ok(())
+impl Pending {
+    /// An item of `feed` was written marked [`PENDING`].
+    pub fn item(&mut self, feed: &Slug) {
+        self.feeds.insert(feed.to_string());
+        self.any = true;
+    }
+
+    /// Marks `feed` changed (and its definition, with `meta`), creating its row.
+    pub fn feed(&mut self, tx: &mut dyn Conn, feed: &Slug, meta: bool) -> Result<(), DbError> {
+        tx.execute(
+            "INSERT INTO feeds (slug, changed, meta_changed) VALUES (?1, ?2, ?3)
+             ON CONFLICT (slug) DO UPDATE SET changed = excluded.changed,
+               meta_changed = CASE WHEN ?4 = 1 THEN excluded.meta_changed ELSE feeds.meta_changed END",
+            params![feed.as_str(), PENDING, if meta { PENDING } else { 0 }, meta],
+        )?;
+        self.any = true;
+        Ok(())
+    }
+
+    /// Something changed that has no row to stamp.
+    pub fn touch(&mut self) {
+        self.any = true;
+    }
+
+    /// Takes the next number of the change sequence and gives it to every row marked pending
+    /// (nothing when nothing changed); call it last before the commit. The number's row lock
+    /// orders writers: a transaction holding number n commits before one holding n + 1 can, so
+    /// a reader that sees n + 1 sees n. PostgreSQL announces the number at commit.
+    pub fn stamp(self, tx: &mut dyn Conn) -> Result<Option<Seq>, DbError> {
+        if !self.any {
+            return Ok(None);
+        }
+        let row = tx.query_opt(
+            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'seq'
+             RETURNING CAST(value AS BIGINT)",
+            &[],
+        )?;
+        let seq = row.ok_or_else(|| DbError::Type("meta has no seq".into()))?.int(0)?;
+        for feed in &self.feeds {
+            tx.execute(
+                "UPDATE items SET changed = ?1 WHERE feed = ?2 AND changed = ?3",
+                params![seq, feed.as_str(), PENDING],
+            )?;
+        }
+        tx.execute("UPDATE feeds SET changed = ?1 WHERE changed = ?2", params![seq, PENDING])?;
+        tx.execute("UPDATE feeds SET meta_changed = ?1 WHERE meta_changed = ?2", params![seq, PENDING])?;
+        if tx.engine() == Engine::Postgres {
+            tx.execute("SELECT pg_notify(?1, ?2)", params![CHANGES_CHANNEL, seq.to_string()])?;
+        }
+        Ok(Some(seq))
+    }
 }
 
 /// What the store holds for the local articles of `feed`, by id.
@@ -65,7 +101,7 @@ pub(super) struct SqlLocalSync<'a> {
     tx: Tx<'a>,
     name: String,
     now: DateTime<Utc>,
-    seq: Option<Seq>,
+    pending: Pending,
     report: SyncReport,
 }
 
@@ -76,7 +112,7 @@ impl<'a> SqlLocalSync<'a> {
         let mut tx = Tx::begin(store.conn_mut()).map_err(&err)?;
         // Two hosts syncing at once would each read the recorded files, then both write.
         tx.lock(Lock::LocalSync).map_err(&err)?;
-        Ok(Self { tx, name, now, seq: None, report: SyncReport::default() })
+        Ok(Self { tx, name, now, pending: Pending::default(), report: SyncReport::default() })
     }
 
     fn err(&self) -> impl Fn(DbError) -> StoreError + use<> {
@@ -119,8 +155,8 @@ impl<'a> SqlLocalSync<'a> {
                     }
                 };
                 if let Some(row) = written {
-                    let seq = next_seq(tx, &mut self.seq)?;
-                    write_item(tx, feed, &row, seq)?;
+                    write_item(tx, feed, &row, PENDING)?;
+                    self.pending.item(feed);
                     changed = true;
                 }
             }
@@ -146,8 +182,7 @@ impl<'a> SqlLocalSync<'a> {
         self.report.removed += removed;
         changed |= removed > 0;
         if changed || old_def.is_none() {
-            let seq = next_seq(tx, &mut self.seq)?;
-            mark_feed(tx, feed, seq, def_changed)?;
+            self.pending.feed(tx, feed, def_changed)?;
             tx.execute("UPDATE feeds SET def_hash = ?2 WHERE slug = ?1", params![feed.as_str(), d.def_hash])?;
         }
         // Replicas without feeds/ read the definition from here; unchanged, nothing is written.
@@ -167,7 +202,7 @@ impl<'a> SqlLocalSync<'a> {
             if kept.contains(&gone.as_str()) {
                 continue;
             }
-            next_seq(tx, &mut self.seq)?;
+            self.pending.touch();
             self.report.removed += tx.execute("DELETE FROM items WHERE feed = ?1", params![gone.as_str()])? as usize;
             for table in [
                 "DELETE FROM sources WHERE feed = ?1",
@@ -178,6 +213,7 @@ impl<'a> SqlLocalSync<'a> {
                 tx.execute(table, params![gone.as_str()])?;
             }
         }
+        std::mem::take(&mut self.pending).stamp(tx)?;
         self.tx.commit()?;
         Ok(self.report)
     }

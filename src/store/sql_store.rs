@@ -264,6 +264,10 @@ impl Store for SqlStore {
         self.take_lease(feed, source, now, until, force)
     }
 
+    fn clock(&self) -> Result<DateTime<Utc>, StoreError> {
+        self.read(|c| c.clock())
+    }
+
     fn definitions(&self) -> Result<Vec<(Slug, String)>, StoreError> {
         let rows =
             self.read(|c| c.query("SELECT slug, definition FROM feeds WHERE definition <> '' ORDER BY slug", &[]))?;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::sql::{Conn, DbError, Engine, Row, params};
-use super::sql_local::{mark_feed, next_seq};
+use super::sql_local::{PENDING, Pending};
 use super::sql_store::{ItemRow, SqlStore, UpstreamRow, write_item};
 use super::upstream::{Claim, believable, believed, past_keep};
 use super::{
@@ -90,11 +90,26 @@ impl SqlStore {
         let holder = self.holder.clone();
         let claimed = self.write(|tx| {
             let key = params![feed.as_str(), source.as_str()];
-            tx.execute("INSERT INTO leases (feed, url) VALUES (?1, ?2) ON CONFLICT (feed, url) DO NOTHING", key)?;
-            // Another replica claiming it this very moment holds the row: skip it, do not wait.
+            // Another replica claiming or recording it this very moment holds the row: skip
+            // it, do not wait (a replica that waited would stall its whole round).
             let lock = if tx.engine() == Engine::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-            let sql = format!("SELECT holder, expires FROM leases WHERE feed = ?1 AND url = ?2{lock}");
-            let Some(lease) = tx.query_opt(&sql, key)? else { return Ok(None) };
+            let select = format!("SELECT holder, expires FROM leases WHERE feed = ?1 AND url = ?2{lock}");
+            let lease = match tx.query_opt(&select, key)? {
+                Some(lease) => lease,
+                // No row, or a row another holds locked: only a missing one is made (inserting
+                // over a locked row would wait for its holder).
+                None if tx.query_opt("SELECT 1 FROM leases WHERE feed = ?1 AND url = ?2", key)?.is_some() => {
+                    return Ok(None);
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO leases (feed, url) VALUES (?1, ?2) ON CONFLICT (feed, url) DO NOTHING",
+                        key,
+                    )?;
+                    let Some(lease) = tx.query_opt(&select, key)? else { return Ok(None) };
+                    lease
+                }
+            };
             let (owner, expires) = (lease.text(0)?, lease.text(1)?);
             if !owner.is_empty() && owner != holder && expires > timestamp(now) {
                 return Ok(None);
@@ -137,6 +152,17 @@ impl SqlStore {
     ) -> Result<PollReport, StoreError> {
         let holder = self.holder.clone();
         self.write(|tx| {
+            // A lease that is not this store's any more (it ran out and another replica claimed
+            // the source, or recorded it since) means this poll is stale: write nothing, or the
+            // schedule and validators would go back. No lease row: a caller that never claims
+            // (the library used directly).
+            let lock = if tx.engine() == Engine::Postgres { " FOR UPDATE" } else { "" };
+            let sql = format!("SELECT holder FROM leases WHERE feed = ?1 AND url = ?2{lock}");
+            if let Some(lease) = tx.query_opt(&sql, params![feed.as_str(), source.as_str()])?
+                && lease.text(0)? != holder
+            {
+                return Ok(PollReport { lease_lost: true, ..PollReport::default() });
+            }
             tx.execute(
                 "INSERT INTO sources (feed, url, current_url, etag, last_modified, next_poll, failures, last_status,
                                       last_error, last_polled, retired)
@@ -166,7 +192,7 @@ impl SqlStore {
                 params![feed.as_str(), source.as_str(), holder.as_str()],
             )?;
             let mut report = PollReport::default();
-            let mut seq = None;
+            let mut pending = Pending::default();
             for item in items {
                 let stored = tx.query_opt(
                     "SELECT content_hash, content_seen_at, first_seen, claimed_published
@@ -201,13 +227,13 @@ impl SqlStore {
                 };
                 match decide(stored.as_ref(), &article, &hash, now) {
                     Change::Insert => {
-                        let s = next_seq(tx, &mut seq)?;
-                        write_item(tx, feed, &row(None), s)?;
+                        write_item(tx, feed, &row(None), PENDING)?;
+                        pending.item(feed);
                         report.added += 1;
                     }
                     Change::Update { content_seen_at } => {
-                        let s = next_seq(tx, &mut seq)?;
-                        write_item(tx, feed, &row(Some(content_seen_at)), s)?;
+                        write_item(tx, feed, &row(Some(content_seen_at)), PENDING)?;
+                        pending.item(feed);
                         report.updated += 1;
                     }
                     Change::Unchanged => report.unchanged += 1,
@@ -227,16 +253,16 @@ impl SqlStore {
             }
             // Only a poll that changed an item dirties the feed (and only this feed).
             if report.added + report.updated + report.removed > 0 {
-                let s = next_seq(tx, &mut seq)?;
-                mark_feed(tx, feed, s, false)?;
+                pending.feed(tx, feed, false)?;
             }
+            pending.stamp(tx)?;
             Ok(report)
         })
     }
 
     pub(super) fn drop_unlisted(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError> {
         self.write(|tx| {
-            let (mut removed, mut seq) = (0, None);
+            let (mut removed, mut pending) = (0, Pending::default());
             for (feed, sources) in listed {
                 let stored = tx.query(
                     "SELECT source FROM items WHERE feed = ?1 AND source IS NOT NULL
@@ -248,14 +274,14 @@ impl SqlStore {
                     let key = params![feed.as_str(), gone.as_str()];
                     let n = tx.execute("DELETE FROM items WHERE feed = ?1 AND source = ?2", key)? as usize;
                     if n > 0 {
-                        let s = next_seq(tx, &mut seq)?;
-                        mark_feed(tx, feed, s, false)?;
+                        pending.feed(tx, feed, false)?;
                     }
                     removed += n;
                     tx.execute("DELETE FROM sources WHERE feed = ?1 AND url = ?2", key)?;
                     tx.execute("DELETE FROM leases WHERE feed = ?1 AND url = ?2", key)?;
                 }
             }
+            pending.stamp(tx)?;
             Ok(removed)
         })
     }

@@ -67,6 +67,9 @@ pub struct PollReport {
     pub unchanged: usize,
     /// Items that left the store: past the source's `keep`, oldest first seen first.
     pub removed: usize,
+    /// Nothing was written: this process's lease ran out before it recorded the poll, and
+    /// another replica claimed the source (its poll is the one that counts).
+    pub lease_lost: bool,
 }
 
 /// How far ahead an upstream date may lie and still be believed: a day covers every time zone

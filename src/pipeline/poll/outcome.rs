@@ -186,6 +186,8 @@ pub(super) fn apply(
         }
     };
     let report = store.record_poll(feed, &src.url, &state, &items, src.kept(), now)?;
+    // Too late: another replica claimed it meanwhile, and its poll is the one kept.
+    let status = if report.lease_lost { PollStatus::Elsewhere } else { status };
     Ok(SourceOutcome {
         feed: feed.clone(),
         url: shown,

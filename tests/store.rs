@@ -553,3 +553,73 @@ fn postgres_reconnects_after_the_database_comes_back() {
     s.sync_local(&[(&feed, &[article("b", "<p>b</p>", 1)])], at(3)).unwrap();
     assert_eq!(s.items(&feed, None).unwrap().len(), 1, "b replaced a: the sync lists every article");
 }
+
+/// TLS to the database, against a server with a self-signed certificate (as a stock Debian
+/// server has): `prefer` (the default) connects encrypted, as libpq does; `require` refuses a
+/// certificate no root the system trusts vouches for; `disable` connects in plain text.
+#[test]
+fn postgres_tls_prefer_encrypts_and_require_verifies() {
+    let cluster = common::pg::private();
+    let url = cluster.scratch_db();
+    let certs = tempfile::Builder::new().prefix("feedpub-tls-").tempdir_in("/tmp").unwrap();
+    let (crt, key) = (certs.path().join("server.crt"), certs.path().join("server.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("openssl (the certificate of the test server)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // The server (run as `postgres` when the tests run as root) reads them: its own key, 0600.
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(certs.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if root {
+        let chown = std::process::Command::new("chown").arg("postgres:").arg(&key).arg(&crt).status().unwrap();
+        assert!(chown.success());
+    }
+    let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    // One statement at a time: ALTER SYSTEM refuses to run in the implicit transaction of a
+    // batch.
+    for setting in [
+        format!("ALTER SYSTEM SET ssl_cert_file = '{}'", crt.display()),
+        format!("ALTER SYSTEM SET ssl_key_file = '{}'", key.display()),
+        "ALTER SYSTEM SET ssl = on".to_owned(),
+        "SELECT pg_reload_conf()".to_owned(),
+    ] {
+        admin.batch_execute(&setting).unwrap();
+    }
+    let encrypted = |admin: &mut ::postgres::Client| -> i64 {
+        admin
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
+                 WHERE application_name = 'feedpub' AND ssl",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    // The reload is asynchronous: wait until a new session is offered TLS.
+    let started = std::time::Instant::now();
+    let prefer = loop {
+        let s = store::open(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+        if encrypted(&mut admin) > 0 {
+            break s;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the server never offered TLS");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    prefer.ping().unwrap();
+    drop(prefer);
+    let require = format!("{url}?sslmode=require");
+    let e = store::open(&DatabaseUrl::parse(&require).unwrap()).err().expect("an untrusted certificate");
+    let text = e.to_string();
+    assert!(e.is_unavailable() && text.to_lowercase().contains("certificate"), "{text}");
+    let disable = format!("{url}?sslmode=disable");
+    let plain = store::open(&DatabaseUrl::parse(&disable).unwrap()).unwrap();
+    plain.ping().unwrap();
+    assert_eq!(encrypted(&mut admin), 0, "sslmode=disable is plain text");
+}

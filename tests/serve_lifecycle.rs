@@ -192,6 +192,12 @@ async fn the_binary_rerenders_on_change_reports_readers_and_stops_on_sigterm() {
     wait_for("the new article", async || body(rss.clone()).await.contains("عنوان جديد")).await;
     let page = client().get(child.url(&format!("/{SLUG}/001_new.html"))).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    // And then nothing more: the service does not re-render an unchanged store (it follows
+    // the store's head every second, and its own sync moved the head).
+    let renders = |child: &Child| child.logs.lock().unwrap().iter().filter(|l| l.contains("re-rendered")).count();
+    let settled = renders(&child);
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(renders(&child), settled, "re-rendered with nothing changed");
 
     // A broken article is refused; the last good site stays up.
     site.write_feed_file("002_bad.md", "+++\ntitle = \"x\"\n+++\nno date\n");
@@ -201,6 +207,10 @@ async fn the_binary_rerenders_on_change_reports_readers_and_stops_on_sigterm() {
     })
     .await;
     assert!(body(rss.clone()).await.contains("عنوان جديد"));
+    // Refused once, not again every second while nothing changes.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let text = client().get(&metrics).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("feedpub_render_errors_total 1"), "the refused render was tried again");
 
     // The article goes: so does its page.
     std::fs::remove_file(site.feed_dir().join("002_bad.md")).unwrap();

@@ -113,6 +113,7 @@ impl HotRenderer {
         };
         // This process's own sync moved the head: what it rendered includes that change.
         let head = if report == SyncReport::default() { before } else { store.head()? };
+        *self.seen.lock().map_err(|_| poisoned())? = Some(head.clone());
         let changes = store.feed_changes()?;
         let mut shown = self.shown.lock().map_err(|_| poisoned())?;
         let last = shown.as_ref().filter(|s| s.store_id == head.store_id && previous.is_some());

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -107,7 +108,9 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
             Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
         }),
     );
-    let (trigger, changes) = mpsc::channel(1);
+    let (tx, changes) = mpsc::channel(1);
+    let files = Arc::new(AtomicBool::new(false));
+    let trigger = Wake { files: files.clone(), tx };
     let mut tasks = JoinSet::new();
     let role = Role::of(&config);
     if role == Role::Replica {
@@ -117,7 +120,7 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     }
     tasks.spawn(follow_store(config.clone(), renderer.clone(), trigger.clone(), shutdown.clone()));
     tasks.spawn(poll_on_schedule(config.clone(), trigger, shutdown.clone()));
-    tasks.spawn(rerender_on_change(changes, renderer, config.compress, app.clone(), shutdown.clone()));
+    tasks.spawn(rerender_on_change((changes, files), renderer, config.compress, app.clone(), shutdown.clone()));
     let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
     // Whatever stopped the server (the signal or an error) stops the other tasks too.
     shutdown.trigger();
@@ -160,18 +163,36 @@ fn render(
     Ok(site)
 }
 
+/// Wakes the re-render loop. A file change is a flag beside the wake-up, so it is never lost
+/// behind a store change already waiting (the channel holds one wake-up, and one render covers
+/// every change before it).
+#[derive(Clone)]
+struct Wake {
+    files: Arc<AtomicBool>,
+    tx: mpsc::Sender<()>,
+}
+
+impl Wake {
+    fn send(&self, reason: Reason) {
+        if reason == Reason::Files {
+            self.files.store(true, Ordering::SeqCst);
+        }
+        // Full: a wake-up is already waiting, and its render will see the flag.
+        let _ = self.tx.try_send(());
+    }
+}
+
 /// Watches `dir` recursively; every change that is not a mere read sends on `trigger`. Uses
 /// the platform's notifications (inotify, FSEvents, …), else polls every two seconds (network
 /// file systems, exhausted inotify watches); `None` (after a warning) when both fail.
-fn watch(dir: &Path, trigger: mpsc::Sender<Reason>) -> Option<Box<dyn notify::Watcher + Send>> {
+fn watch(dir: &Path, trigger: Wake) -> Option<Box<dyn notify::Watcher + Send>> {
     use notify::{EventKind, RecursiveMode, Watcher as _};
-    let handler = |trigger: mpsc::Sender<Reason>| {
+    let handler = |trigger: Wake| {
         move |event: notify::Result<notify::Event>| match event {
             // Our own reads during a render must not trigger another render.
             Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
-            // A full channel already holds a pending trigger; one render covers both.
             Ok(_) => {
-                let _ = trigger.try_send(Reason::Files);
+                trigger.send(Reason::Files);
             }
             Err(e) => tracing::warn!(error = %e, "file watcher"),
         }
@@ -196,7 +217,7 @@ fn watch(dir: &Path, trigger: mpsc::Sender<Reason>) -> Option<Box<dyn notify::Wa
 }
 
 /// Keeps a watcher on `dir` (see [`watch`]) until `shutdown`: dropping it stops the events.
-async fn watch_until(dir: PathBuf, trigger: mpsc::Sender<Reason>, shutdown: Shutdown) {
+async fn watch_until(dir: PathBuf, trigger: Wake, shutdown: Shutdown) {
     let _watcher = watch(&dir, trigger);
     shutdown.wait().await;
 }
@@ -212,12 +233,7 @@ const MAX_POLL_BACKOFF: Duration = Duration::from_secs(600);
 /// made by another process (a replica's poll, the writer's sync, a cron job). Runs on a thread
 /// of its own (it blocks on the database); an unreachable store is retried every second,
 /// logged once per outage.
-async fn follow_store(
-    config: Arc<Config>,
-    renderer: Arc<HotRenderer>,
-    trigger: mpsc::Sender<Reason>,
-    shutdown: Shutdown,
-) {
+async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: Wake, shutdown: Shutdown) {
     let stop = shutdown.clone();
     let follow = tokio::task::spawn_blocking(move || {
         let mut follower: Option<store::Follower> = None;
@@ -234,7 +250,7 @@ async fn follow_store(
                         down = false;
                     }
                     if renderer.seen().is_some_and(|seen| seen != head) {
-                        let _ = trigger.try_send(Reason::Store);
+                        trigger.send(Reason::Store);
                     }
                 }
                 Err(e) => {
@@ -258,7 +274,7 @@ async fn follow_store(
 /// rounds doubles, up to ten minutes, and returns to the tick once a round succeeds. Stops at
 /// once on `shutdown`, between ticks or in the middle of a round (the sources already written
 /// stay written; the others are polled next time).
-async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Reason>, shutdown: Shutdown) {
+async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, shutdown: Shutdown) {
     let mut poller = Poller::default();
     let request = PollRequest::default();
     let tick = Duration::from_secs(config.poll.tick_seconds);
@@ -283,7 +299,7 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Reason>, sh
                     tracing::info!(%feed, %url, %status, added, updated, "polled");
                 }
                 if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
-                    let _ = trigger.try_send(Reason::Store);
+                    trigger.send(Reason::Store);
                 }
                 failures = 0;
             }
@@ -303,7 +319,7 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: mpsc::Sender<Reason>, sh
 /// Re-renders after each settled burst of changes and swaps the new site in. Bad input is
 /// logged and counted, and the last good site stays up.
 async fn rerender_on_change(
-    mut changes: mpsc::Receiver<Reason>,
+    (mut changes, files): (mpsc::Receiver<()>, Arc<AtomicBool>),
     renderer: Arc<HotRenderer>,
     compress: Compression,
     app: Arc<App>,
@@ -324,20 +340,21 @@ async fn rerender_on_change(
         () = shutdown.wait() => return,
     }
     loop {
-        // A burst of file events settles longer than a burst of commits; files changed anywhere
-        // in the burst make the render sync them.
-        let mut reason = tokio::select! {
-            change = changes.recv() => match change { Some(reason) => reason, None => return },
+        // A burst of file events settles longer than a burst of commits.
+        tokio::select! {
+            change = changes.recv() => if change.is_none() { return },
             () = shutdown.wait() => return,
-        };
+        }
         loop {
-            let settle = if reason == Reason::Files { SETTLE } else { STORE_SETTLE };
+            let settle = if files.load(Ordering::SeqCst) { SETTLE } else { STORE_SETTLE };
             tokio::select! {
-                change = changes.recv() => match change { Some(more) => reason = reason.max(more), None => break },
+                change = changes.recv() => if change.is_none() { break },
                 () = tokio::time::sleep(settle) => break,
                 () = shutdown.wait() => return,
             }
         }
+        // Files changed anywhere in the burst (or during the last render): sync them.
+        let reason = if files.swap(false, Ordering::SeqCst) { Reason::Files } else { Reason::Store };
         let started = Instant::now();
         let (renderer, previous) = (renderer.clone(), app.site());
         let result = tokio::task::spawn_blocking(move || render(&renderer, Some(&previous), compress, reason)).await;

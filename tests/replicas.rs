@@ -150,9 +150,9 @@ fn rows(db: &str, id: &str) -> i64 {
     })
 }
 
-/// 1: with three replicas polling 20 sources every second, every source is fetched once in its
-/// interval (a minute at least): never twice, whoever claims it. Cron-style `poll` runs beside
-/// them change nothing: every source is not due, or held.
+/// 1: three replicas polling 20 sources every second and three cron-style `poll`s started at the
+/// same moment: every source is fetched once in its interval (a minute at least), never twice,
+/// whoever claims it; the replicas' logs and the polls' output add up to one fetch per source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_source_is_polled_by_exactly_one_replica() {
     let _one = ONE_AT_A_TIME.lock().await;

@@ -4,15 +4,16 @@
 #      ITEMS_PER_SOURCE items each) by 1 replica, then by 3 replicas on a fresh database:
 #      upstream requests (must be one per source), round wall time (first upstream request ->
 #      every item in the store), statements the replicas ran (pg_stat_statements), what each
-#      replica fetched, and what an idle tick (nothing due) costs;
+#      replica fetched, their CPU seconds and re-renders, and what an idle tick (nothing due)
+#      costs;
 #   2. serve throughput of one replica on PostgreSQL against `serve` on SQLite, same site (the
 #      shipped feeds/), each pinned to core 1 with one worker, wrk on core 0: 200 gzip and 304,
 #      alternating, median req/s; plus the statements the PG replica ran during each wrk run;
 #   3. ingest: `feedpub poll --force` of one source of BIG_ITEMS items (default 1,000) into a
-#      fresh SQLite file and a fresh PG database, alternating, median wall (GNU time), items/s;
-#      then a second poll with nothing new.
+#      fresh SQLite file and a fresh PG database, alternating, median wall (the process, to the
+#      ms), items/s; then a second poll with nothing new.
 #
-#   benches/replicas.sh                                    # cargo build --release, full sizes
+#   benches/replicas.sh                                    # cargo build --release, full sizes (3 min)
 #   FEEDPUB_BIN=target/release/feedpub benches/replicas.sh # skip the build
 #   SMOKE=1 FEEDPUB_BIN=target/release/feedpub benches/replicas.sh   # tiny sizes, about 35 s
 #
@@ -86,6 +87,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 now() { date +%s.%N; }
+HZ=$(getconf CLK_TCK)
+cpu_s() { awk -v hz="$HZ" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; } # pid -> user+sys seconds so far
+renders() { curl -s "http://$1/metrics" | awk '$1 == "feedpub_renders_total" { print $2; exit }'; } # serve address
 since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; } # t0 t1 -> seconds
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 json_line() { [ -n "${OUT_JSON:-}" ] && echo "$1" >> "$OUT_JSON"; return 0; }
@@ -323,6 +327,9 @@ for R in $(part 1 && echo "$REPLICAS"); do
   grep -q 'serving from the shared store (replica)' "$D/replica-1.log" || die "replica 1 does not say it is a replica"
   sleep 2  # a few idle ticks (no sources yet)
   up_reset; stmts_reset
+  cpu0=(); ren0=()
+  for i in $(seq "$R"); do cpu0+=("$(cpu_s "${rpids[$((i - 1))]}")"); ren0+=("$(renders "${raddrs[$((i - 1))]}")"); done
+  up_cpu0=$(cpu_s "$UP_PID")
   log "   sync of $SOURCES sources; the replicas (tick_seconds = 1) poll them"
   write_site "$D/feeds" 1
   t_sync=$(now)
@@ -343,6 +350,12 @@ for R in $(part 1 && echo "$REPLICAS"); do
     sleep 0.1
   done
   t_ended=$(now)
+  cpus=(); rens=()
+  for i in $(seq "$R"); do
+    cpus+=("$(awk -v a="${cpu0[$((i - 1))]}" -v b="$(cpu_s "${rpids[$((i - 1))]}")" 'BEGIN { printf "%.1f", b - a }')")
+    rens+=("$(( $(renders "${raddrs[$((i - 1))]}") - ${ren0[$((i - 1))]} ))")
+  done
+  up_cpu=$(awk -v a="$up_cpu0" -v b="$(cpu_s "$UP_PID")" 'BEGIN { printf "%.1f", b - a }')
   round_stmts=$(stmts "$DB" feedpub_replica); round_commits=$(commits "$DB" feedpub_replica)
   stmts_top "$DB" feedpub_replica "$D/round.statements"
   # Idle: every tick reads the definitions and each source's state, nothing is due.
@@ -369,10 +382,10 @@ print("%.2f %.2f %.2f %.2f" % (f - s, l - f, st - f, e - f))' "$t_synced" "$t_fi
   per_source=$(awk -v s="$round_stmts" -v n="$SOURCES" 'BEGIN { printf "%.1f", s / n }')
   idle_rate=$(awk -v s="$idle_stmts" -v r="$R" -v t="$IDLE_SECONDS" 'BEGIN { printf "%.0f", s / r / t }')
   log "   $reqs requests ($paths sources, max $maxp each); round ${round_wall}s; $round_stmts statements; fetched per replica: ${per_replica[*]}"
-  p1_rows+=("| $R | $reqs ($paths distinct, max $maxp per source) — $ok | $(since "$t_sync" "$t_synced") | $to_first | $first_to_last | **$round_wall** | $round_stmts ($per_source per source) | $round_commits | ${per_replica[*]} | $elsewhere_total | $other | $idle_rate |")
+  p1_rows+=("| $R | $reqs ($paths distinct, max $maxp per source) — $ok | $(since "$t_sync" "$t_synced") | $to_first | $first_to_last | **$round_wall** | $round_stmts ($per_source per source) | $round_commits | ${per_replica[*]} | $elsewhere_total | $other | ${cpus[*]} | ${rens[*]} | $up_cpu | $idle_rate |")
   p1_details+=("$R replica(s): statements in the round (sync until every replica logged its round), by calls:" "$(cat "$D/round.statements" 2>/dev/null)" \
     "$R replica(s): statements in ${IDLE_SECONDS}s idle (nothing due, tick 1 s):" "$(cat "$D/idle.statements" 2>/dev/null)")
-  json_line "{\"bench\":\"replicas\",\"case\":\"poll round\",\"smoke\":$SMOKE,\"replicas\":$R,\"sources\":$SOURCES,\"requests\":$reqs,\"distinct\":$paths,\"max_per_source\":$maxp,\"round_wall_s\":$round_wall,\"first_to_last_request_s\":$first_to_last,\"statements\":$round_stmts,\"commits\":$([ "$round_commits" = - ] && echo null || echo "$round_commits"),\"fetched_per_replica\":[$(IFS=,; echo "${per_replica[*]}")],\"idle_statements_per_s_per_replica\":$idle_rate,\"counted_with\":\"$STATEMENTS\"}"
+  json_line "{\"bench\":\"replicas\",\"case\":\"poll round\",\"smoke\":$SMOKE,\"replicas\":$R,\"sources\":$SOURCES,\"requests\":$reqs,\"distinct\":$paths,\"max_per_source\":$maxp,\"round_wall_s\":$round_wall,\"first_to_last_request_s\":$first_to_last,\"statements\":$round_stmts,\"commits\":$([ "$round_commits" = - ] && echo null || echo "$round_commits"),\"fetched_per_replica\":[$(IFS=,; echo "${per_replica[*]}")],\"cpu_s_per_replica\":[$(IFS=,; echo "${cpus[*]}")],\"renders_per_replica\":[$(IFS=,; echo "${rens[*]}")],\"idle_statements_per_s_per_replica\":$idle_rate,\"counted_with\":\"$STATEMENTS\"}"
 done
 
 # ---------------------------------------------------------------------------- 2. serve throughput
@@ -521,10 +534,10 @@ if part 1; then
   echo
   echo "### 1. One polling round: $SOURCES sources ($FEEDS feeds × $((SOURCES / FEEDS)), $ITEMS_PER_SOURCE items each), tick_seconds = 1"
   echo
-  echo "Replicas were already running (feeds synced without sources); the writer's \`feedpub sync\` of the sources starts the round. Round wall = first upstream request → the store holds all $EXPECTED_ITEMS items (checked every 0.1 s). Statements = the replicas' role in pg_stat_statements from just before the sync until every replica has logged its round: plan reads, claims, records, the follower's head reads (one per notification) and the re-render, and also every tick a replica started in that window (each tick reads every source's state, see the idle column)."
+  echo "Replicas were already running (feeds synced without sources); the writer's \`feedpub sync\` of the sources starts the round. Round wall = first upstream request → the store holds all $EXPECTED_ITEMS items (checked every 0.1 s). CPU = user+sys seconds of each replica process (and of the upstream) from just before the sync until every replica has logged its round; re-renders from each replica's /metrics. Statements = the replicas' role in pg_stat_statements from just before the sync until every replica has logged its round: plan reads, claims, records, the follower's head reads (one per notification) and the re-render, and also every tick a replica started in that window (each tick reads every source's state, see the idle column)."
   echo
-  echo "| replicas | upstream requests (1 per source?) | sync (s) | sync → 1st request (s) | 1st → last request (s) | round wall (s) | statements in the round | transactions (COMMIT) | sources fetched per replica | \"polled by another replica\" | other outcomes | idle statements/s per replica |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+  echo "| replicas | upstream requests (1 per source?) | sync (s) | sync → 1st request (s) | 1st → last request (s) | round wall (s) | statements in the round | transactions (COMMIT) | sources fetched per replica | \"polled by another replica\" | other outcomes | CPU s per replica | re-renders per replica | upstream CPU s | idle statements/s per replica |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|---:|---:|"
   printf '%s\n' "${p1_rows[@]}"
 fi
 if part 2; then

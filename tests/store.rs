@@ -192,6 +192,9 @@ fn polls_store_items_and_state_beside_local_articles(backend: Backend) {
     let r = s.record_poll(&feed, &source, &state, &batch, 1_000, at(3)).unwrap();
     assert_eq!((r.added, r.updated, r.unchanged), (2, 0, 0));
     assert_eq!(s.source_state(&feed, &source).unwrap(), Some(state.clone()));
+    let states = s.source_states(&feed).unwrap();
+    assert_eq!((states.len(), states.get(&source)), (1, Some(&state)));
+    assert!(s.source_states(&Slug::new("other").unwrap()).unwrap().is_empty());
     // Polling again brings nothing new, and the undated item keeps its first-seen time.
     let r = s.record_poll(&feed, &source, &state, &batch, 1_000, at(9)).unwrap();
     assert_eq!((r.added, r.updated, r.unchanged), (0, 0, 2));

@@ -224,8 +224,10 @@ fn plan(config: &Config, request: &PollRequest, mut kept: Option<Box<dyn Store>>
     let now = store.clock()?;
     let (mut due, mut outcomes) = (Vec::new(), Vec::new());
     for feed in selected {
+        // One query per feed, not per source: a replica plans every tick.
+        let mut states = if feed.sources.is_empty() { Default::default() } else { store.source_states(&feed.slug)? };
         for src in &feed.sources {
-            let state = store.source_state(&feed.slug, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
+            let state = states.remove(&src.url).unwrap_or_else(|| SourceState::new(&src.url, now));
             let skipped = if state.retired {
                 PollStatus::Retired
             } else if request.due == Due::OnlyDue && state.next_poll > now {

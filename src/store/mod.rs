@@ -166,6 +166,10 @@ pub trait Store: Send {
     /// The poll state of `source` in `feed`; `None` before its first poll.
     fn source_state(&self, feed: &Slug, source: &url::Url) -> Result<Option<SourceState>, StoreError>;
 
+    /// The poll state of every source of `feed` polled so far, by configured URL: what a
+    /// round plans from, in one query.
+    fn source_states(&self, feed: &Slug) -> Result<std::collections::HashMap<url::Url, SourceState>, StoreError>;
+
     /// Stores what one poll of `source` brought and its new state, in one transaction. An item
     /// already stored under its id is updated when its content changed; an item without a
     /// date, or dated more than a day ahead of `now` (for as long as it repeats that claim), is

@@ -241,6 +241,10 @@ impl Store for SqlStore {
         self.read_source_state(feed, source)
     }
 
+    fn source_states(&self, feed: &Slug) -> Result<std::collections::HashMap<url::Url, SourceState>, StoreError> {
+        self.read_source_states(feed)
+    }
+
     fn record_poll(
         &mut self,
         feed: &Slug,

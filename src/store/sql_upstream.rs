@@ -1,5 +1,7 @@
 //! Upstream sources on either backend: poll state, leases and re-published items.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -28,6 +30,19 @@ impl SqlStore {
     pub(super) fn read_source_state(&self, feed: &Slug, source: &Url) -> Result<Option<SourceState>, StoreError> {
         let row = self.read(|c| source_state(c, feed, source))?;
         row.map(|row| self.state_from(feed, source, &row)).transpose()
+    }
+
+    pub(super) fn read_source_states(&self, feed: &Slug) -> Result<HashMap<Url, SourceState>, StoreError> {
+        let sql = format!("SELECT {STATE_COLUMNS}, url FROM sources WHERE feed = ?1");
+        let rows = self.read(|c| c.query(&sql, params![feed.as_str()]))?;
+        let mut states = HashMap::new();
+        for row in rows {
+            // A URL that no longer parses cannot be a configured source's.
+            let Ok(url) = row.text(9).map_err(self.err())?.parse::<Url>() else { continue };
+            let state = self.state_from(feed, &url, &row)?;
+            states.insert(url, state);
+        }
+        Ok(states)
     }
 
     fn state_from(&self, feed: &Slug, source: &Url, row: &Row) -> Result<SourceState, StoreError> {

@@ -201,13 +201,9 @@ fn plan(config: &Config, request: &PollRequest, mut kept: Option<Box<dyn Store>>
         Role::Writer => source::definitions(&config.feeds_dir)?,
         Role::Replica => {
             let store = open(kept.take())?;
-            let feeds = super::stored_definitions(store.as_ref());
+            let stored = store.definitions();
             kept = Some(store);
-            feeds.map_err(|e| match e {
-                super::PipelineError::Source(e) => PollError::Definitions(e),
-                super::PipelineError::Store(e) => PollError::Store(e),
-                other => PollError::Panicked(other.to_string()),
-            })?
+            source::stored_definitions(stored?)?
         }
     };
     if let Some(slug) = &request.only

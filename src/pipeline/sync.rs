@@ -105,15 +105,7 @@ impl Role {
 
 /// Every feed's definition as the store keeps it.
 pub fn stored_definitions(store: &dyn Store) -> Result<Vec<FeedMeta>, PipelineError> {
-    let mut errors = Vec::new();
-    let mut metas = Vec::new();
-    for (slug, text) in store.definitions()? {
-        match source::stored_definition(slug, &text) {
-            Ok(meta) => metas.push(meta),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() { Ok(metas) } else { Err(SourceErrors(errors).into()) }
+    Ok(source::stored_definitions(store.definitions()?)?)
 }
 
 /// What one feed's sync must change.

@@ -227,11 +227,19 @@ pub fn definitions(feeds_dir: &Path) -> Result<Vec<FeedMeta>, SourceErrors> {
     if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
 }
 
-/// A feed's definition as the store keeps it (the text of its `feed.toml`): how a replica
-/// without `feeds/` knows its feeds. Errors name the feed and say where the text came from.
-pub fn stored_definition(slug: Slug, text: &str) -> Result<FeedMeta, SourceError> {
-    let origin = PathBuf::from(format!("{slug}/{} (as stored)", feed_def::FEED_FILE));
-    feed_def::parse(text, slug, &origin)
+/// The feeds' definitions as the store keeps them (the text of each `feed.toml`, by slug): how a
+/// replica without `feeds/` knows its feeds. Every error is reported, naming the feed and
+/// where the text came from.
+pub fn stored_definitions(stored: Vec<(Slug, String)>) -> Result<Vec<FeedMeta>, SourceErrors> {
+    let (mut feeds, mut errors) = (Vec::new(), Vec::new());
+    for (slug, text) in stored {
+        let origin = PathBuf::from(format!("{slug}/{} (as stored)", feed_def::FEED_FILE));
+        match feed_def::parse(&text, slug, &origin) {
+            Ok(meta) => feeds.push(meta),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(feeds) } else { Err(SourceErrors(errors)) }
 }
 
 /// The `feed.toml` of one feed folder.

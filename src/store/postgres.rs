@@ -38,10 +38,7 @@ pub(super) struct PgConn {
 pub(super) fn open(url: &PostgresUrl) -> Result<SqlStore, StoreError> {
     let name = url.to_string();
     let mut conn = connect(url)?;
-    migrate(&mut conn).map_err(|e| match e {
-        Migrate::TooNew { found, known } => StoreError::TooNew { store: name.clone(), found, known },
-        Migrate::Db(e) => StoreError::Open { store: name.clone(), message: e.to_string() },
-    })?;
+    migrate(&mut conn).map_err(|e| e.for_store(&name))?;
     Ok(SqlStore::new(Box::new(conn), name))
 }
 
@@ -185,6 +182,19 @@ impl PgConn {
         Ok(self.client.as_mut().expect("connected above"))
     }
 
+    /// Ends the transaction with `sql` (COMMIT or ROLLBACK). After a lost connection the
+    /// transaction is gone with it: nothing to roll back, and a commit that failed.
+    fn end(&mut self, sql: &str) -> Result<(), DbError> {
+        self.in_transaction = false;
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            return match sql {
+                "COMMIT" => Err(DbError::Unavailable("the connection to the database was lost".into())),
+                _ => Ok(()),
+            };
+        }
+        self.batch(sql)
+    }
+
     /// Drops the connection and what was prepared on it.
     fn forget(&mut self) {
         self.client = None;
@@ -293,32 +303,27 @@ impl Conn for PgConn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        let word = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-        if matches!(word.as_str(), "COMMIT" | "ROLLBACK") {
-            self.in_transaction = false;
-            // After a lost connection the transaction is gone with it: nothing to end.
-            if self.client.as_ref().is_none_or(Client::is_closed) {
-                return if word == "COMMIT" {
-                    Err(DbError::Unavailable("the connection to the database was lost".into()))
-                } else {
-                    Ok(())
-                };
-            }
-        }
         let result = self.client()?.batch_execute(sql);
-        match self.seen(result) {
-            // A server restarted since the last statement shows only now: outside a
-            // transaction, begin again on a new connection (nothing ran on the lost one).
-            Err(e) if e.is_disconnect() && word == "BEGIN" && !self.in_transaction => {
-                let result = self.client()?.batch_execute(sql);
-                self.seen(result)?;
-            }
+        self.seen(result)
+    }
+
+    fn begin(&mut self) -> Result<(), DbError> {
+        // A server restarted since the last statement shows only now: outside a transaction,
+        // begin again on a new connection (nothing ran on the lost one).
+        match self.batch("BEGIN") {
+            Err(e) if e.is_disconnect() => self.batch("BEGIN")?,
             other => other?,
         }
-        if word == "BEGIN" {
-            self.in_transaction = true;
-        }
+        self.in_transaction = true;
         Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        self.end("COMMIT")
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        self.end("ROLLBACK")
     }
 
     fn engine(&self) -> Engine {

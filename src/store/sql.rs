@@ -152,17 +152,22 @@ pub(super) trait Conn: Send {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
     /// Runs a query; returns its rows.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
-    /// Runs statements without parameters (transaction control, migrations).
+    /// Runs statements without parameters (migrations, session settings).
     fn batch(&mut self, sql: &str) -> Result<(), DbError>;
     /// The engine.
     fn engine(&self) -> Engine;
-    /// Starts a transaction that will write: SQLite takes its write lock now (a transaction
+    /// Starts a transaction that will write (SQLite takes its write lock now: a transaction
     /// that read first would fail at its first write if another committed in between).
     fn begin(&mut self) -> Result<(), DbError> {
-        self.batch(match self.engine() {
-            Engine::Sqlite => "BEGIN IMMEDIATE",
-            Engine::Postgres => "BEGIN",
-        })
+        self.batch("BEGIN IMMEDIATE")
+    }
+    /// Commits the transaction [`Conn::begin`] started.
+    fn commit(&mut self) -> Result<(), DbError> {
+        self.batch("COMMIT")
+    }
+    /// Rolls it back.
+    fn rollback(&mut self) -> Result<(), DbError> {
+        self.batch("ROLLBACK")
     }
     /// Makes a batch of writes cheap to read back (SQLite's WAL checkpoint).
     fn checkpoint(&mut self) -> Result<(), DbError> {
@@ -208,7 +213,7 @@ impl<'a> Tx<'a> {
     /// Commits.
     pub fn commit(mut self) -> Result<(), DbError> {
         self.open = false;
-        self.conn.batch("COMMIT")
+        self.conn.commit()
     }
 }
 
@@ -229,7 +234,7 @@ impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if self.open {
             // A failed rollback means the connection is gone, which ends the transaction too.
-            let _ = self.conn.batch("ROLLBACK");
+            let _ = self.conn.rollback();
         }
     }
 }

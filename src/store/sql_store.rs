@@ -156,15 +156,19 @@ impl Store for SqlStore {
     }
 
     fn head(&self) -> Result<Head, StoreError> {
-        self.read(|c| {
-            let mut get = |key: &str| match c.query_opt("SELECT value FROM meta WHERE key = ?1", params![key])? {
-                Some(row) => row.text(0),
-                None => Err(DbError::Type(format!("meta has no {key}"))),
-            };
-            let store_id = get("store_id")?;
-            let seq = get("seq")?.parse().unwrap_or(0);
-            Ok(Head { store_id, seq })
-        })
+        // One statement: a follower reads the head every second.
+        let rows = self.read(|c| c.query("SELECT key, value FROM meta WHERE key IN ('store_id', 'seq')", &[]))?;
+        let (mut store_id, mut seq) = (None, None);
+        for row in &rows {
+            match row.text(0).map_err(self.err())?.as_str() {
+                "store_id" => store_id = Some(row.text(1).map_err(self.err())?),
+                _ => seq = Some(row.int(1).map_err(self.err())?),
+            }
+        }
+        match (store_id, seq) {
+            (Some(store_id), Some(seq)) => Ok(Head { store_id, seq }),
+            _ => Err(self.err()(DbError::Type("meta has no store_id or seq".into()))),
+        }
     }
 
     fn feed_changes(&self) -> Result<BTreeMap<Slug, FeedChange>, StoreError> {

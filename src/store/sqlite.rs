@@ -30,10 +30,7 @@ pub(super) fn open(path: &Path) -> Result<SqlStore, StoreError> {
     let conn = rusqlite::Connection::open(path).map_err(|e| open_err(e.to_string()))?;
     configure(&conn).map_err(|e| open_err(e.to_string()))?;
     let mut conn = SqliteConn(conn);
-    migrate(&mut conn).map_err(|e| match e {
-        Migrate::TooNew { found, known } => StoreError::TooNew { store: name.clone(), found, known },
-        Migrate::Db(source) => StoreError::Query { store: name.clone(), source },
-    })?;
+    migrate(&mut conn).map_err(|e| e.for_store(&name))?;
     Ok(SqlStore::new(Box::new(conn), name))
 }
 
@@ -59,6 +56,16 @@ pub(super) enum Migrate {
     TooNew { found: i64, known: i64 },
     /// A statement failed.
     Db(DbError),
+}
+
+impl Migrate {
+    /// The store's error for this failure of the store `store`.
+    pub(super) fn for_store(self, store: &str) -> StoreError {
+        match self {
+            Self::TooNew { found, known } => StoreError::TooNew { store: store.to_owned(), found, known },
+            Self::Db(source) => StoreError::Query { store: store.to_owned(), source },
+        }
+    }
 }
 
 impl From<DbError> for Migrate {

@@ -2,10 +2,13 @@
 //! sanitised, and stored beside the local articles. One verb per module: fetch, parse,
 //! sanitize, schedule.
 
+pub mod decode;
 pub mod fetch;
 pub mod guard;
 pub mod import;
+pub mod legacy;
 pub mod parse;
+pub mod repair;
 pub mod sanitize;
 pub mod schedule;
 

@@ -1,0 +1,160 @@
+//! Reading every feed a reader reads (issue 15): one fixture of our own per class — encodings,
+//! ill-formed XML, every format and version, items missing what a feed usually carries — each
+//! served by an upstream on loopback and read by the real binary (`poll --force`, then `build`).
+//! The JSON Feed `build` publishes shows what was kept, and the poll line says what was done.
+
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::header;
+use axum::routing::get;
+use common::{SLUG, Site};
+
+/// What one upstream answers at `/feed`: the body, and its `Content-Type`.
+#[derive(Clone)]
+pub struct Upstream {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    answer: Arc<Mutex<(Vec<u8>, String)>>,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Upstream {
+    /// A loopback upstream serving `body` as `content_type`.
+    pub async fn start(body: impl Into<Vec<u8>>, content_type: &str) -> Self {
+        let answer = Arc::new(Mutex::new((body.into(), content_type.to_owned())));
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (a, r) = (answer.clone(), requests.clone());
+        let app = Router::new().route(
+            "/feed",
+            get(move || {
+                let (a, r) = (a.clone(), r.clone());
+                async move {
+                    r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let (body, ty) = a.lock().unwrap().clone();
+                    ([(header::CONTENT_TYPE, ty)], body)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Upstream { addr, answer, requests }
+    }
+
+    /// From now on, answer `body` as `content_type`.
+    pub fn set(&self, body: impl Into<Vec<u8>>, content_type: &str) {
+        *self.answer.lock().unwrap() = (body.into(), content_type.to_owned());
+    }
+
+    /// Requests answered so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Its feed's URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/feed", self.addr)
+    }
+}
+
+/// A site whose one feed has no article of its own and one source: `upstream`.
+pub struct Reader {
+    /// The site, in a temporary folder.
+    pub site: Site,
+}
+
+/// One poll and the build after it.
+pub struct Read {
+    /// The poll's stdout and stderr.
+    pub poll: String,
+    /// Whether the poll exited 0.
+    pub ok: bool,
+    /// The items of the published JSON Feed (the upstream's, as kept), newest first.
+    pub items: Vec<serde_json::Value>,
+    /// The published RSS document.
+    pub rss: String,
+}
+
+impl Read {
+    /// The one line the poll printed for the source.
+    pub fn line(&self) -> &str {
+        self.poll.lines().find(|l| l.contains("/feed: ")).unwrap_or_else(|| panic!("no poll line in {}", self.poll))
+    }
+
+    /// The items' titles, in the published order.
+    pub fn titles(&self) -> Vec<String> {
+        self.items.iter().map(|i| i["title"].as_str().unwrap_or_default().to_owned()).collect()
+    }
+
+    /// The item titled `title` (panics, showing the poll, when there is none).
+    pub fn item(&self, title: &str) -> &serde_json::Value {
+        self.items
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap_or_else(|| panic!("no item {title:?} among {:?}; poll: {}", self.titles(), self.poll))
+    }
+}
+
+impl Reader {
+    /// A site reading `upstream`.
+    pub fn new(upstream: &Upstream) -> Self {
+        let site = Site::new();
+        // Only the upstream's items: the seed article goes.
+        for entry in std::fs::read_dir(site.feed_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        let def = std::fs::read_to_string(site.feed_dir().join("feed.toml")).unwrap();
+        let def = format!("{def}\n[[source]]\nurl = \"{}\"\n", upstream.url());
+        std::fs::write(site.feed_dir().join("feed.toml"), def).unwrap();
+        Reader { site }
+    }
+
+    /// Polls (forced, the guard lifted for loopback), builds, and reads what was published.
+    pub async fn poll(&self) -> Read {
+        let args = ["--config", self.site.config().to_str().unwrap(), "poll", "--force"].map(str::to_owned);
+        let out: Output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_feedpub"))
+                .args(&args)
+                .env_remove("FEEDPUB_DATABASE_URL")
+                .env_remove("FEEDPUB_CONFIG")
+                .env("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let poll = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        common::assert_success(&self.site.run(&["build"]));
+        let json: serde_json::Value = serde_json::from_str(&self.site.read(&format!("{SLUG}/feed.json"))).unwrap();
+        let items = json["items"].as_array().cloned().unwrap_or_default();
+        Read { poll, ok: out.status.success(), items, rss: self.site.read(&format!("{SLUG}/rss.xml")) }
+    }
+}
+
+/// Polls `body`, served as `content_type`, once on a new site.
+pub async fn read(body: impl Into<Vec<u8>>, content_type: &str) -> Read {
+    let upstream = Upstream::start(body, content_type).await;
+    Reader::new(&upstream).poll().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_rss_feed_is_read() {
+    let r = read(
+        "<rss version=\"2.0\"><channel><title>t</title><item><guid>1</guid><title>one</title>\
+         <description>body</description></item></channel></rss>",
+        "application/rss+xml",
+    )
+    .await;
+    assert!(r.ok, "{}", r.poll);
+    assert!(r.line().contains(": 200; 1 new"), "{}", r.poll);
+    assert_eq!(r.titles(), ["one"]);
+}

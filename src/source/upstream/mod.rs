@@ -7,10 +7,14 @@ pub mod fetch;
 pub mod guard;
 pub mod import;
 pub mod legacy;
+pub mod media;
 pub mod parse;
+pub mod read;
 pub mod repair;
 pub mod sanitize;
 pub mod schedule;
+pub mod split;
 
 pub use fetch::{FetchError, FetchOptions, Fetched, Fetcher, Freshness, Validators};
 pub use parse::{ParseError, UpstreamFeed, UpstreamItem, parse};
+pub use read::{Read, ReadOptions, Reading, read};

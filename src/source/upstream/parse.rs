@@ -1,10 +1,7 @@
-//! PARSE: an upstream document's raw bytes → typed items (RSS 0.9x/1.0/2.0, Atom 0.3/1.0,
+//! PARSE: an upstream document, as UTF-8 text, → typed items (RSS 0.9x/1.0/2.0, Atom 1.0,
 //! JSON Feed 1.0/1.1, via feed-rs), with titles as plain text and content sanitised.
-//!
-//! Encodings: feed-rs reads the XML declaration itself, so bytes are handed over untouched
-//! unless the document declares nothing; then the HTTP `charset` decides (encoding_rs), so a
-//! windows-1256 Arabic feed labelled only in its `Content-Type` comes out right. A BOM is left
-//! to the XML reader, which honours it.
+//! [`read`](super::read) decodes, mends and splits a document first; [`parse`] is the whole of
+//! it for callers that need no more than the feed.
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -61,9 +58,14 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parses `bytes` fetched from `url`, whose `Content-Type` named `charset` (if any).
+/// Reads `bytes` fetched from `url`, whose `Content-Type` named `charset` (if any): every
+/// item, whatever is stored ([`read`](super::read::read) with its defaults).
 pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamFeed, ParseError> {
-    let bytes = transcode_if_undeclared(bytes, charset);
+    super::read::read(bytes, charset, url, &super::read::ReadOptions::default()).map(|r| r.feed)
+}
+
+/// Parses `text`, a document fetched from `url` as UTF-8 with no encoding of its own left.
+pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
     // Relative links resolve against the fetch URL without its userinfo and query: `Url::join`
     // keeps `user:password@`, and `href=""` would bring back a `?token=`.
     let fetched = url;
@@ -76,7 +78,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
     // feed-rs panics on some malformed documents (quick-xml 0.42 asserts when an XML declaration
     // naming another encoding turns up mid-document; found by fuzzing). To a poller that is a
     // document it cannot read, not a reason to stop: the panic becomes this source's error.
-    let parsed = catch_quietly(|| parser.parse(&bytes[..]));
+    let parsed = catch_quietly(|| parser.parse(text.as_bytes()));
     let feed = parsed
         .map_err(|panic| ParseError {
             url: fetched.clone(),
@@ -84,6 +86,8 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
         })?
         .map_err(|e| ParseError { url: fetched.clone(), message: e.to_string() })?;
     let link = alternate(&feed.links, url);
+    // An item says its language, or speaks its channel's (RSS <language>, JSON Feed's).
+    let feed_language = feed.language.clone();
     let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
     let items = feed
         .entries
@@ -121,7 +125,7 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
                     .map(|n| sanitize::plain_text(&n, true, sanitize::MAX_NAME_CHARS))
                     .filter(|n| !n.is_empty())
                     .collect(),
-                language: e.language,
+                language: e.language.or_else(|| feed_language.clone()),
             }
         })
         .collect();
@@ -186,30 +190,6 @@ fn item_key(guid: &str, link: Option<&Url>, title: &str, content: &str) -> Strin
         return format!("link:{link}");
     }
     format!("hash:{}", digest::sha256_hex128(format!("{title}\0{content}")))
-}
-
-/// UTF-8 bytes for a document that declares no encoding but whose HTTP `charset` names one;
-/// the bytes unchanged otherwise (feed-rs honours a declaration or a BOM itself).
-fn transcode_if_undeclared<'a>(bytes: &'a [u8], charset: Option<&str>) -> std::borrow::Cow<'a, [u8]> {
-    use std::borrow::Cow;
-    let Some(encoding) = charset.and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes())) else {
-        return Cow::Borrowed(bytes);
-    };
-    if encoding == encoding_rs::UTF_8 || encoding_rs::Encoding::for_bom(bytes).is_some() || declares_encoding(bytes) {
-        return Cow::Borrowed(bytes);
-    }
-    let (text, _, _) = encoding.decode(bytes);
-    Cow::Owned(text.into_owned().into_bytes())
-}
-
-/// Whether the document starts with an XML declaration that names an encoding.
-fn declares_encoding(bytes: &[u8]) -> bool {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    match reader.read_event_into(&mut buf) {
-        Ok(quick_xml::events::Event::Decl(decl)) => decl.encoding().is_some(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

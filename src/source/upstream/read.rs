@@ -1,0 +1,166 @@
+//! READ: an upstream document's raw bytes → its items, the way a forgiving reader reads them.
+//!
+//! 1. [`decode`] the bytes to UTF-8 (BOM, HTTP charset, XML declaration, detection).
+//! 2. [`split`] them into raw items — the strict well-formedness check too. A document that
+//!    fails it is [`repair`]ed and split again; the poll line says what was mended.
+//! 3. [`legacy`] formats (RSS 0.90, Atom 0.3) are rewritten as the versions they became.
+//! 4. Items already stored unchanged (their raw hash is known) and items past the source's
+//!    limit are cut out of the text before it is parsed, so a re-poll that brings one new item
+//!    among a thousand parses, sanitises and stores one.
+//! 5. [`parse`](super::parse) reads what is left with feed-rs.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use encoding_rs::Encoding;
+use url::Url;
+
+use super::decode::{self, Basis};
+use super::legacy::{self, Legacy};
+use super::parse::{self, ParseError, UpstreamFeed};
+use super::repair::{self, Fixes};
+use super::split::{self, RawItem, Split};
+
+/// What reading a document took, for the poll line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// The encoding it was read in.
+    pub encoding: &'static Encoding,
+    /// What decided that.
+    pub basis: Basis,
+    /// What was repaired, when it was not well-formed.
+    pub recovered: Option<Fixes>,
+    /// The old format it was written in, when it was.
+    pub legacy: Option<Legacy>,
+}
+
+impl fmt::Display for Reading {
+    /// Only what a reader of the poll line would not assume: `recovered: …`, `read as …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut notes = Vec::new();
+        if let Some(fixes) = &self.recovered {
+            notes.push(format!("recovered: {fixes}"));
+        }
+        if let Some(legacy) = self.legacy {
+            notes.push(format!("read as {}", legacy_name(legacy)));
+        }
+        let surprising = matches!(self.basis, Basis::Detected | Basis::Mismatch { .. });
+        if self.encoding != encoding_rs::UTF_8 || surprising {
+            notes.push(format!("read as {} ({:?})", self.encoding.name(), self.basis)); // Display: decode.rs, being written
+        }
+        f.write_str(&notes.join("; "))
+    }
+}
+
+fn legacy_name(legacy: Legacy) -> &'static str {
+    match legacy {
+        Legacy::Rss090 => "RSS 0.90",
+        Legacy::Atom03 => "Atom 0.3",
+    }
+}
+
+/// What a poll already has, and how much it takes.
+#[derive(Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// Whether an item with this raw hash is stored as it is ([`split::RawItem::hash`]).
+    pub known: &'a dyn Fn(&str) -> bool,
+    /// Items taken from the top of the document; the rest are not read.
+    pub limit: Option<usize>,
+}
+
+impl Default for ReadOptions<'_> {
+    fn default() -> Self {
+        ReadOptions { known: &|_| false, limit: None }
+    }
+}
+
+/// A document read.
+#[derive(Debug)]
+pub struct Read {
+    /// The feed, with only the items that were read (not the known ones).
+    pub feed: UpstreamFeed,
+    /// The raw hash of each item of `feed.items` (same order), when it could be told.
+    pub hashes: Vec<Option<String>>,
+    /// Raw hashes of the items left unread because they are stored as they are.
+    pub unchanged: Vec<String>,
+    /// Items past the limit, not read.
+    pub over_limit: usize,
+    /// How it was read.
+    pub reading: Reading,
+}
+
+/// Reads `bytes`, fetched from `url` with `charset` in its `Content-Type`.
+pub fn read(bytes: &[u8], charset: Option<&str>, url: &Url, options: &ReadOptions<'_>) -> Result<Read, ParseError> {
+    let decoded = decode::decode(bytes, charset);
+    let mut reading = Reading { encoding: decoded.encoding, basis: decoded.basis, recovered: None, legacy: None };
+    let context = crate::model::redact::bare(url).to_string();
+    let mut text = decoded.text;
+    let split = match split::split(&text, &context) {
+        Ok(split) => Some(split),
+        Err(ill) => {
+            let repaired = repair::repair(&text);
+            let again = split::split(&repaired.text, &context);
+            if !repaired.fixes.is_empty() {
+                reading.recovered = Some(repaired.fixes);
+                text = Cow::Owned(repaired.text);
+            }
+            match again {
+                Ok(split) => Some(split),
+                // Still not well-formed: feed-rs may read it anyway (it is lenient about some
+                // things); if it cannot, the error says where the document first went wrong.
+                Err(_) => {
+                    let feed = parse::feed(&text, url).map_err(|e| ParseError {
+                        url: url.clone(),
+                        message: format!("not well-formed XML ({ill}), and not mended by repair: {}", e.message),
+                    })?;
+                    return Ok(whole(feed, options, reading));
+                }
+            }
+        }
+    };
+    let mut split = split.unwrap_or_default();
+    if let Some((modern, legacy)) = legacy::modernize(&text) {
+        reading.legacy = Some(legacy);
+        split = split::split(&modern, &context).unwrap_or_default();
+        text = Cow::Owned(modern);
+    }
+    read_split(&text, &split, url, options, reading)
+}
+
+/// Reads the items of `split` that are neither known nor past the limit.
+fn read_split(
+    text: &str,
+    split: &Split,
+    url: &Url,
+    options: &ReadOptions<'_>,
+    reading: Reading,
+) -> Result<Read, ParseError> {
+    let limit = options.limit.unwrap_or(usize::MAX);
+    let cut = |n: usize, i: &RawItem| n >= limit || (options.known)(&i.hash);
+    let unchanged: Vec<String> =
+        split.items.iter().take(limit).filter(|i| (options.known)(&i.hash)).map(|i| i.hash.clone()).collect();
+    let kept: Vec<&RawItem> = split.items.iter().take(limit).filter(|i| !(options.known)(&i.hash)).collect();
+    let over_limit = split.items.len().saturating_sub(limit);
+    let reduced = split.without(text, cut);
+    let feed = parse::feed(reduced.as_deref().unwrap_or(text), url)?;
+    if !split.items.is_empty() && feed.items.len() == kept.len() {
+        let hashes = kept.iter().map(|i| Some(i.hash.clone())).collect();
+        return Ok(Read { feed, hashes, unchanged, over_limit, reading });
+    }
+    // feed-rs saw other items than the scan did (an item where the scan does not look for one):
+    // no item can be told by its hash, so the whole document is read, as before hashing.
+    let feed = if reduced.is_some() { parse::feed(text, url)? } else { feed };
+    Ok(whole(feed, options, reading))
+}
+
+/// A document read whole, with no raw hashes: the limit applies to what feed-rs found.
+fn whole(mut feed: UpstreamFeed, options: &ReadOptions<'_>, reading: Reading) -> Read {
+    let limit = options.limit.unwrap_or(usize::MAX);
+    let over_limit = feed.items.len().saturating_sub(limit);
+    feed.items.truncate(limit);
+    let hashes = vec![None; feed.items.len()];
+    Read { feed, hashes, unchanged: Vec::new(), over_limit, reading }
+}
+
+#[cfg(test)]
+mod tests;

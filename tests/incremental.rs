@@ -214,6 +214,7 @@ impl World {
             content: Content::new(format!("upstream {n}"), "s", format!("<p>version {word}</p>")),
             published: Some(Utc.with_ymd_and_hms(2024, 1, 1 + n as u32, 0, 0, 0).unwrap()),
             updated: None,
+            raw_hash: None,
         };
         s.record_poll(feed, &url, &SourceState::new(&url, now), &[item], 1000, now).unwrap();
     }

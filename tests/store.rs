@@ -174,6 +174,7 @@ fn upstream(id: &str, body: &str, published: Option<DateTime<Utc>>) -> UpstreamA
         content: Content::new(format!("up {id}"), "s", body),
         published,
         updated: None,
+        raw_hash: None,
     }
 }
 

@@ -28,8 +28,16 @@ pub(super) fn run(config: &Config, feed: Option<&str>, force: bool) -> anyhow::R
             0 => String::new(),
             n => format!(", {n} removed (past keep)"),
         };
+        // Nothing is dropped quietly: what was not kept, and what it took to read the document
+        // (a repair, another encoding, an old format), follow the counts.
+        let not_kept = match o.not_kept.total() {
+            0 => String::new(),
+            _ => format!(", {}", o.not_kept),
+        };
+        let reading = o.reading.as_ref().map(ToString::to_string).filter(|r| !r.is_empty());
+        let reading = reading.map_or_else(String::new, |r| format!("; {r}"));
         println!(
-            "{} {}: {}; {} new, {} updated{removed}; next poll {next}",
+            "{} {}: {}; {} new, {} updated{removed}{not_kept}{reading}; next poll {next}",
             o.feed, o.url, o.status, o.report.added, o.report.updated
         );
     }

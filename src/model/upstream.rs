@@ -68,6 +68,9 @@ pub struct UpstreamArticle {
     pub published: Option<DateTime<Utc>>,
     /// Its update time, if it gives one.
     pub updated: Option<DateTime<Utc>>,
+    /// The hash of its raw text as fetched (`source::upstream::split`): a later poll that finds
+    /// the same text skips it unread. `None` when it could not be told.
+    pub raw_hash: Option<String>,
 }
 
 /// The upstream feed a re-published item came from (Atom `<source>`, RSS `<source url>`).

@@ -30,7 +30,7 @@ pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, 
 pub use sql::{DbError, Engine};
 pub use sql_local::CHANGES_CHANNEL;
 pub use sql_store::SqlStore;
-pub use upstream::{Claim, PollReport, SourceState};
+pub use upstream::{Claim, KnownItem, PollReport, Polled, SourceState};
 
 /// Store failures; each names the database (a file, or a URL without its password) or the row
 /// it concerns.
@@ -183,7 +183,25 @@ pub trait Store: Send {
         items: &[UpstreamArticle],
         keep: usize,
         now: DateTime<Utc>,
+    ) -> Result<PollReport, StoreError> {
+        self.record(feed, source, state, Polled { items, unchanged: &[] }, keep, now)
+    }
+
+    /// [`Store::record_poll`], with the items the poll left unread because they are stored as
+    /// they are (they count as this poll's, for `keep`).
+    fn record(
+        &mut self,
+        feed: &Slug,
+        source: &url::Url,
+        state: &SourceState,
+        polled: Polled<'_>,
+        keep: usize,
+        now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError>;
+
+    /// The items of `source` in `feed` stored with the hash of their raw text, by that hash:
+    /// what a poll need not read again.
+    fn raw_hashes(&self, feed: &Slug, source: &url::Url) -> Result<std::collections::HashMap<String, KnownItem>, StoreError>;
 
     /// Claims `source` of `feed` for one poll: takes its lease until `until` when it is due at
     /// `now` (due or not, with `force`) and no other replica holds it. The lease is released by

@@ -20,7 +20,8 @@ use crate::config::PostgresUrl;
 
 /// Versioned migrations, applied in order under an advisory lock; `feedpub_schema.version`
 /// records the last one applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_schema.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/postgres/0001_schema.sql"), include_str!("migrations/postgres/0002_raw_hash.sql")];
 
 /// A connection to a PostgreSQL database, made again when lost.
 pub(super) struct PgConn {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::local::{FeedChange, FeedDates, Head, LocalSync, Seq};
 use super::sql::{Conn, DbError, Engine, Row, Tx, params};
 use super::sql_local::SqlLocalSync;
-use super::{Claim, PollReport, SourceState, Store, StoreError, UpstreamArticle, parse_timestamp, timestamp};
+use super::{Claim, PollReport, Polled, SourceState, Store, StoreError, parse_timestamp, timestamp};
 use crate::model::{Article, Content, Item, ItemId, Slug, UpstreamSource};
 
 /// A store on one connection to SQLite or PostgreSQL.
@@ -102,13 +102,13 @@ pub(super) fn write_item(tx: &mut dyn Conn, feed: &Slug, row: &ItemRow, seq: Seq
     let a = row.article;
     tx.execute(
         "INSERT INTO items (feed, id, published, meta_updated, content_seen_at, content_hash, content, source,
-                            first_seen, claimed_published, changed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                            first_seen, claimed_published, changed, raw_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (feed, id) DO UPDATE SET published = excluded.published,
            meta_updated = excluded.meta_updated, content_seen_at = excluded.content_seen_at,
            content_hash = excluded.content_hash, content = excluded.content, source = excluded.source,
            first_seen = excluded.first_seen, claimed_published = excluded.claimed_published,
-           changed = excluded.changed",
+           changed = excluded.changed, raw_hash = excluded.raw_hash",
         params![
             feed.as_str(),
             a.id.as_str(),
@@ -121,6 +121,7 @@ pub(super) fn write_item(tx: &mut dyn Conn, feed: &Slug, row: &ItemRow, seq: Seq
             row.upstream.map(|u| timestamp(u.first_seen)),
             row.upstream.and_then(|u| u.claimed_published).map(timestamp),
             seq,
+            row.upstream.and_then(|u| u.raw_hash),
         ],
     )?;
     Ok(())
@@ -148,6 +149,8 @@ pub(super) struct UpstreamRow<'a> {
     pub first_seen: DateTime<Utc>,
     /// The date the upstream claimed, when it was too far ahead to believe.
     pub claimed_published: Option<DateTime<Utc>>,
+    /// The hash of its raw text, when told ([`UpstreamArticle::raw_hash`]).
+    pub raw_hash: Option<&'a str>,
 }
 
 impl Store for SqlStore {
@@ -249,16 +252,24 @@ impl Store for SqlStore {
         self.read_source_states(feed)
     }
 
-    fn record_poll(
+    fn record(
         &mut self,
         feed: &Slug,
         source: &url::Url,
         state: &SourceState,
-        items: &[UpstreamArticle],
+        polled: Polled<'_>,
         keep: usize,
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError> {
-        self.write_poll(feed, source, state, items, keep, now)
+        self.write_poll(feed, source, state, polled, keep, now)
+    }
+
+    fn raw_hashes(
+        &self,
+        feed: &Slug,
+        source: &url::Url,
+    ) -> Result<std::collections::HashMap<String, super::KnownItem>, StoreError> {
+        self.read_raw_hashes(feed, source)
     }
 
     fn claim(

@@ -8,12 +8,12 @@ use url::Url;
 use super::sql::{Conn, DbError, Engine, Row, params};
 use super::sql_local::{PENDING, Pending};
 use super::sql_store::{ItemRow, SqlStore, UpstreamRow, write_item};
-use super::upstream::{Claim, believable, believed, past_keep};
+use super::upstream::{Claim, KnownItem, believable, believed, past_keep};
 use super::{
-    Change, PollReport, SourceState, StoreError, Stored, UpstreamArticle, content_json, decide, fingerprint_json,
+    Change, PollReport, Polled, SourceState, StoreError, Stored, content_json, decide, fingerprint_json,
     parse_timestamp, timestamp,
 };
-use crate::model::{Article, Slug, UpstreamSource};
+use crate::model::{Article, ItemId, Slug, UpstreamSource};
 
 const STATE_COLUMNS: &str =
     "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired";
@@ -161,10 +161,11 @@ impl SqlStore {
         feed: &Slug,
         source: &Url,
         state: &SourceState,
-        items: &[UpstreamArticle],
+        polled: Polled<'_>,
         keep: usize,
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError> {
+        let (items, unchanged) = (polled.items, polled.unchanged);
         let holder = self.holder.clone();
         self.write(|tx| {
             // A lease that is not this store's any more (it ran out and another replica claimed
@@ -206,19 +207,25 @@ impl SqlStore {
                 "UPDATE leases SET holder = '', expires = '' WHERE feed = ?1 AND url = ?2 AND holder = ?3",
                 params![feed.as_str(), source.as_str(), holder.as_str()],
             )?;
-            let mut report = PollReport::default();
+            let mut report = PollReport { unchanged: unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
+            // What the store has of this source, in one query rather than one per item.
+            let rows = tx.query(
+                "SELECT id, content_hash, content_seen_at, first_seen, claimed_published, raw_hash
+                 FROM items WHERE feed = ?1 AND source = ?2",
+                params![feed.as_str(), source.as_str()],
+            )?;
+            let mut have = HashMap::with_capacity(rows.len());
+            for row in &rows {
+                have.insert(row.text(0)?, row);
+            }
             for item in items {
-                let stored = tx.query_opt(
-                    "SELECT content_hash, content_seen_at, first_seen, claimed_published
-                     FROM items WHERE feed = ?1 AND id = ?2",
-                    params![feed.as_str(), item.id.as_str()],
-                )?;
+                let stored = have.get(item.id.as_str()).copied();
                 let time = |row: &Row, i| row.opt_text(i).map(|t| t.and_then(|t| parse_timestamp(&t).ok()));
                 // The first-seen time is stored once and then kept: undated and future-dated
                 // items are published at it, so rebuilds stay byte-stable.
-                let first_seen = stored.as_ref().map(|r| time(r, 2)).transpose()?.flatten().unwrap_or(now);
-                let refused = stored.as_ref().map(|r| time(r, 3)).transpose()?.flatten();
+                let first_seen = stored.map(|r| time(r, 3)).transpose()?.flatten().unwrap_or(now);
+                let refused = stored.map(|r| time(r, 4)).transpose()?.flatten();
                 let (published, claimed_published) = believed(item.published, first_seen, refused, now);
                 let article = Article {
                     id: item.id.clone(),
@@ -228,11 +235,13 @@ impl SqlStore {
                 };
                 let json = content_json(&article);
                 let hash = fingerprint_json(&json, &article);
-                let stored = match &stored {
-                    Some(r) => Some(Stored { hash: r.text(0)?, content_seen_at: time(r, 1)? }),
+                let raw_hash = item.raw_hash.as_deref();
+                let stored_raw = stored.map(|r| r.opt_text(5)).transpose()?.flatten();
+                let stored = match stored {
+                    Some(r) => Some(Stored { hash: r.text(1)?, content_seen_at: time(r, 2)? }),
                     None => None,
                 };
-                let upstream = Some(UpstreamRow { source: source.as_str(), first_seen, claimed_published });
+                let upstream = Some(UpstreamRow { source: source.as_str(), first_seen, claimed_published, raw_hash });
                 let row = |content_seen_at| ItemRow {
                     article: &article,
                     content_json: &json,
@@ -251,7 +260,17 @@ impl SqlStore {
                         pending.item(feed);
                         report.updated += 1;
                     }
-                    Change::Unchanged => report.unchanged += 1,
+                    Change::Unchanged => {
+                        report.unchanged += 1;
+                        // Same content from other raw text (or stored before raw hashes): the
+                        // next poll skips it by the text it has now. Nothing on the site changes.
+                        if raw_hash.is_some() && raw_hash != stored_raw.as_deref() {
+                            tx.execute(
+                                "UPDATE items SET raw_hash = ?3 WHERE feed = ?1 AND id = ?2",
+                                params![feed.as_str(), item.id.as_str(), raw_hash],
+                            )?;
+                        }
+                    }
                 }
             }
             // The source keeps its newest `keep` items by first-seen order, and every item of
@@ -261,7 +280,7 @@ impl SqlStore {
                 params![feed.as_str(), source.as_str()],
             )?;
             let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
-            let batch: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+            let batch: Vec<&str> = items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
             for id in past_keep(&ranked, &batch, keep) {
                 report.removed +=
                     tx.execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])? as usize;
@@ -273,6 +292,24 @@ impl SqlStore {
             pending.stamp(tx)?;
             Ok(report)
         })
+    }
+
+    pub(super) fn read_raw_hashes(&self, feed: &Slug, source: &Url) -> Result<HashMap<String, KnownItem>, StoreError> {
+        let rows = self.read(|c| {
+            c.query(
+                "SELECT raw_hash, id, published FROM items WHERE feed = ?1 AND source = ?2 AND raw_hash IS NOT NULL",
+                params![feed.as_str(), source.as_str()],
+            )
+        })?;
+        let mut hashes = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            // An id that no longer parses is read (and reported) wherever items are: here it
+            // only means that item is read again.
+            let Ok(id) = ItemId::new(row.text(1).map_err(self.err())?) else { continue };
+            let Ok(published) = parse_timestamp(&row.text(2).map_err(self.err())?) else { continue };
+            hashes.insert(row.text(0).map_err(self.err())?, KnownItem { id, published });
+        }
+        Ok(hashes)
     }
 
     pub(super) fn drop_unlisted(&mut self, listed: &[(&Slug, &[UpstreamSource])]) -> Result<usize, StoreError> {

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0003_upstream_bounds.sql"),
     include_str!("migrations/sqlite/0004_incremental.sql"),
     include_str!("migrations/sqlite/0005_shared.sql"),
+    include_str!("migrations/sqlite/0006_raw_hash.sql"),
 ];
 
 /// A connection to one SQLite file.

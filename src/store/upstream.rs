@@ -3,6 +3,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use url::Url;
 
+use crate::model::{ItemId, UpstreamArticle};
+
 /// The poll state of one source (a feed's `[[source]]`, by its configured URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceState {
@@ -54,6 +56,24 @@ pub enum Claim {
     Retired(SourceState),
     /// Another replica holds its lease (it is polling it now).
     Elsewhere,
+}
+
+/// What one poll brings to the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Polled<'a> {
+    /// The items it read: new, changed, or not told apart by their raw text.
+    pub items: &'a [UpstreamArticle],
+    /// The items it left unread, their raw text stored as it is.
+    pub unchanged: &'a [ItemId],
+}
+
+/// An upstream item stored with the hash of its raw text ([`super::Store::raw_hashes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownItem {
+    /// Its id.
+    pub id: ItemId,
+    /// Its date as published (an undated item's is its first-seen time), for the cadence.
+    pub published: DateTime<Utc>,
 }
 
 /// What one poll changed in the store.

@@ -158,3 +158,47 @@ async fn a_plain_rss_feed_is_read() {
     assert!(r.line().contains(": 200; 1 new"), "{}", r.poll);
     assert_eq!(r.titles(), ["one"]);
 }
+
+/// Items missing what feeds usually carry are all kept: a dateless item takes the time it was
+/// first seen (the same at every poll), an item without a link gets its own page, one without
+/// an id a derived one (the same at every poll); what cannot be kept is counted on the line.
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_dropped_quietly() {
+    let doc = |extra: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>t</title><link>https://w.example/</link>{extra}\
+             <item><guid>dated</guid><title>dated</title><link>https://w.example/1</link>\
+             <pubDate>Fri, 17 Nov 2023 08:00:00 +0000</pubDate></item>\
+             <item><guid>undated</guid><title>undated</title><link>https://w.example/2</link></item>\
+             <item><guid>linkless</guid><title>linkless</title><description>only text</description></item>\
+             <item><title>idless</title><description>no guid, no link</description></item>\
+             <item></item>\
+             <item><guid>dated</guid><title>dated again</title></item>\
+             </channel></rss>"
+        )
+    };
+    let upstream = Upstream::start(doc(""), "application/rss+xml").await;
+    let reader = Reader::new(&upstream);
+    let first = reader.poll().await;
+    assert!(first.ok, "{}", first.poll);
+    let line = first.line();
+    let counted = "2 not kept (1 empty (no title, content or link), 1 repeating an earlier item's id)";
+    assert!(line.contains(&format!(": 200; 4 new, 0 updated, {counted}")), "{line}");
+    assert_eq!(first.titles().len(), 4, "{:?}", first.titles());
+    for title in ["undated", "linkless", "idless"] {
+        assert!(first.item(title)["date_published"].is_string(), "{}", first.item(title));
+    }
+    for title in ["linkless", "idless"] {
+        let item = first.item(title);
+        let (id, url) = (item["id"].as_str().unwrap(), item["url"].as_str().unwrap());
+        assert!(url == id && url.contains(&format!("/{SLUG}/u")), "an item page of its own: {item}");
+    }
+    assert_eq!(first.item("dated")["date_published"], "2023-11-17T08:00:00Z");
+    assert!(first.item("linkless").get("external_url").is_none(), "{}", first.item("linkless"));
+    // Polled again (the channel changed, the items did not): the same ids and the same dates.
+    upstream.set(doc("<lastBuildDate>Sat, 18 Nov 2023 08:00:00 +0000</lastBuildDate>"), "application/rss+xml");
+    let again = reader.poll().await;
+    assert!(again.line().contains(": 200; 0 new, 0 updated"), "{}", again.poll);
+    let ids = |r: &Read| r.items.iter().map(|i| (i["id"].clone(), i["date_published"].clone())).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ids(&again));
+}

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{Fetch, caught};
-use crate::model::{Slug, UpstreamSource, redact};
-use crate::source::upstream::{self, Fetched, schedule};
-use crate::store::{PollReport, SourceState, Store, StoreError};
+use crate::model::{ItemId, Slug, UpstreamArticle, UpstreamSource, redact};
+use crate::source::upstream::{self, Fetched, ReadOptions, Reading, UpstreamFeed, schedule};
+use crate::store::{KnownItem, PollReport, Polled, SourceState, Store, StoreError};
 
 /// What happened to one source.
 #[derive(Debug)]
@@ -23,6 +23,49 @@ pub struct SourceOutcome {
     pub report: PollReport,
     /// When it is due again (`None` once retired).
     pub next_poll: Option<DateTime<Utc>>,
+    /// How its document was read (encoding, repairs), when one was.
+    pub reading: Option<Reading>,
+    /// Items of its document that were not kept, by reason.
+    pub not_kept: NotKept,
+}
+
+/// Items of a document that were not kept, by reason: none is dropped without being counted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct NotKept {
+    /// Nothing to publish: no title, no content and no link.
+    pub empty: usize,
+    /// The same id as an item before it in the document (the first one is kept).
+    pub repeated_id: usize,
+    /// Past the source's `limit` of items taken per poll.
+    pub past_limit: usize,
+}
+
+impl NotKept {
+    /// How many, all reasons together.
+    pub fn total(&self) -> usize {
+        self.empty + self.repeated_id + self.past_limit
+    }
+
+    /// Each reason with its count, as `/metrics` labels them.
+    pub fn by_reason(&self) -> [(&'static str, usize); 3] {
+        [("empty", self.empty), ("repeated_id", self.repeated_id), ("past_limit", self.past_limit)]
+    }
+}
+
+impl fmt::Display for NotKept {
+    /// `3 not kept (1 empty, 2 past the limit)`; nothing when all were kept.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reasons: Vec<String> = [
+            (self.empty, "empty (no title, content or link)"),
+            (self.repeated_id, "repeating an earlier item's id"),
+            (self.past_limit, "past the source's limit"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, why)| format!("{n} {why}"))
+        .collect();
+        if reasons.is_empty() { Ok(()) } else { write!(f, "{} not kept ({})", self.total(), reasons.join(", ")) }
+    }
 }
 
 impl SourceOutcome {
@@ -39,6 +82,8 @@ impl SourceOutcome {
             status,
             report: PollReport::default(),
             next_poll: (!state.retired).then_some(state.next_poll),
+            reading: None,
+            not_kept: NotKept::default(),
         }
     }
 }
@@ -101,24 +146,24 @@ pub(super) fn apply(
     now: DateTime<Utc>,
 ) -> Result<SourceOutcome, StoreError> {
     state.last_polled = Some(now);
-    let mut items = Vec::new();
+    let (mut items, mut unchanged, mut reading, mut not_kept) = (Vec::new(), Vec::new(), None, NotKept::default());
     // The status, or the error and the Retry-After it came with.
     let result = match result {
         Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
+            // Items stored as their raw text is now are not read again.
+            let known = store.raw_hashes(feed, &src.url)?;
             // A panic while reading one document (a bug, whatever the input) is that source's
             // error: its state is written and it backs off, and the sources after it are stored.
-            let read = caught(|| {
-                let parsed = upstream::parse(&bytes, charset.as_deref(), &url)?;
-                let items = upstream::import::import(&src.url, &url, &parsed, Some(src.item_limit()));
-                Ok::<_, upstream::ParseError>((parsed, items))
-            });
+            let read = caught(|| take(&bytes, charset.as_deref(), &url, src, &known));
             let read = read.unwrap_or_else(|panic| {
                 let message = format!("reading it failed (a bug in feedpub): {panic}");
                 Err(upstream::ParseError { url: url.clone(), message })
             });
             match read {
-                Ok((parsed, imported)) => {
-                    items = imported;
+                Ok(taken) => {
+                    let parsed = taken.feed;
+                    (items, unchanged, reading, not_kept) =
+                        (taken.articles, taken.unchanged, Some(taken.reading), taken.not_kept);
                     if let Some(to) = moved_to {
                         let (from, to_shown) = (redact::for_logs(&state.current_url), redact::for_logs(&to));
                         tracing::info!(feed = %feed, %from, to = %to_shown, "source moved permanently");
@@ -128,7 +173,7 @@ pub(super) fn apply(
                     state.last_modified = validators.last_modified;
                     // Adaptive: a source that publishes rarely is polled less often (a quarter of
                     // its median gap between items, like our own <ttl>), within its bounds.
-                    let published: Vec<_> = parsed.items.iter().filter_map(|i| i.published).collect();
+                    let published = taken.published;
                     let bounds = crate::config::TtlBounds {
                         min_minutes: src.min_interval_minutes,
                         max_minutes: src.max_interval_minutes,
@@ -185,7 +230,8 @@ pub(super) fn apply(
             status
         }
     };
-    let report = store.record_poll(feed, &src.url, &state, &items, src.kept(), now)?;
+    let polled = Polled { items: &items, unchanged: &unchanged };
+    let report = store.record(feed, &src.url, &state, polled, src.kept(), now)?;
     // Too late: another replica claimed it meanwhile, and its poll is the one kept.
     let status = if report.lease_lost { PollStatus::Elsewhere } else { status };
     Ok(SourceOutcome {
@@ -194,7 +240,62 @@ pub(super) fn apply(
         status,
         report,
         next_poll: (!state.retired).then_some(state.next_poll),
+        reading,
+        not_kept,
     })
+}
+
+/// What one document brings: the items read and imported, those left unread as stored, and
+/// the count of those not kept.
+struct Taken {
+    feed: UpstreamFeed,
+    articles: Vec<UpstreamArticle>,
+    unchanged: Vec<ItemId>,
+    /// The dates of every item of the document taken, read or not: the source's cadence.
+    published: Vec<DateTime<Utc>>,
+    reading: Reading,
+    not_kept: NotKept,
+}
+
+/// Reads `bytes` (fetched from `url` for `src`) without the items `known` by their raw hash,
+/// and imports what is kept.
+fn take(
+    bytes: &[u8],
+    charset: Option<&str>,
+    url: &url::Url,
+    src: &UpstreamSource,
+    known: &std::collections::HashMap<String, KnownItem>,
+) -> Result<Taken, upstream::ParseError> {
+    let is_known = |hash: &str| known.contains_key(hash);
+    let options = ReadOptions { known: &is_known, limit: Some(src.item_limit()) };
+    let mut read = upstream::read(bytes, charset, url, &options)?;
+    let unchanged: Vec<&KnownItem> = read.unchanged.iter().filter_map(|h| known.get(h)).collect();
+    let mut published: Vec<_> = unchanged.iter().map(|k| k.published).collect();
+    let unchanged: Vec<ItemId> = unchanged.into_iter().map(|k| k.id.clone()).collect();
+    let mut not_kept = NotKept { past_limit: read.over_limit, ..NotKept::default() };
+    // An item with nothing to publish is counted, not stored: no title, no text, no link.
+    let mut hashes = std::mem::take(&mut read.hashes).into_iter();
+    let mut raw = std::collections::HashMap::new();
+    read.feed.items.retain(|item| {
+        let hash = hashes.next().flatten();
+        let empty = item.title.is_empty() && item.content_html.is_empty() && item.link.is_none();
+        not_kept.empty += usize::from(empty);
+        if !empty && let Some(hash) = hash {
+            raw.entry(upstream::import::item_id(&src.url, &item.key)).or_insert(hash);
+        }
+        !empty
+    });
+    let mut articles = upstream::import::import(&src.url, url, &read.feed, None);
+    // A repeated id is one item: the first occurrence wins, also over one left unread.
+    let read_count = read.feed.items.len();
+    let left_unread: std::collections::HashSet<&ItemId> = unchanged.iter().collect();
+    articles.retain(|a| !left_unread.contains(&a.id));
+    not_kept.repeated_id = read_count - articles.len();
+    for article in &mut articles {
+        article.raw_hash = raw.remove(&article.id);
+    }
+    published.extend(read.feed.items.iter().filter_map(|i| i.published));
+    Ok(Taken { feed: read.feed, articles, unchanged, published, reading: read.reading, not_kept })
 }
 
 #[cfg(test)]

@@ -63,7 +63,13 @@ fn article(source: &Url, item: &UpstreamItem, origin: &Origin) -> UpstreamArticl
     // Sanitising cleaned the markup, but a character reference (`&#x7f;`) decodes to a control
     // character after it, and a feed's own id is never sanitised: one last pass over every field.
     content.strip_unfit();
-    UpstreamArticle { id: item_id(source, &item.key), content, published: item.published, updated: item.updated }
+    UpstreamArticle {
+        id: item_id(source, &item.key),
+        content,
+        published: item.published,
+        updated: item.updated,
+        raw_hash: None,
+    }
 }
 
 #[cfg(test)]

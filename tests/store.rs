@@ -9,7 +9,7 @@ mod common;
 use chrono::{DateTime, TimeZone, Utc};
 use feedpub::config::DatabaseUrl;
 use feedpub::model::{Article, Content, ItemId, Slug, UpstreamSource};
-use feedpub::store::{self, Claim, SourceState, Store, SyncReport, UpstreamArticle};
+use feedpub::store::{self, Claim, Polled, SourceState, Store, SyncReport, UpstreamArticle};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -55,6 +55,7 @@ on_both!(
     concurrent_claims_take_each_source_once,
     definitions_and_the_change_sequence_are_shared,
     order_is_by_byte_whatever_the_locale,
+    raw_hashes_let_a_poll_skip_what_it_has,
 );
 
 fn at(day: u32) -> DateTime<Utc> {
@@ -626,4 +627,38 @@ fn postgres_tls_prefer_encrypts_and_require_verifies() {
     let plain = store::open(&DatabaseUrl::parse(&disable).unwrap()).unwrap();
     plain.ping().unwrap();
     assert_eq!(encrypted(&mut admin), 0, "sslmode=disable is plain text");
+}
+
+/// A poll stores each item's raw hash; the next poll reads them in one query, leaves those items
+/// unread, and they still count as its own for `keep`. An item whose content is unchanged but
+/// whose raw text changed gets its new hash without touching the site.
+fn raw_hashes_let_a_poll_skip_what_it_has(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
+    let (feed, source) = (Slug::new("f").unwrap(), url::Url::parse("https://wire.example/rss").unwrap());
+    let state = SourceState::new(&source, at(3));
+    let hashed =
+        |id: &str, hash: &str| UpstreamArticle { raw_hash: Some(hash.into()), ..upstream(id, "<p>x</p>", None) };
+    let first = [hashed("a", "ha"), hashed("b", "hb"), upstream("c", "<p>c</p>", None)];
+    let r = s.record(&feed, &source, &state, Polled { items: &first, unchanged: &[] }, 3, at(3)).unwrap();
+    assert_eq!(r.added, 3);
+    let known = s.raw_hashes(&feed, &source).unwrap();
+    let mut ids: Vec<(&str, &str)> = known.iter().map(|(h, k)| (h.as_str(), k.id.as_str())).collect();
+    ids.sort();
+    assert_eq!(ids, [("ha", "a"), ("hb", "b")], "an item without a raw hash is read every time");
+    assert_eq!(known["ha"].published, at(3), "undated: first seen");
+    let head = s.head().unwrap();
+    // Next poll: a and b unread, c the same content under new raw text, d new; keep 3 — but
+    // all four are this poll's, unread or not, so none goes (as if all had been read).
+    let next = [UpstreamArticle { raw_hash: Some("hc".into()), ..upstream("c", "<p>c</p>", None) }, hashed("d", "hd")];
+    let unchanged = [ItemId::new("a").unwrap(), ItemId::new("b").unwrap()];
+    let r = s.record(&feed, &source, &state, Polled { items: &next, unchanged: &unchanged }, 3, at(4)).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged, r.removed), (1, 0, 3, 0));
+    assert_eq!(s.items(&feed, None).unwrap().len(), 4);
+    assert_eq!(s.raw_hashes(&feed, &source).unwrap().len(), 4);
+    assert!(s.raw_hashes(&feed, &source).unwrap().contains_key("hc"), "the new raw text is remembered");
+    assert_ne!(s.head().unwrap(), head, "d was added");
+    // Without a and b in the next poll, keep 3 removes the oldest first seen.
+    let r = s.record(&feed, &source, &state, Polled { items: &[], unchanged: &unchanged[..1] }, 3, at(5)).unwrap();
+    assert_eq!((r.unchanged, r.removed), (1, 1));
 }

@@ -119,7 +119,7 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
         tasks.spawn(watch_until(config.feeds_dir.clone(), trigger.clone(), shutdown.clone()));
     }
     tasks.spawn(follow_store(config.clone(), renderer.clone(), trigger.clone(), shutdown.clone()));
-    tasks.spawn(poll_on_schedule(config.clone(), trigger, shutdown.clone()));
+    tasks.spawn(poll_on_schedule(config.clone(), trigger, app.clone(), shutdown.clone()));
     tasks.spawn(rerender_on_change((changes, files), renderer, config.compress, app.clone(), shutdown.clone()));
     let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
     // Whatever stopped the server (the signal or an error) stops the other tasks too.
@@ -274,7 +274,7 @@ async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: 
 /// rounds doubles, up to ten minutes, and returns to the tick once a round succeeds. Stops at
 /// once on `shutdown`, between ticks or in the middle of a round (the sources already written
 /// stay written; the others are polled next time).
-async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, shutdown: Shutdown) {
+async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, app: Arc<App>, shutdown: Shutdown) {
     let mut poller = Poller::default();
     let request = PollRequest::default();
     let tick = Duration::from_secs(config.poll.tick_seconds);
@@ -296,7 +296,11 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, shutdown: Shutdown
                 for o in outcomes.iter().filter(|o| o.status != PollStatus::NotDue) {
                     let (feed, url, status) = (&o.feed, &o.url, &o.status);
                     let (added, updated) = (o.report.added, o.report.updated);
-                    tracing::info!(%feed, %url, %status, added, updated, "polled");
+                    let reading = o.reading.as_ref().map(ToString::to_string).unwrap_or_default();
+                    let not_kept = o.not_kept.to_string();
+                    tracing::info!(%feed, %url, %status, added, updated, not_kept, reading, "polled");
+                    let recovered = o.reading.as_ref().is_some_and(|r| r.recovered.is_some());
+                    app.metrics().upstream_read(&o.not_kept.by_reason(), recovered);
                 }
                 if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
                     trigger.send(Reason::Store);

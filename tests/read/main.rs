@@ -6,6 +6,8 @@
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+mod encodings;
+mod formats;
 
 use std::process::Output;
 use std::sync::{Arc, Mutex};
@@ -201,4 +203,31 @@ async fn nothing_is_dropped_quietly() {
     assert!(again.line().contains(": 200; 0 new, 0 updated"), "{}", again.poll);
     let ids = |r: &Read| r.items.iter().map(|i| (i["id"].clone(), i["date_published"].clone())).collect::<Vec<_>>();
     assert_eq!(ids(&first), ids(&again));
+}
+
+/// `serve` polls too: what it could not keep, and what it had to repair, are in `/metrics`.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_counts_what_it_did_not_keep() {
+    let doc = "<rss version=\"2.0\"><channel><title>t</title>\
+               <item><guid>1</guid><title>one&nbsp;two</title></item><item></item><item></item></channel></rss>";
+    let upstream = Upstream::start(doc, "application/rss+xml").await;
+    let reader = Reader::new(&upstream);
+    let site = reader.site;
+    let child = tokio::task::spawn_blocking(move || {
+        (common::child::Child::start(&site, &[("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")]), site)
+    })
+    .await
+    .unwrap()
+    .0;
+    let metrics = child.url("/metrics");
+    let mut text = String::new();
+    let counted = "feedpub_upstream_items_not_kept_total{reason=\"empty\"} 2";
+    common::server::wait_for("the poll to be counted", async || {
+        text = common::server::client().get(&metrics).send().await.unwrap().text().await.unwrap();
+        text.contains(counted)
+    })
+    .await;
+    assert!(text.contains("feedpub_upstream_documents_recovered_total 1"), "{text}");
+    let logs = child.logs.lock().unwrap().join("\n");
+    assert!(logs.contains("2 not kept") && logs.contains("recovered: "), "{logs}");
 }

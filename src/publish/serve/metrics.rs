@@ -23,6 +23,13 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
+/// Labels of the upstream item counter: why an item was not kept (a fixed set of reasons).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct NotKeptLabels {
+    /// `empty`, `repeated_id` or `past_limit`.
+    pub reason: &'static str,
+}
+
 /// Every counter and gauge the service keeps.
 #[derive(Debug)]
 pub struct Metrics {
@@ -35,6 +42,8 @@ pub struct Metrics {
     feeds: Gauge,
     items: Gauge,
     ratios: Arc<Ratios>,
+    not_kept: Family<NotKeptLabels, Counter>,
+    recovered: Counter,
     /// Handles into `requests` for published files, made up front so the hot path counts
     /// without the family's lock: `[kind][200, 304, 429]`.
     site: Vec<[Counter; 3]>,
@@ -85,6 +94,18 @@ impl Metrics {
         registry.register("feeds", "Feeds being served", feeds.clone());
         let items = Gauge::default();
         registry.register("items", "Items across all feeds", items.clone());
+        let not_kept = Family::<NotKeptLabels, Counter>::default();
+        registry.register(
+            "upstream_items_not_kept",
+            "Items of polled upstream documents that were not stored, by reason",
+            not_kept.clone(),
+        );
+        let recovered = Counter::default();
+        registry.register(
+            "upstream_documents_recovered",
+            "Polled upstream documents that were not well-formed XML and were read after repair",
+            recovered.clone(),
+        );
         let ratios = Arc::new(Ratios { readers: Some(readers), ..Ratios::default() });
         registry.register_collector(Box::new(ratios.clone()));
         let site = KINDS
@@ -93,7 +114,20 @@ impl Metrics {
                 SITE_STATUSES.map(|status| requests.get_or_create(&RequestLabels { route: k.as_str(), status }).clone())
             })
             .collect();
-        Self { registry, requests, bytes_sent, renders, render_errors, render_seconds, feeds, items, ratios, site }
+        Self {
+            registry,
+            requests,
+            bytes_sent,
+            renders,
+            render_errors,
+            render_seconds,
+            feeds,
+            items,
+            ratios,
+            not_kept,
+            recovered,
+            site,
+        }
     }
 
     /// Counts one answered request for a published file.
@@ -126,6 +160,17 @@ impl Metrics {
         self.render_seconds.set(seconds);
         self.feeds.set(i64::try_from(feeds).unwrap_or(i64::MAX));
         self.items.set(i64::try_from(items).unwrap_or(i64::MAX));
+    }
+
+    /// Records one polled upstream document: its items not kept, by reason, and whether it
+    /// had to be repaired.
+    pub fn upstream_read(&self, not_kept: &[(&'static str, usize)], recovered: bool) {
+        for &(reason, n) in not_kept.iter().filter(|(_, n)| *n > 0) {
+            self.not_kept.get_or_create(&NotKeptLabels { reason }).inc_by(n as u64);
+        }
+        if recovered {
+            self.recovered.inc();
+        }
     }
 
     /// Records a re-render that failed.

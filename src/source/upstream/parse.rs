@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::media::{self, Media};
 use super::sanitize;
 use crate::model::{date_in_range, digest};
 
@@ -99,14 +100,15 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
             // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
             let title =
                 e.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)).unwrap_or_default();
-            let body = e
-                .content
-                .and_then(|c| c.body.map(|b| (b, c.content_type.to_string())))
-                .or_else(|| e.summary.map(|s| (s.content, s.content_type.to_string())));
+            // Content of any media type (Atom): text, HTML, or a binary that is skipped, the
+            // summary standing in for it.
+            let content = e.content.and_then(|c| c.body.map(|b| media::content(&c.content_type.to_string(), b)));
+            let summary = e.summary.map(|s| media::content(&s.content_type.to_string(), s.content));
+            let body = content.filter(Media::is_readable).or(summary.filter(Media::is_readable));
             let content_html = match body {
-                Some((b, ty)) if ty.contains("html") => sanitize::html(&b, base),
-                Some((b, _)) => sanitize::text_to_html(&b),
-                None => String::new(),
+                Some(Media::Html(b)) => sanitize::html(&b, base),
+                Some(Media::Text(b)) => sanitize::text_to_html(&b),
+                Some(Media::Binary) | None => String::new(),
             };
             let key = item_key(&e.id, link.as_ref(), &title, &content_html);
             UpstreamItem {

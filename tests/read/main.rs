@@ -213,12 +213,12 @@ async fn serve_counts_what_it_did_not_keep() {
     let upstream = Upstream::start(doc, "application/rss+xml").await;
     let reader = Reader::new(&upstream);
     let site = reader.site;
-    let child = tokio::task::spawn_blocking(move || {
+    // The site's folder lives as long as the child reads it.
+    let (child, _site) = tokio::task::spawn_blocking(move || {
         (common::child::Child::start(&site, &[("FEEDPUB_ALLOW_PRIVATE_NETWORKS", "true")]), site)
     })
     .await
-    .unwrap()
-    .0;
+    .unwrap();
     let metrics = child.url("/metrics");
     let mut text = String::new();
     let counted = "feedpub_upstream_items_not_kept_total{reason=\"empty\"} 2";

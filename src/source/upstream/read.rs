@@ -44,9 +44,9 @@ impl fmt::Display for Reading {
         if let Some(legacy) = self.legacy {
             notes.push(format!("read as {}", legacy_name(legacy)));
         }
-        let surprising = matches!(self.basis, Basis::Detected | Basis::Mismatch { .. });
+        let surprising = matches!(self.basis, Basis::Detected | Basis::Mismatch { .. } | Basis::Mixed { .. });
         if self.encoding != encoding_rs::UTF_8 || surprising {
-            notes.push(format!("read as {} ({:?})", self.encoding.name(), self.basis)); // Display: decode.rs, being written
+            notes.push(format!("read as {} ({})", self.encoding.name(), self.basis));
         }
         f.write_str(&notes.join("; "))
     }

@@ -6,8 +6,11 @@
 
 use encoding_rs::Encoding;
 
-/// How much of the decoded text the implausibility scan reads.
-const SCAN_CHARS: usize = 64 * 1024;
+/// How much of the decoded text the implausibility scan reads, from its first non-ASCII word.
+const SCAN_CHARS: usize = 16 * 1024;
+
+/// How many bytes the UTF-8 census reads, around the first that is not UTF-8.
+const CENSUS_BYTES: usize = 64 * 1024;
 
 /// Fewer words with non-ASCII letters than this is too little to overrule a declaration on.
 const MIN_WORDS: usize = 3;
@@ -22,15 +25,29 @@ pub struct Census {
 }
 
 impl Census {
-    /// Counts `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        let mut census = Census { multibyte: 0, invalid: 0 };
-        for chunk in bytes.utf8_chunks() {
-            // A lead byte (0xC0 and up) starts each multi-byte sequence, once.
-            census.multibyte += chunk.valid().bytes().filter(|&b| b >= 0xC0).count();
-            census.invalid += usize::from(!chunk.invalid().is_empty());
+    /// Counts the bytes around the first that is not UTF-8 (up to [`CENSUS_BYTES`]): where a
+    /// stray byte sits in UTF-8, or where legacy text starts breaking it.
+    pub fn around_first_error(bytes: &[u8]) -> Self {
+        let first = Encoding::utf8_valid_up_to(bytes);
+        let mut start = first.saturating_sub(CENSUS_BYTES / 2);
+        // From a character's start, not its middle (at most three continuation bytes back).
+        while start < first && (0x80..0xC0).contains(&bytes[start]) {
+            start += 1;
         }
-        census
+        Self::of(&bytes[start..bytes.len().min(first + CENSUS_BYTES / 2)])
+    }
+
+    /// Counts `bytes`.
+    pub fn of(mut bytes: &[u8]) -> Self {
+        let mut census = Census { multibyte: 0, invalid: 0 };
+        loop {
+            let valid = Encoding::utf8_valid_up_to(bytes);
+            // A lead byte (0xC0 and up) starts each multi-byte sequence, once.
+            census.multibyte += bytes[..valid].iter().filter(|&&b| b >= 0xC0).count();
+            let Some(rest) = bytes.get(valid + 1..) else { return census };
+            census.invalid += 1;
+            bytes = rest;
+        }
     }
 
     /// Whether the bytes are UTF-8 with a few stray bytes in something else (an item pasted
@@ -68,7 +85,10 @@ pub fn implausibility(text: &str) -> f32 {
     let mut words = 0usize;
     let mut odd = 0usize;
     let mut word = Word::default();
-    for c in text.chars().take(SCAN_CHARS).chain(std::iter::once(' ')) {
+    // Markup and ASCII text before the first non-ASCII letter hold no word to judge.
+    let ascii = Encoding::ascii_valid_up_to(text.as_bytes());
+    let from = text.as_bytes()[..ascii].iter().rposition(u8::is_ascii_whitespace).unwrap_or(0);
+    for c in text[from..].chars().take(SCAN_CHARS).chain(std::iter::once(' ')) {
         if !c.is_whitespace() {
             word.push(c);
             continue;

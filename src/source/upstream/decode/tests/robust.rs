@@ -85,3 +85,18 @@ fn json_and_utf_16_are_told_by_their_first_bytes() {
     assert_eq!(sniff::utf16(b"<?xml"), None);
     assert_eq!(sniff::utf16(b"\x00\x00\x00<"), None);
 }
+
+#[test]
+fn large_documents_are_judged_from_a_window_and_read_whole() {
+    use super::languages::ARABIC;
+    use encoding_rs::WINDOWS_1256;
+    // Far past every window: the census, chardetng and the plausibility scan read bounded parts.
+    let items = format!("<item><title>{}</title><description>{}</description></item>", ARABIC.0, ARABIC.1).repeat(600);
+    let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
+    assert!(doc.len() > 256 * 1024);
+    assert_read(&decode(&encode(WINDOWS_1256, &doc), None), &doc, WINDOWS_1256, Basis::Detected);
+    // One stray Latin-1 byte at the very end of a large UTF-8 document.
+    let bytes = [doc.as_bytes(), b"<!-- \xA9 -->"].concat();
+    let mixed = Basis::Mixed { stray: 1, fallback: encoding_rs::WINDOWS_1252 };
+    assert_read(&decode(&bytes, None), &format!("{doc}<!-- © -->"), UTF_8, mixed);
+}

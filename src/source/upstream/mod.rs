@@ -8,6 +8,7 @@ pub mod guard;
 pub mod import;
 pub mod legacy;
 pub mod media;
+pub mod mend;
 pub mod parse;
 pub mod read;
 pub mod repair;

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use feed_rs::model::FeedType;
+
 use super::media::{self, Media};
 use super::sanitize;
 use crate::model::{date_in_range, digest};
@@ -89,12 +91,20 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
     let link = alternate(&feed.links, url);
     // An item says its language, or speaks its channel's (RSS <language>, JSON Feed's).
     let feed_language = feed.language.clone();
+    // An Atom entry without an author has its feed's (RFC 4287 4.2.1); an RSS channel's
+    // managingEditor is no article's author.
+    let feed_authors = if feed.feed_type == FeedType::Atom { feed.authors.clone() } else { Vec::new() };
+    // RSS 1.0's <description> is typed text by feed-rs, yet carries escaped HTML as everywhere
+    // else in RSS (feedparser reads it so too).
+    let summary_is_html = feed.feed_type == FeedType::RSS1;
     let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
     let items = feed
         .entries
         .into_iter()
         .map(|e| {
-            let link = alternate(&e.links, url);
+            // A permalink GUID stands in for a missing link (RSS's isPermaLink defaults to true;
+            // feed-rs does not say, so only an absolute http(s) URL is taken).
+            let link = alternate(&e.links, url).or_else(|| absolute_http(&e.id));
             let base = link.as_ref().unwrap_or(url);
             // Titles and names are text, but readers differ on whether they render markup in them
             // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
@@ -102,8 +112,11 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
                 e.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)).unwrap_or_default();
             // Content of any media type (Atom): text, HTML, or a binary that is skipped, the
             // summary standing in for it.
-            let content = e.content.and_then(|c| c.body.map(|b| media::content(&c.content_type.to_string(), b)));
-            let summary = e.summary.map(|s| media::content(&s.content_type.to_string(), s.content));
+            let content = e.content.and_then(|c| c.body.map(|b| media::content(c.content_type.as_ref(), b)));
+            let summary = e.summary.map(|s| match summary_is_html {
+                true => Media::Html(s.content),
+                false => media::content(s.content_type.as_ref(), s.content),
+            });
             let body = content.filter(Media::is_readable).or(summary.filter(Media::is_readable));
             let content_html = match body {
                 Some(Media::Html(b)) => sanitize::html(&b, base),
@@ -120,10 +133,9 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
                 // the item gets the time it was first seen, as an undated one does.
                 published: e.published.filter(date_in_range).or(e.updated.filter(date_in_range)),
                 updated: e.updated.filter(date_in_range),
-                authors: e
-                    .authors
+                authors: if e.authors.is_empty() { feed_authors.clone() } else { e.authors }
                     .into_iter()
-                    .filter_map(|p| p.name)
+                    .filter_map(person_name)
                     .map(|n| sanitize::plain_text(&n, true, sanitize::MAX_NAME_CHARS))
                     .filter(|n| !n.is_empty())
                     .collect(),
@@ -178,6 +190,21 @@ pub(crate) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
 /// an item's original.
 fn alternate(links: &[feed_rs::model::Link], base: &Url) -> Option<Url> {
     links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).and_then(|l| absolute(&l.href, base))
+}
+
+/// A person's name: RSS writes `bo@x.example (Bo Baker)`, which feed-rs reads as the name
+/// `(Bo Baker)`, and an address alone as no name at all (the address is better than nothing).
+fn person_name(p: feed_rs::model::Person) -> Option<String> {
+    let name = p.name.map(|n| {
+        let n = n.trim();
+        n.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(n).trim().to_owned()
+    });
+    name.filter(|n| !n.is_empty()).or(p.email)
+}
+
+/// `id` when it is an absolute http(s) URL.
+fn absolute_http(id: &str) -> Option<Url> {
+    Url::parse(id.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 fn absolute(href: &str, base: &Url) -> Option<Url> {

@@ -17,6 +17,7 @@ use url::Url;
 
 use super::decode::{self, Basis};
 use super::legacy::{self, Legacy};
+use super::mend;
 use super::parse::{self, ParseError, UpstreamFeed};
 use super::repair::{self, Fixes};
 use super::split::{self, RawItem, Split};
@@ -109,7 +110,7 @@ pub fn read(bytes: &[u8], charset: Option<&str>, url: &Url, options: &ReadOption
                 // Still not well-formed: feed-rs may read it anyway (it is lenient about some
                 // things); if it cannot, the error says where the document first went wrong.
                 Err(_) => {
-                    let feed = parse::feed(&text, url).map_err(|e| ParseError {
+                    let feed = feed_mended(&text, url).map_err(|e| ParseError {
                         url: url.clone(),
                         message: format!("not well-formed XML ({ill}), and not mended by repair: {}", e.message),
                     })?;
@@ -142,15 +143,23 @@ fn read_split(
     let kept: Vec<&RawItem> = split.items.iter().take(limit).filter(|i| !(options.known)(&i.hash)).collect();
     let over_limit = split.items.len().saturating_sub(limit);
     let reduced = split.without(text, cut);
-    let feed = parse::feed(reduced.as_deref().unwrap_or(text), url)?;
+    let feed = feed_mended(reduced.as_deref().unwrap_or(text), url)?;
     if !split.items.is_empty() && feed.items.len() == kept.len() {
         let hashes = kept.iter().map(|i| Some(i.hash.clone())).collect();
         return Ok(Read { feed, hashes, unchanged, over_limit, reading });
     }
     // feed-rs saw other items than the scan did (an item where the scan does not look for one):
     // no item can be told by its hash, so the whole document is read, as before hashing.
-    let feed = if reduced.is_some() { parse::feed(text, url)? } else { feed };
+    let feed = if reduced.is_some() { feed_mended(text, url)? } else { feed };
     Ok(whole(feed, options, reading))
+}
+
+/// feed-rs's reading of `text`; when it refuses, of `text` [`mend`]ed, if that changes it.
+fn feed_mended(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
+    parse::feed(text, url).or_else(|refused| match mend::mend(text) {
+        Some(mended) => parse::feed(&mended, url).map_err(|_| refused),
+        None => Err(refused),
+    })
 }
 
 /// A document read whole, with no raw hashes: the limit applies to what feed-rs found.

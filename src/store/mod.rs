@@ -201,7 +201,11 @@ pub trait Store: Send {
 
     /// The items of `source` in `feed` stored with the hash of their raw text, by that hash:
     /// what a poll need not read again.
-    fn raw_hashes(&self, feed: &Slug, source: &url::Url) -> Result<std::collections::HashMap<String, KnownItem>, StoreError>;
+    fn raw_hashes(
+        &self,
+        feed: &Slug,
+        source: &url::Url,
+    ) -> Result<std::collections::HashMap<String, KnownItem>, StoreError>;
 
     /// Claims `source` of `feed` for one poll: takes its lease until `until` when it is due at
     /// `now` (due or not, with `force`) and no other replica holds it. The lease is released by

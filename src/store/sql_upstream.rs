@@ -280,7 +280,8 @@ impl SqlStore {
                 params![feed.as_str(), source.as_str()],
             )?;
             let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
-            let batch: Vec<&str> = items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
+            let batch: Vec<&str> =
+                items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
             for id in past_keep(&ranked, &batch, keep) {
                 report.removed +=
                     tx.execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])? as usize;

@@ -142,15 +142,25 @@ fn read_split(
         split.items.iter().take(limit).filter(|i| (options.known)(&i.hash)).map(|i| i.hash.clone()).collect();
     let kept: Vec<&RawItem> = split.items.iter().take(limit).filter(|i| !(options.known)(&i.hash)).collect();
     let over_limit = split.items.len().saturating_sub(limit);
-    let reduced = split.without(text, cut);
-    let feed = feed_mended(reduced.as_deref().unwrap_or(text), url)?;
+    let cut_out = split.without(text, cut);
+    let reduced = cut_out.as_deref().unwrap_or(text);
+    let mut feed = feed_mended(reduced, url)?;
+    // Fewer items than the scan found: feed-rs skipped some it does not see as items (an RSS 1.0
+    // item without a link, RSS 2.0 in Userland's namespace). Mended, it may see them all.
+    if feed.items.len() < kept.len()
+        && let Some(mended) = mend::mend(reduced)
+        && let Ok(again) = parse::feed(&mended, url)
+        && again.items.len() > feed.items.len()
+    {
+        feed = again;
+    }
     if !split.items.is_empty() && feed.items.len() == kept.len() {
         let hashes = kept.iter().map(|i| Some(i.hash.clone())).collect();
         return Ok(Read { feed, hashes, unchanged, over_limit, reading });
     }
     // feed-rs saw other items than the scan did (an item where the scan does not look for one):
     // no item can be told by its hash, so the whole document is read, as before hashing.
-    let feed = if reduced.is_some() { feed_mended(text, url)? } else { feed };
+    let feed = if cut_out.is_some() { feed_mended(text, url)? } else { feed };
     Ok(whole(feed, options, reading))
 }
 

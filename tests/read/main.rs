@@ -8,6 +8,7 @@
 mod common;
 mod encodings;
 mod formats;
+mod recovery;
 
 use std::process::Output;
 use std::sync::{Arc, Mutex};

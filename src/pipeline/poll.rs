@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use url::Url;
 
-pub use self::outcome::{PollStatus, SourceOutcome};
+pub use self::outcome::{NotKept, PollStatus, SourceOutcome};
 use super::sync::Role;
 use crate::config::Config;
 use crate::model::{Slug, UpstreamSource, redact};
@@ -259,6 +259,20 @@ struct Round {
 }
 
 type Fetch = Result<Fetched, upstream::FetchError>;
+
+/// Stores what one document fetched for `src` of `feed` brings, exactly as a poll does — read
+/// (leaving out what is stored unchanged), import, record with the source's new state — for
+/// benches and tests that hold the bytes already. No lease is taken.
+pub fn ingest(
+    store: &mut dyn Store,
+    feed: &Slug,
+    src: &UpstreamSource,
+    fetched: Fetched,
+    now: DateTime<Utc>,
+) -> Result<SourceOutcome, StoreError> {
+    let state = store.source_state(feed, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
+    outcome::apply(store, feed, src, state, Ok(fetched), now)
+}
 
 /// `f()` on the blocking pool; its panic is the round's error.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, PollError> {

@@ -8,6 +8,7 @@
 mod common;
 mod encodings;
 mod formats;
+mod mending;
 mod recovery;
 
 use std::process::Output;

@@ -2,8 +2,12 @@
 //!
 //! - render: N items (the seed's Arabic paragraphs) → RSS + Atom + JSON Feed, against feedgen
 //!   rendering the same items (RSS + Atom); the items go to `<out>/items-N.json` for it;
-//! - ingest: an upstream RSS document of N items → parse + sanitise + dedupe + store (a fresh
-//!   SQLite store each repeat), against feedparser parsing the same bytes (`<out>/upstream-N.xml`).
+//! - ingest: an upstream RSS document of N items → read + sanitise + dedupe + store, as a poll
+//!   does (`pipeline::poll::ingest`, a fresh SQLite store each repeat), against feedparser
+//!   parsing the same bytes (`<out>/upstream-N.xml`);
+//! - re-poll: the same document with one new item on top (and its oldest gone), into the store
+//!   the first poll filled: only the new item is read and stored. Against feedparser parsing
+//!   that document (`<out>/repoll-N.xml`).
 //!
 //! Prints one JSON object per case: median, min and max seconds over the repeats, and the bytes
 //! (output for render, input for ingest). Run: `cargo bench --bench compare -- --out DIR`.
@@ -13,9 +17,11 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use feedpub::config::TtlBounds;
+use feedpub::model::UpstreamSource;
 use feedpub::model::{Content, FeedMeta, Item, ItemId, Language, Person, Slug};
+use feedpub::pipeline::poll::ingest;
 use feedpub::render::{FeedView, SiteMeta, render_feed_documents};
-use feedpub::source::upstream::{import, parse};
+use feedpub::source::upstream::{Fetched, import, parse};
 use feedpub::store::{self, SourceState};
 use url::Url;
 
@@ -50,15 +56,41 @@ fn main() {
         let slug = Slug::new("bench").unwrap();
         // The poller writes into a store it keeps open, so opening one (a new file each repeat:
         // every item is new) is set-up, timed apart below with the close.
+        let src = UpstreamSource {
+            url: source.clone(),
+            min_interval_minutes: 15,
+            max_interval_minutes: 360,
+            limit: None,
+            keep: Some(10_000),
+        };
+        let fetched = |bytes: &[u8]| Fetched::Document {
+            bytes: bytes.to_vec(),
+            charset: None,
+            url: source.clone(),
+            validators: Default::default(),
+            moved_to: None,
+            freshness: Default::default(),
+        };
         let times = time_with(repeats, open_store, |input| {
             let (_, s) = input.as_mut().unwrap();
-            let feed = parse(&doc, None, &source).unwrap();
-            let articles = import::import(&source, &source, &feed, None);
-            let now = Utc::now();
-            let r = s.record_poll(&slug, &source, &SourceState::new(&source, now), &articles, 1_000, now).unwrap();
-            assert_eq!(r.added, n);
+            let polled = ingest(s.as_mut(), &slug, &src, fetched(&doc), Utc::now()).unwrap();
+            assert_eq!(polled.report.added, n);
         });
         report("ingest", n, &times, doc.len());
+        // The next poll: one new item on top, the oldest gone; the first poll is set-up.
+        let next = repoll(&doc, n);
+        std::fs::write(out.join(format!("repoll-{n}.xml")), &next).unwrap();
+        let filled = || {
+            let (dir, mut s) = open_store();
+            ingest(s.as_mut(), &slug, &src, fetched(&doc), Utc::now()).unwrap();
+            (dir, s)
+        };
+        let times = time_with(repeats, filled, |input| {
+            let (_, s) = input.as_mut().unwrap();
+            let polled = ingest(s.as_mut(), &slug, &src, fetched(&next), Utc::now()).unwrap();
+            assert_eq!((polled.report.added, polled.report.updated, polled.report.unchanged), (1, 0, n - 1));
+        });
+        report("re-poll: 1 new among N", n, &times, next.len());
         // Where the time goes, stage by stage, for the write-up.
         let times = time(repeats, || {
             parse(&doc, None, &source).unwrap();
@@ -180,6 +212,17 @@ fn site() -> SiteMeta {
         language: Language::parse("en").unwrap(),
         ttl: TtlBounds { min_minutes: 15, max_minutes: 360 },
     }
+}
+
+/// `doc` with a new item before its first and without its last (of `n`).
+fn repoll(doc: &[u8], n: usize) -> Vec<u8> {
+    let text = std::str::from_utf8(doc).unwrap();
+    let first = text.find("<item>").unwrap();
+    let last = text.rfind("<item>").unwrap();
+    let new = text[first..text[first..].find("</item>").unwrap() + first + 7]
+        .replace("<guid>g-0</guid>", &format!("<guid>g-{n}</guid>"))
+        .replace("خبر رقم 0<", "خبر جديد<");
+    format!("{}{new}{}{}", &text[..first], &text[first..last], &text[text.rfind("</item>").unwrap() + 7..]).into_bytes()
 }
 
 fn upstream(n: usize, paragraphs: &[&str]) -> Vec<u8> {

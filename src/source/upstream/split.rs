@@ -5,8 +5,6 @@
 
 use std::ops::Range;
 
-use quick_xml::events::Event;
-
 use crate::model::digest;
 
 /// Bump when reading an item changes (parsing, sanitising, import), so that items stored by
@@ -74,7 +72,7 @@ pub fn split(text: &str, context: &str) -> Result<Split, IllFormed> {
     if is_json(text) {
         return Ok(split_json(text, context));
     }
-    let scan = scan_xml(text)?;
+    let scan = scan::scan(text)?;
     let mut salt = format!("{READER_VERSION}\n{context}\n{}\n", scan.language);
     let items = scan
         .items
@@ -131,102 +129,19 @@ struct Scan {
     language: String,
 }
 
-fn scan_xml(text: &str) -> Result<Scan, IllFormed> {
-    let mut reader = quick_xml::Reader::from_str(text);
-    reader.config_mut().check_end_names = true;
-    // Start tags of the open elements, and where the current item began (if one is open).
-    let mut open: Vec<Range<usize>> = Vec::new();
-    let mut item: Option<(usize, usize)> = None;
-    let (mut items, mut language, mut in_language) = (Vec::new(), String::new(), false);
-    let (mut seen_root, mut root_closed, mut first) = (false, false, true);
-    loop {
-        let start = reader.buffer_position() as usize;
-        let event =
-            reader.read_event().map_err(|e| IllFormed::at(text, reader.error_position() as usize, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        let is_first = std::mem::replace(&mut first, false);
-        match event {
-            Event::Decl(_) if !is_first => return Err(IllFormed::at(text, start, "a second XML declaration")),
-            Event::Start(e) | Event::Empty(e) if root_closed => {
-                let name = e.name().as_ref().to_owned();
-                return Err(IllFormed::at(text, start, format!("a second root element <{name}>")));
-            }
-            Event::Start(e) => {
-                seen_root = true;
-                if open.len() >= MAX_DEPTH {
-                    return Err(IllFormed::at(text, start, format!("elements nest deeper than {MAX_DEPTH}")));
-                }
-                let local = e.local_name();
-                if item.is_none() && is_item(local.as_ref(), &open, text) {
-                    item = Some((start, open.len()));
-                }
-                in_language = item.is_none() && open.len() == 2 && local.as_ref() == "language";
-                open.push(start..end);
-            }
-            Event::Empty(e) => {
-                seen_root = true;
-                root_closed = open.is_empty();
-                if item.is_none() && is_item(e.local_name().as_ref(), &open, text) {
-                    items.push((start..end, open.clone()));
-                }
-            }
-            Event::End(_) => {
-                open.pop();
-                in_language = false;
-                if let Some((at, depth)) = item
-                    && depth == open.len()
-                {
-                    items.push((at..end, open.clone()));
-                    item = None;
-                }
-                root_closed = open.is_empty();
-            }
-            Event::Text(t) if open.is_empty() => {
-                if !t.as_ref().bytes().all(|b| b.is_ascii_whitespace()) {
-                    let what = if seen_root { "text after the root element" } else { "text before the root element" };
-                    return Err(IllFormed::at(text, start, what));
-                }
-            }
-            Event::Text(t) if in_language => language.push_str(t.as_ref()),
-            Event::CData(_) | Event::GeneralRef(_) if open.is_empty() => {
-                return Err(IllFormed::at(text, start, "text outside the root element"));
-            }
-            Event::GeneralRef(r) => {
-                let name: &str = &r;
-                let known = matches!(name, "lt" | "gt" | "amp" | "apos" | "quot")
-                    || (r.is_char_ref() && r.resolve_char_ref().is_ok_and(|c| c.is_some()));
-                if !known {
-                    return Err(IllFormed::at(text, start, format!("undefined entity &{name};")));
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if !open.is_empty() {
-        return Err(IllFormed::at(text, text.len(), format!("{} elements never closed", open.len())));
-    }
-    if !seen_root {
-        return Err(IllFormed::at(text, text.len(), "no root element"));
-    }
-    Ok(Scan { items, language: language.trim().to_owned() })
-}
-
-/// Whether an element named `local`, inside the elements `open`, is an item: RSS `<item>` in
-/// `<channel>` (0.9x, 2.0) or in the root (RDF: 0.90, 1.0), Atom `<entry>` in the root.
-fn is_item(local: &str, open: &[Range<usize>], text: &str) -> bool {
-    let parent = |depth: usize| open.get(depth).map(|tag| local_name(&text[tag.clone()]));
-    match (local, open.len()) {
+/// Whether an element named `local`, at `depth` (the root is at 0) inside an element named
+/// `parent`, is an item: RSS `<item>` in `<channel>` (0.9x, 2.0) or in the root (RDF: 0.90,
+/// 1.0), Atom `<entry>` in the root.
+fn is_item(local: &str, depth: usize, parent: Option<&str>) -> bool {
+    match (local, depth) {
         ("item", 1) | ("entry", 1) => true,
-        ("item", 2) => parent(1) == Some("channel"),
+        ("item", 2) => parent == Some("channel"),
         _ => false,
     }
 }
 
-/// The local name of the start tag `tag` (`<rss:channel a="b">` → `channel`).
-fn local_name(tag: &str) -> &str {
-    let name = tag.trim_start_matches('<').split(|c: char| c.is_whitespace() || c == '>' || c == '/').next();
-    let name = name.unwrap_or_default();
+/// The local name of a qualified name (`dc:language` → `language`).
+fn local_name(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
@@ -254,5 +169,6 @@ fn split_json(text: &str, context: &str) -> Split {
     Split { items, json: true }
 }
 
+mod scan;
 #[cfg(test)]
 mod tests;

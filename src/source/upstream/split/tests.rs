@@ -72,7 +72,7 @@ fn ill_formed_documents_are_refused_with_where() {
         ("<rss><channel><item>", "3 elements never closed"),
         ("junk<rss/>", "text before the root element"),
         ("<?xml version=\"1.0\"?><rss/><?xml version=\"1.0\"?>", "a second XML declaration"),
-        ("<rss/><rss/>", "a second root element <rss>"),
+        ("<rss/><rss/>", "a second root element"),
         ("", "no root element"),
         ("<rss><title>a & b</title></rss>", ""),
     ];
@@ -82,4 +82,28 @@ fn ill_formed_documents_are_refused_with_where() {
     }
     let e = split("<rss>\n<channel>\n  <title>a</b>", "u").unwrap_err();
     assert_eq!(e.line, 3, "{e}");
+}
+
+#[test]
+fn the_scan_reads_markup_as_xml_does() {
+    // Comments, CDATA, PIs, a DOCTYPE with a subset, quotes holding '>' and '/': all well-formed.
+    let doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY x \"<a>\">]>\n<?xml-stylesheet href=\"s.xsl\"?>\
+               <rss a='x>y' b=\"/>\"><!-- <item> --><channel><item><![CDATA[</item><item>]]>&#x41;&#65;&quot;</item>\
+               <dc:language xmlns:dc=\"d\">fr</dc:language></channel></rss >";
+    let s = split(doc, "u").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.items.len(), 1);
+    // What is not.
+    for bad in [
+        "<rss><a b=c/></rss>",
+        "<rss><a b='<'/></rss>",
+        "<rss><a b='1'c='2'/></rss>",
+        "<rss><a>&#0;</a></rss>",
+        "<rss><a>&#xD800;</a></rss>",
+        "<rss>< a/></rss>",
+        "<rss></a></rss>",
+        "<rss><!-- never closed </rss>",
+        "<rss><a b='never closed/></rss>",
+    ] {
+        assert!(split(bad, "u").is_err(), "{bad}");
+    }
 }

@@ -35,7 +35,7 @@ async fn upstream(seen: Arc<Seen>, broken: Arc<std::sync::atomic::AtomicBool>) -
             async move {
                 seen.requests.fetch_add(1, Ordering::SeqCst);
                 if broken.load(Ordering::SeqCst) {
-                    return (StatusCode::OK, "<rss><channel><item>").into_response();
+                    return (StatusCode::OK, "<html><body><p>Service unavailable</body></html>").into_response();
                 }
                 if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"w1\"") {
                     seen.conditional.fetch_add(1, Ordering::SeqCst);
@@ -109,7 +109,8 @@ async fn poll_stores_and_build_republishes_with_provenance() {
     assert!(text(&out).contains("not due"), "{}", text(&out));
     assert_eq!(seen.requests.load(Ordering::SeqCst), before);
 
-    // A malformed upstream fails the poll (exit 3) and changes nothing published.
+    // An upstream that answers with something no repair makes a feed (an error page) fails the
+    // poll (exit 3) and changes nothing published.
     broken.store(true, Ordering::SeqCst);
     let out = run(&site, &["poll", "--force"], true).await;
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));

@@ -15,6 +15,9 @@ use super::{
 };
 use crate::model::{Article, ItemId, Slug, UpstreamSource};
 
+/// A poll that brings at most this many items looks each up; more, and it reads the source.
+const FEW: usize = 64;
+
 const STATE_COLUMNS: &str =
     "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired";
 
@@ -209,12 +212,21 @@ impl SqlStore {
             )?;
             let mut report = PollReport { unchanged: unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
-            // What the store has of this source, in one query rather than one per item.
-            let rows = tx.query(
-                "SELECT id, content_hash, content_seen_at, first_seen, claimed_published, raw_hash
-                 FROM items WHERE feed = ?1 AND source = ?2",
-                params![feed.as_str(), source.as_str()],
-            )?;
+            // What the store has of these items: one query for the source when the poll brings
+            // many (a first poll), a lookup each when it brings a few (a re-poll that left the
+            // unchanged ones unread: reading the whole source would cost more than them).
+            const COLUMNS: &str = "SELECT id, content_hash, content_seen_at, first_seen, claimed_published, raw_hash";
+            let rows = if items.len() > FEW {
+                let sql = format!("{COLUMNS} FROM items WHERE feed = ?1 AND source = ?2");
+                tx.query(&sql, params![feed.as_str(), source.as_str()])?
+            } else {
+                let sql = format!("{COLUMNS} FROM items WHERE feed = ?1 AND id = ?2");
+                let mut rows = Vec::new();
+                for item in items {
+                    rows.extend(tx.query_opt(&sql, params![feed.as_str(), item.id.as_str()])?);
+                }
+                rows
+            };
             let mut have = HashMap::with_capacity(rows.len());
             for row in &rows {
                 have.insert(row.text(0)?, row);
@@ -275,16 +287,25 @@ impl SqlStore {
             }
             // The source keeps its newest `keep` items by first-seen order, and every item of
             // this poll; the rest leave the store, and so the site, in this same transaction.
-            let ranked = tx.query(
-                "SELECT id FROM items WHERE feed = ?1 AND source = ?2 ORDER BY first_seen DESC, published DESC, id",
+            // Counted first: ranking them all is only needed when there are more than `keep`.
+            let count = tx.query_opt(
+                "SELECT COUNT(*) FROM items WHERE feed = ?1 AND source = ?2",
                 params![feed.as_str(), source.as_str()],
             )?;
-            let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
-            let batch: Vec<&str> =
-                items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
-            for id in past_keep(&ranked, &batch, keep) {
-                report.removed +=
-                    tx.execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])? as usize;
+            let count = count.map(|r| r.int(0)).transpose()?.unwrap_or(0);
+            if usize::try_from(count).unwrap_or(usize::MAX) > keep {
+                let ranked = tx.query(
+                    "SELECT id FROM items WHERE feed = ?1 AND source = ?2 ORDER BY first_seen DESC, published DESC, id",
+                    params![feed.as_str(), source.as_str()],
+                )?;
+                let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
+                let batch: Vec<&str> =
+                    items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
+                for id in past_keep(&ranked, &batch, keep) {
+                    report.removed += tx
+                        .execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])?
+                        as usize;
+                }
             }
             // Only a poll that changed an item dirties the feed (and only this feed).
             if report.added + report.updated + report.removed > 0 {

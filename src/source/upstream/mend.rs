@@ -13,6 +13,8 @@
 //! - An Atom 0.3 document that declares no namespace (only `<feed version="0.3">`), which
 //!   [`legacy`](super::legacy) does not recognise: its namespace is declared and it is modernized.
 //!
+//! - A JSON Feed whose `version` is not the spec's URL (`"1.0"`), or that has no `title`.
+//!
 //! One pass of quick-xml events; only the tags that change are rewritten, every other byte is
 //! copied as it stands.
 
@@ -35,11 +37,32 @@ const ITUNES: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 /// `text`, which feed-rs refused, rewritten so that it may read it; `None` when there is
 /// nothing to mend (or it is not well-formed: quick-xml's first error ends the attempt).
 pub fn mend(text: &str) -> Option<String> {
+    if super::split::is_json(text) {
+        return json(text);
+    }
     if let Some(modern) = atom03_without_namespace(text) {
         // Modernizing settles the 0.3 types; anything else that feed-rs refuses is mended too.
         return Some(rewrite(&modern).unwrap_or(modern));
     }
     rewrite(text)
+}
+
+/// A JSON Feed feed-rs refuses for its `version` (`"1.0"` rather than the spec's URL, or none)
+/// or for a missing `title`: given the 1.1 URL and an empty title.
+fn json(text: &str) -> Option<String> {
+    let mut doc: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
+    let mut changed = false;
+    let known =
+        doc.get("version").and_then(|v| v.as_str()).is_some_and(|v| v.starts_with("https://jsonfeed.org/version/"));
+    if !known {
+        doc.insert("version".into(), "https://jsonfeed.org/version/1.1".into());
+        changed = true;
+    }
+    if !doc.get("title").is_some_and(serde_json::Value::is_string) {
+        doc.insert("title".into(), "".into());
+        changed = true;
+    }
+    changed.then(|| serde_json::to_string(&doc).ok()).flatten()
 }
 
 /// An Atom 0.3 document without its namespace, with it, as Atom 1.0.

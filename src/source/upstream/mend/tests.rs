@@ -200,3 +200,13 @@ fn never_panics_on_a_cut_document() {
         let _ = mend(&doc[..end]);
     }
 }
+
+#[test]
+fn a_json_feed_with_a_bare_version_or_no_title_is_read() {
+    let doc = r#"{"version":"1.0","items":[{"id":"1","content_text":"x"}]}"#;
+    assert!(feed_rs::parser::parse(doc.as_bytes()).is_err(), "feed-rs refuses it");
+    let mended = mend(doc).unwrap();
+    assert_eq!(feed_rs::parser::parse(mended.as_bytes()).unwrap().entries.len(), 1);
+    let fine = r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[]}"#;
+    assert_eq!(mend(fine), None);
+}

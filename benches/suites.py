@@ -58,7 +58,9 @@ SUITES = {
 HEADER_RE = re.compile(r"^Header:\s+([^:]+):(.*)$", re.MULTILINE)  # feedparser's tests/helpers.py
 XML_DECL_ENC_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 LINE_RE = re.compile(r"^(f\d{4}) (\S+): (.*)$")
-TAIL_RE = re.compile(r"; (\d+) new, (\d+) updated(?:, (\d+) removed \(past keep\))?; next poll (\S+)$")
+# The counts follow the status; what was not kept, and how the document was read, may follow
+# them (`, 2 not kept (…)`, `; recovered: …`, `; read as …`) before the next poll time.
+TAIL_RE = re.compile(r"; (\d+) new, (\d+) updated(?:, (\d+) removed \(past keep\))?(?:, \d+ not kept \([^;]*\))?(?:; [^;]*)*?; next poll (\S+)$")
 
 
 # ---------------------------------------------------------------------------------------------

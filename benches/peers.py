@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """peers.py DIR [REPEATS] -- the Python peers on the inputs `cargo bench --bench compare` wrote
-into DIR: feedgen renders items-N.json as RSS + Atom; feedparser parses upstream-N.xml. Prints
+into DIR: feedgen renders items-N.json as RSS + Atom; feedparser parses upstream-N.xml and
+repoll-N.xml (the next poll's document). Prints
 one JSON object per case, like compare.rs: median/min/max seconds and the bytes (output for
 render, input for ingest)."""
 import glob
@@ -72,3 +73,16 @@ for path in sorted(glob.glob(os.path.join(out, "upstream-*.xml")), key=size):
 
     times, nbytes = timed(parse)
     report("feedparser", "ingest", size(path), times, nbytes)
+
+# The re-poll case: the next document (one new item on top, the oldest gone). feedparser has no
+# notion of what it read before, so it parses the whole document again.
+for path in sorted(glob.glob(os.path.join(out, "repoll-*.xml")), key=size):
+    data = open(path, "rb").read()
+
+    def parse():
+        d = feedparser.parse(data)
+        assert len(d.entries) == size(path) and not d.bozo
+        return len(data)
+
+    times, nbytes = timed(parse)
+    report("feedparser", "re-poll: 1 new among N", size(path), times, nbytes)

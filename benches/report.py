@@ -33,8 +33,11 @@ def fmt(r):
 ratios = []  # (label, ratio, target)
 out = print if not summary else (lambda *a, **k: None)
 for case, peer, target, what in [("render", "feedgen", 10, "RSS + Atom + JSON Feed vs feedgen's RSS + Atom"),
-                                 ("ingest", "feedparser", 20, "parse + sanitise + dedupe + store vs feedparser's parse")]:
-    out("### %s: feedpub vs %s (%s)\n" % (case.capitalize(), peer, what))
+                                 ("ingest", "feedparser", 20, "parse + sanitise + dedupe + store vs feedparser's parse"),
+                                 ("re-poll: 1 new among N", "feedparser", 100,
+                                  "the next poll of the same source, one new item on top: read, sanitise and store "
+                                  "what is new vs feedparser parsing the document")]:
+    out("### %s: feedpub vs %s (%s)\n" % (case[0].upper() + case[1:], peer, what))
     out("| items | tool | seconds: median / min / max | bytes | MB/s (median) |")
     out("|---:|---|---|---:|---:|")
     for n in sorted({k[2] for k in by if k[1] == case}):

@@ -176,7 +176,8 @@ async fn nothing_is_dropped_quietly() {
              <item><guid>undated</guid><title>undated</title><link>https://w.example/2</link></item>\
              <item><guid>linkless</guid><title>linkless</title><description>only text</description></item>\
              <item><title>idless</title><description>no guid, no link</description></item>\
-             <item></item>\
+             <item></item><item><category>only a category</category></item>\
+             <item><guid>bare</guid></item>\
              <item><guid>dated</guid><title>dated again</title></item>\
              </channel></rss>"
         )
@@ -186,9 +187,13 @@ async fn nothing_is_dropped_quietly() {
     let first = reader.poll().await;
     assert!(first.ok, "{}", first.poll);
     let line = first.line();
-    let counted = "2 not kept (1 empty (no title, content or link), 1 repeating an earlier item's id)";
-    assert!(line.contains(&format!(": 200; 4 new, 0 updated, {counted}")), "{line}");
-    assert_eq!(first.titles().len(), 4, "{:?}", first.titles());
+    let counted = "3 not kept (2 empty (no title, content, link, id or date), 1 repeating an earlier item's id)";
+    assert!(line.contains(&format!(": 200; 5 new, 0 updated, {counted}")), "{line}");
+    // An item with only an id is kept; a blank title would make the feed invalid, so it takes
+    // the upstream feed's.
+    assert_eq!(first.titles().len(), 5, "{:?}", first.titles());
+    assert!(first.titles().contains(&"t".to_owned()), "{:?}", first.titles());
+    assert!(!first.rss.contains("<title></title>"), "{}", first.rss);
     for title in ["undated", "linkless", "idless"] {
         assert!(first.item(title)["date_published"].is_string(), "{}", first.item(title));
     }

@@ -32,7 +32,7 @@ pub struct SourceOutcome {
 /// Items of a document that were not kept, by reason: none is dropped without being counted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NotKept {
-    /// Nothing to publish: no title, no content and no link.
+    /// Nothing to publish and nothing to know it by: no title, content, link, id or date.
     pub empty: usize,
     /// The same id as an item before it in the document (the first one is kept).
     pub repeated_id: usize,
@@ -56,7 +56,7 @@ impl fmt::Display for NotKept {
     /// `3 not kept (1 empty, 2 past the limit)`; nothing when all were kept.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reasons: Vec<String> = [
-            (self.empty, "empty (no title, content or link)"),
+            (self.empty, "empty (no title, content, link, id or date)"),
             (self.repeated_id, "repeating an earlier item's id"),
             (self.past_limit, "past the source's limit"),
         ]
@@ -273,12 +273,18 @@ fn take(
     let mut published: Vec<_> = unchanged.iter().map(|k| k.published).collect();
     let unchanged: Vec<ItemId> = unchanged.into_iter().map(|k| k.id.clone()).collect();
     let mut not_kept = NotKept { past_limit: read.over_limit, ..NotKept::default() };
-    // An item with nothing to publish is counted, not stored: no title, no text, no link.
+    // An item with nothing to publish and nothing to know it by is counted, not stored: no
+    // title, text, link, id or date (an entry that carries only a category or an author).
     let mut hashes = std::mem::take(&mut read.hashes).into_iter();
     let mut raw = std::collections::HashMap::new();
     read.feed.items.retain(|item| {
         let hash = hashes.next().flatten();
-        let empty = item.title.is_empty() && item.content_html.is_empty() && item.link.is_none();
+        let empty = item.title.is_empty()
+            && item.content_html.is_empty()
+            && item.link.is_none()
+            && !item.key.starts_with("id:")
+            && item.published.is_none()
+            && item.updated.is_none();
         not_kept.empty += usize::from(empty);
         if !empty && let Some(hash) = hash {
             raw.entry(upstream::import::item_id(&src.url, &item.key)).or_insert(hash);

@@ -55,6 +55,12 @@ fn article(source: &Url, item: &UpstreamItem, origin: &Origin) -> UpstreamArticl
     // a huge item costs no more than a small one. A tag cut at the end is dropped.
     let summary = sanitize::plain_text(&item.content_html, true, SUMMARY_CHARS);
     let title = if item.title.is_empty() { sanitize::cut(&summary, TITLE_CHARS) } else { item.title.clone() };
+    // An item with no title and no text (a date, an id, a link) is still an item; a blank title
+    // is not (the W3C validator refuses one): it takes its feed's name, or its host's.
+    let title = match title.is_empty() {
+        true => origin.feed_title.clone().unwrap_or_else(|| origin.feed_url.host_str().unwrap_or_default().to_owned()),
+        false => title,
+    };
     let mut content = Content::new(title, summary, item.content_html.clone());
     content.language = item.language.as_deref().and_then(|l| Language::parse(l).ok());
     content.author = item.authors.first().map(|name| Person { name: name.clone(), email: None, uri: None });

@@ -104,7 +104,9 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
         .map(|e| {
             // A permalink GUID stands in for a missing link (RSS's isPermaLink defaults to true;
             // feed-rs does not say, so only an absolute http(s) URL is taken).
-            let link = alternate(&e.links, url).or_else(|| absolute_http(&e.id));
+            // Atom content by reference (`src`) is the entry's link when it has none.
+            let src = e.content.as_ref().and_then(|c| c.src.as_ref()).and_then(|l| absolute(&l.href, url));
+            let link = alternate(&e.links, url).or_else(|| absolute_http(&e.id)).or(src);
             let base = link.as_ref().unwrap_or(url);
             // Titles and names are text, but readers differ on whether they render markup in them
             // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.

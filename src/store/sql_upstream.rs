@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sql::{Conn, DbError, Engine, Row, params};
+use super::sql::{Conn, DbError, Engine, Row, Value, params};
 use super::sql_local::{PENDING, Pending};
 use super::sql_store::{ItemRow, SqlStore, UpstreamRow, write_item};
 use super::upstream::{Claim, KnownItem, believable, believed, past_keep};
@@ -15,8 +15,9 @@ use super::{
 };
 use crate::model::{Article, ItemId, Slug, UpstreamSource};
 
-/// A poll that brings at most this many items looks each up; more, and it reads the source.
-const FEW: usize = 64;
+/// Ids looked up per query: within every engine's limit on parameters, and few enough
+/// distinct statement texts (one per batch size) for the statement caches.
+const BATCH: usize = 100;
 
 const STATE_COLUMNS: &str =
     "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired";
@@ -212,21 +213,20 @@ impl SqlStore {
             )?;
             let mut report = PollReport { unchanged: unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
-            // What the store has of these items: one query for the source when the poll brings
-            // many (a first poll), a lookup each when it brings a few (a re-poll that left the
-            // unchanged ones unread: reading the whole source would cost more than them).
-            const COLUMNS: &str = "SELECT id, content_hash, content_seen_at, first_seen, claimed_published, raw_hash";
-            let rows = if items.len() > FEW {
-                let sql = format!("{COLUMNS} FROM items WHERE feed = ?1 AND source = ?2");
-                tx.query(&sql, params![feed.as_str(), source.as_str()])?
-            } else {
-                let sql = format!("{COLUMNS} FROM items WHERE feed = ?1 AND id = ?2");
-                let mut rows = Vec::new();
-                for item in items {
-                    rows.extend(tx.query_opt(&sql, params![feed.as_str(), item.id.as_str()])?);
-                }
-                rows
-            };
+            // What the store has of these items, by id (as their ids outlive a rotated token in
+            // the source's URL): a few at a time, one query per batch rather than one per item.
+            let mut rows = Vec::new();
+            for batch in items.chunks(BATCH) {
+                let marks: Vec<String> = (2..batch.len() + 2).map(|n| format!("?{n}")).collect();
+                let sql = format!(
+                    "SELECT id, content_hash, content_seen_at, first_seen, claimed_published, raw_hash
+                     FROM items WHERE feed = ?1 AND id IN ({})",
+                    marks.join(", ")
+                );
+                let mut values = vec![Value::from(feed.as_str())];
+                values.extend(batch.iter().map(|i| Value::from(i.id.as_str())));
+                rows.extend(tx.query(&sql, &values)?);
+            }
             let mut have = HashMap::with_capacity(rows.len());
             for row in &rows {
                 have.insert(row.text(0)?, row);
@@ -319,7 +319,8 @@ impl SqlStore {
     pub(super) fn read_raw_hashes(&self, feed: &Slug, source: &Url) -> Result<HashMap<String, KnownItem>, StoreError> {
         let rows = self.read(|c| {
             c.query(
-                "SELECT raw_hash, id, published FROM items WHERE feed = ?1 AND source = ?2 AND raw_hash IS NOT NULL",
+                "SELECT raw_hash, id, published, first_seen FROM items
+                 WHERE feed = ?1 AND source = ?2 AND raw_hash IS NOT NULL",
                 params![feed.as_str(), source.as_str()],
             )
         })?;
@@ -328,7 +329,9 @@ impl SqlStore {
             // An id that no longer parses is read (and reported) wherever items are: here it
             // only means that item is read again.
             let Ok(id) = ItemId::new(row.text(1).map_err(self.err())?) else { continue };
-            let Ok(published) = parse_timestamp(&row.text(2).map_err(self.err())?) else { continue };
+            let published = parse_timestamp(&row.text(2).map_err(self.err())?).ok();
+            let first_seen = row.opt_text(3).map_err(self.err())?.and_then(|t| parse_timestamp(&t).ok());
+            let published = published.filter(|p| Some(*p) != first_seen);
             hashes.insert(row.text(0).map_err(self.err())?, KnownItem { id, published });
         }
         Ok(hashes)

@@ -72,8 +72,9 @@ pub struct Polled<'a> {
 pub struct KnownItem {
     /// Its id.
     pub id: ItemId,
-    /// Its date as published (an undated item's is its first-seen time), for the cadence.
-    pub published: DateTime<Utc>,
+    /// Its date as the upstream gave it, for the cadence; `None` for an undated item (stored
+    /// at its first-seen time, which says nothing of how often the source publishes).
+    pub published: Option<DateTime<Utc>>,
 }
 
 /// What one poll changed in the store.

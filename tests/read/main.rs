@@ -238,3 +238,22 @@ async fn serve_counts_what_it_did_not_keep() {
     let logs = child.logs.lock().unwrap().join("\n");
     assert!(logs.contains("2 not kept") && logs.contains("recovered: "), "{logs}");
 }
+
+/// A repeated id is settled by document order whether the items are read or left unread as
+/// stored: an updated story prepended above its stale copy is the one kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_of_a_repeated_id_wins_read_or_not() {
+    let doc = |items: &str| format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
+    let old = "<item><guid>g</guid><title>old</title></item>";
+    let upstream = Upstream::start(doc(old), "application/rss+xml").await;
+    let reader = Reader::new(&upstream);
+    assert_eq!(reader.poll().await.titles(), ["old"]);
+    upstream.set(doc(&format!("<item><guid>g</guid><title>new</title></item>{old}")), "application/rss+xml");
+    let again = reader.poll().await;
+    assert!(
+        again.line().contains(": 200; 0 new, 1 updated, 1 not kept (1 repeating an earlier item's id)"),
+        "{}",
+        again.poll
+    );
+    assert_eq!(again.titles(), ["new"]);
+}

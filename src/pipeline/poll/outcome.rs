@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{Fetch, caught};
-use crate::model::{ItemId, Slug, UpstreamArticle, UpstreamSource, redact};
-use crate::source::upstream::{self, Fetched, ReadOptions, Reading, UpstreamFeed, schedule};
-use crate::store::{KnownItem, PollReport, Polled, SourceState, Store, StoreError};
+use crate::model::{Slug, UpstreamSource, redact};
+use crate::source::upstream::{self, Fetched, Reading, schedule};
+use crate::store::{PollReport, Polled, SourceState, Store, StoreError};
+pub use take::NotKept;
+use take::take;
 
 /// What happened to one source.
 #[derive(Debug)]
@@ -27,45 +29,6 @@ pub struct SourceOutcome {
     pub reading: Option<Reading>,
     /// Items of its document that were not kept, by reason.
     pub not_kept: NotKept,
-}
-
-/// Items of a document that were not kept, by reason: none is dropped without being counted.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct NotKept {
-    /// Nothing to publish and nothing to know it by: no title, content, link, id or date.
-    pub empty: usize,
-    /// The same id as an item before it in the document (the first one is kept).
-    pub repeated_id: usize,
-    /// Past the source's `limit` of items taken per poll.
-    pub past_limit: usize,
-}
-
-impl NotKept {
-    /// How many, all reasons together.
-    pub fn total(&self) -> usize {
-        self.empty + self.repeated_id + self.past_limit
-    }
-
-    /// Each reason with its count, as `/metrics` labels them.
-    pub fn by_reason(&self) -> [(&'static str, usize); 3] {
-        [("empty", self.empty), ("repeated_id", self.repeated_id), ("past_limit", self.past_limit)]
-    }
-}
-
-impl fmt::Display for NotKept {
-    /// `3 not kept (1 empty, 2 past the limit)`; nothing when all were kept.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let reasons: Vec<String> = [
-            (self.empty, "empty (no title, content, link, id or date)"),
-            (self.repeated_id, "repeating an earlier item's id"),
-            (self.past_limit, "past the source's limit"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, why)| format!("{n} {why}"))
-        .collect();
-        if reasons.is_empty() { Ok(()) } else { write!(f, "{} not kept ({})", self.total(), reasons.join(", ")) }
-    }
 }
 
 impl SourceOutcome {
@@ -245,64 +208,7 @@ pub(super) fn apply(
     })
 }
 
-/// What one document brings: the items read and imported, those left unread as stored, and
-/// the count of those not kept.
-struct Taken {
-    feed: UpstreamFeed,
-    articles: Vec<UpstreamArticle>,
-    unchanged: Vec<ItemId>,
-    /// The dates of every item of the document taken, read or not: the source's cadence.
-    published: Vec<DateTime<Utc>>,
-    reading: Reading,
-    not_kept: NotKept,
-}
-
-/// Reads `bytes` (fetched from `url` for `src`) without the items `known` by their raw hash,
-/// and imports what is kept.
-fn take(
-    bytes: &[u8],
-    charset: Option<&str>,
-    url: &url::Url,
-    src: &UpstreamSource,
-    known: &std::collections::HashMap<String, KnownItem>,
-) -> Result<Taken, upstream::ParseError> {
-    let is_known = |hash: &str| known.contains_key(hash);
-    let options = ReadOptions { known: &is_known, limit: Some(src.item_limit()) };
-    let mut read = upstream::read(bytes, charset, url, &options)?;
-    let unchanged: Vec<&KnownItem> = read.unchanged.iter().filter_map(|h| known.get(h)).collect();
-    let mut published: Vec<_> = unchanged.iter().map(|k| k.published).collect();
-    let unchanged: Vec<ItemId> = unchanged.into_iter().map(|k| k.id.clone()).collect();
-    let mut not_kept = NotKept { past_limit: read.over_limit, ..NotKept::default() };
-    // An item with nothing to publish and nothing to know it by is counted, not stored: no
-    // title, text, link, id or date (an entry that carries only a category or an author).
-    let mut hashes = std::mem::take(&mut read.hashes).into_iter();
-    let mut raw = std::collections::HashMap::new();
-    read.feed.items.retain(|item| {
-        let hash = hashes.next().flatten();
-        let empty = item.title.is_empty()
-            && item.content_html.is_empty()
-            && item.link.is_none()
-            && !item.key.starts_with("id:")
-            && item.published.is_none()
-            && item.updated.is_none();
-        not_kept.empty += usize::from(empty);
-        if !empty && let Some(hash) = hash {
-            raw.entry(upstream::import::item_id(&src.url, &item.key)).or_insert(hash);
-        }
-        !empty
-    });
-    let mut articles = upstream::import::import(&src.url, url, &read.feed, None);
-    // A repeated id is one item: the first occurrence wins, also over one left unread.
-    let read_count = read.feed.items.len();
-    let left_unread: std::collections::HashSet<&ItemId> = unchanged.iter().collect();
-    articles.retain(|a| !left_unread.contains(&a.id));
-    not_kept.repeated_id = read_count - articles.len();
-    for article in &mut articles {
-        article.raw_hash = raw.remove(&article.id);
-    }
-    published.extend(read.feed.items.iter().filter_map(|i| i.published));
-    Ok(Taken { feed: read.feed, articles, unchanged, published, reading: read.reading, not_kept })
-}
+mod take;
 
 #[cfg(test)]
 mod tests {

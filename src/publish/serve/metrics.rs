@@ -97,7 +97,7 @@ impl Metrics {
         let not_kept = Family::<NotKeptLabels, Counter>::default();
         registry.register(
             "upstream_items_not_kept",
-            "Items of polled upstream documents that were not stored, by reason",
+            "Items of polled upstream documents that were not stored, by reason (counted at every poll that sees them)",
             not_kept.clone(),
         );
         let recovered = Counter::default();

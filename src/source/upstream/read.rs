@@ -20,7 +20,7 @@ use super::legacy::{self, Legacy};
 use super::mend;
 use super::parse::{self, ParseError, UpstreamFeed};
 use super::repair::{self, Fixes};
-use super::split::{self, RawItem, Split};
+use super::split::{self, Split};
 
 /// What reading a document took, for the poll line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +45,7 @@ impl fmt::Display for Reading {
         if let Some(legacy) = self.legacy {
             notes.push(format!("read as {}", legacy_name(legacy)));
         }
-        let surprising = matches!(self.basis, Basis::Detected | Basis::Mismatch { .. } | Basis::Mixed { .. });
-        if self.encoding != encoding_rs::UTF_8 || surprising {
+        if self.encoding != encoding_rs::UTF_8 || self.basis.surprising() {
             notes.push(format!("read as {} ({})", self.encoding.name(), self.basis));
         }
         f.write_str(&notes.join("; "))
@@ -82,10 +81,15 @@ pub struct Read {
     pub feed: UpstreamFeed,
     /// The raw hash of each item of `feed.items` (same order), when it could be told.
     pub hashes: Vec<Option<String>>,
-    /// Raw hashes of the items left unread because they are stored as they are.
-    pub unchanged: Vec<String>,
+    /// Where each item of `feed.items` stands among the document's items (same order): a
+    /// repeated id is settled by document order, read or not.
+    pub positions: Vec<usize>,
+    /// The items left unread because they are stored as they are: position and raw hash.
+    pub unchanged: Vec<(usize, String)>,
     /// Items past the limit, not read.
     pub over_limit: usize,
+    /// Items the scan found that feed-rs did not read (not an item where it looks for one).
+    pub unparsed: usize,
     /// How it was read.
     pub reading: Reading,
 }
@@ -96,11 +100,12 @@ pub fn read(bytes: &[u8], charset: Option<&str>, url: &Url, options: &ReadOption
     let mut reading = Reading { encoding: decoded.encoding, basis: decoded.basis, recovered: None, legacy: None };
     let context = crate::model::redact::bare(url).to_string();
     let mut text = decoded.text;
-    let split = match split::split(&text, &context) {
+    let limit = options.limit.unwrap_or(usize::MAX);
+    let split = match split::split(&text, &context, limit) {
         Ok(split) => Some(split),
         Err(ill) => {
             let repaired = repair::repair(&text);
-            let again = split::split(&repaired.text, &context);
+            let again = split::split(&repaired.text, &context, limit);
             if !repaired.fixes.is_empty() {
                 reading.recovered = Some(repaired.fixes);
                 text = Cow::Owned(repaired.text);
@@ -110,6 +115,10 @@ pub fn read(bytes: &[u8], charset: Option<&str>, url: &Url, options: &ReadOption
                 // Still not well-formed: feed-rs may read it anyway (it is lenient about some
                 // things); if it cannot, the error says where the document first went wrong.
                 Err(_) => {
+                    if let Some((modern, legacy)) = legacy::modernize(&text) {
+                        reading.legacy = Some(legacy);
+                        text = Cow::Owned(modern);
+                    }
                     let feed = feed_mended(&text, url).map_err(|e| ParseError {
                         url: url.clone(),
                         message: format!("not well-formed XML ({ill}), and not mended by repair: {}", e.message),
@@ -122,7 +131,7 @@ pub fn read(bytes: &[u8], charset: Option<&str>, url: &Url, options: &ReadOption
     let mut split = split.unwrap_or_default();
     if let Some((modern, legacy)) = legacy::modernize(&text) {
         reading.legacy = Some(legacy);
-        split = split::split(&modern, &context).unwrap_or_default();
+        split = split::split(&modern, &context, limit).unwrap_or_default();
         text = Cow::Owned(modern);
     }
     read_split(&text, &split, url, options, reading)
@@ -136,13 +145,12 @@ fn read_split(
     options: &ReadOptions<'_>,
     reading: Reading,
 ) -> Result<Read, ParseError> {
-    let limit = options.limit.unwrap_or(usize::MAX);
-    let cut = |n: usize, i: &RawItem| n >= limit || (options.known)(&i.hash);
-    let unchanged: Vec<String> =
-        split.items.iter().take(limit).filter(|i| (options.known)(&i.hash)).map(|i| i.hash.clone()).collect();
-    let kept: Vec<&RawItem> = split.items.iter().take(limit).filter(|i| !(options.known)(&i.hash)).collect();
-    let over_limit = split.items.len().saturating_sub(limit);
-    let cut_out = split.without(text, cut);
+    let known: Vec<bool> = split.items.iter().map(|i| (options.known)(&i.hash)).collect();
+    let unchanged: Vec<(usize, String)> =
+        split.items.iter().enumerate().filter(|(n, _)| known[*n]).map(|(n, i)| (n, i.hash.clone())).collect();
+    let kept: Vec<usize> = (0..split.items.len()).filter(|n| !known[*n]).collect();
+    let over_limit = split.past_limit();
+    let cut_out = split.without(text, |n, _| known[n]);
     let reduced = cut_out.as_deref().unwrap_or(text);
     let mut feed = feed_mended(reduced, url)?;
     // Fewer items than the scan found: feed-rs skipped some it does not see as items (an RSS 1.0
@@ -155,13 +163,16 @@ fn read_split(
         feed = again;
     }
     if !split.items.is_empty() && feed.items.len() == kept.len() {
-        let hashes = kept.iter().map(|i| Some(i.hash.clone())).collect();
-        return Ok(Read { feed, hashes, unchanged, over_limit, reading });
+        let hashes = kept.iter().map(|n| Some(split.items[*n].hash.clone())).collect();
+        return Ok(Read { feed, hashes, positions: kept, unchanged, over_limit, unparsed: 0, reading });
     }
     // feed-rs saw other items than the scan did (an item where the scan does not look for one):
-    // no item can be told by its hash, so the whole document is read, as before hashing.
+    // no item can be told by its hash, so the whole document is read, as before hashing; what
+    // the scan found and feed-rs did not is counted, not dropped quietly.
     let feed = if cut_out.is_some() { feed_mended(text, url)? } else { feed };
-    Ok(whole(feed, options, reading))
+    let mut read = whole(feed, options, reading);
+    read.unparsed = split.items.len().saturating_sub(read.feed.items.len());
+    Ok(read)
 }
 
 /// feed-rs's reading of `text`; when it refuses, of `text` [`mend`]ed, if that changes it.
@@ -178,7 +189,8 @@ fn whole(mut feed: UpstreamFeed, options: &ReadOptions<'_>, reading: Reading) ->
     let over_limit = feed.items.len().saturating_sub(limit);
     feed.items.truncate(limit);
     let hashes = vec![None; feed.items.len()];
-    Read { feed, hashes, unchanged: Vec::new(), over_limit, reading }
+    let positions = (0..feed.items.len()).collect();
+    Read { feed, hashes, positions, unchanged: Vec::new(), over_limit, unparsed: 0, reading }
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use crate::model::digest;
 /// an older feedpub are read again once instead of being skipped as unchanged.
 const READER_VERSION: &str = "feedpub-reader-1";
 
-/// Deepest element nesting the scan follows: deeper is hostile or broken, and is the repair
-/// pass's business (which caps it too).
-const MAX_DEPTH: usize = 4_096;
+/// Deepest element nesting the scan follows: deeper is hostile or broken, and the repair pass
+/// flattens it to the same bound.
+use super::repair::MAX_DEPTH;
 
 /// One item of a document, as raw text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +29,10 @@ pub struct RawItem {
 /// The items of a document, in document order.
 #[derive(Debug, Default)]
 pub struct Split {
-    /// The items.
+    /// The items, up to the limit.
     pub items: Vec<RawItem>,
+    /// Past the limit: from the first such item to the end of the last, and how many.
+    rest: Option<(Range<usize>, usize)>,
     json: bool,
 }
 
@@ -64,39 +66,55 @@ pub fn is_json(text: &str) -> bool {
     text.trim_start().starts_with('{')
 }
 
-/// Splits `text`, fetched from `context` (the URL: it is part of each hash), into its items.
-/// XML must be well-formed: no undefined entity, every element closed, one root, nothing but
-/// markup and space outside it. A JSON document that is not a JSON object yields no items
-/// (the parser reports what is wrong with it).
-pub fn split(text: &str, context: &str) -> Result<Split, IllFormed> {
+/// Splits `text`, fetched from `context` (the URL: it is part of each hash), into its items:
+/// the first `limit` one by one, the rest as one span to leave out. XML must be well-formed:
+/// no undefined entity, every element closed, one root, nothing but markup and space outside
+/// it. A JSON document that is not a JSON object yields no items (the parser reports what is
+/// wrong with it).
+pub fn split(text: &str, context: &str, limit: usize) -> Result<Split, IllFormed> {
     if is_json(text) {
-        return Ok(split_json(text, context));
+        return Ok(split_json(text, context, limit));
     }
-    let scan = scan::scan(text)?;
-    let mut salt = format!("{READER_VERSION}\n{context}\n{}\n", scan.language);
+    let scan = scan::scan(text, limit)?;
+    // The context is hashed once (per set of ancestors: every item has the same in a feed), so
+    // a megabyte of root attributes costs a megabyte, not a megabyte per item.
+    let mut salt = format!("{READER_VERSION}\n{context}\n");
+    for element in &scan.context {
+        salt.push_str(&text[element.clone()]);
+    }
+    let mut cached: Option<(Vec<Range<usize>>, String)> = None;
     let items = scan
         .items
         .into_iter()
         .map(|(span, ancestors)| {
-            salt.truncate(READER_VERSION.len() + context.len() + scan.language.len() + 3);
-            for a in &ancestors {
-                salt.push_str(&text[a.clone()]);
+            if cached.as_ref().is_none_or(|(a, _)| *a != ancestors) {
+                let tags: String = ancestors.iter().map(|a| &text[a.clone()]).collect();
+                cached = Some((ancestors, digest::sha256_hex128(format!("{salt}\n{tags}"))));
             }
-            let hash = digest::sha256_hex128(format!("{salt}\n{}", &text[span.clone()]));
+            let context = &cached.as_ref().expect("just set").1;
+            let hash = digest::sha256_hex128(format!("{context}\n{}", &text[span.clone()]));
             RawItem { span, hash }
         })
         .collect();
-    Ok(Split { items, json: false })
+    Ok(Split { items, rest: scan.rest, json: false })
 }
 
 impl Split {
-    /// `text` without the items `drop` (given each item's index) says to leave out: the same document, with only the
-    /// items to read. `None` when nothing is left out.
+    /// Items past the limit: how many.
+    pub fn past_limit(&self) -> usize {
+        self.rest.as_ref().map_or(0, |(_, n)| *n)
+    }
+
+    /// `text` without the items past the limit and those `drop` (given each item's index) says
+    /// to leave out: the same document, with only the items to read. `None` when nothing is
+    /// left out.
     pub fn without(&self, text: &str, drop: impl Fn(usize, &RawItem) -> bool) -> Option<String> {
-        if !self.items.iter().enumerate().any(|(n, i)| drop(n, i)) {
+        let rest = self.rest.as_ref().map(|(span, _)| span.clone());
+        if rest.is_none() && !self.items.iter().enumerate().any(|(n, i)| drop(n, i)) {
             return None;
         }
-        let (first, last) = (self.items.first()?, self.items.last()?);
+        let first = self.items.first()?;
+        let end = rest.as_ref().map_or_else(|| self.items.last().map_or(first.span.end, |l| l.span.end), |r| r.end);
         let mut out = String::with_capacity(text.len());
         if self.json {
             // Items are array elements: the commas between them go with them.
@@ -109,12 +127,13 @@ impl Split {
                 .map(|(_, i)| &text[i.span.clone()])
                 .collect();
             out.push_str(&kept.join(","));
-            out.push_str(&text[last.span.end..]);
+            out.push_str(&text[end..]);
         } else {
             let mut at = 0;
-            for (_, item) in self.items.iter().enumerate().filter(|(n, i)| drop(*n, i)) {
-                out.push_str(&text[at..item.span.start]);
-                at = item.span.end;
+            let cut = self.items.iter().enumerate().filter(|(n, i)| drop(*n, i)).map(|(_, i)| i.span.clone());
+            for span in cut.chain(rest) {
+                out.push_str(&text[at..span.start]);
+                at = span.end;
             }
             out.push_str(&text[at..]);
         }
@@ -122,22 +141,37 @@ impl Split {
     }
 }
 
-/// What the XML scan found: item spans with their ancestors' start tags, and the channel's
-/// language (RSS `<language>`, `<dc:language>`), which items inherit.
+/// What the XML scan found: the first `limit` items' spans with their ancestors' start tags;
+/// the span from the first item past the limit to the end of the last, and how many those are;
+/// and the channel's own elements that shape how its items are read or stored (title, link,
+/// id, author, language).
 struct Scan {
     items: Vec<(Range<usize>, Vec<Range<usize>>)>,
-    language: String,
+    rest: Option<(Range<usize>, usize)>,
+    context: Vec<Range<usize>>,
 }
 
 /// Whether an element named `local`, at `depth` (the root is at 0) inside an element named
-/// `parent`, is an item: RSS `<item>` in `<channel>` (0.9x, 2.0) or in the root (RDF: 0.90,
-/// 1.0), Atom `<entry>` in the root.
-fn is_item(local: &str, depth: usize, parent: Option<&str>) -> bool {
+/// `parent`, in a document whose root is `root`, is an item: RSS `<item>` in `<channel>` (0.9x,
+/// 2.0) or in the root (RDF: 0.90, 1.0), Atom `<entry>` in the root.
+fn is_item(local: &str, depth: usize, parent: Option<&str>, root: &str) -> bool {
     match (local, depth) {
-        ("item", 1) | ("entry", 1) => true,
-        ("item", 2) => parent == Some("channel"),
+        ("item", 1) => root == "RDF",
+        ("entry", 1) => root == "feed",
+        ("item", 2) => parent == Some("channel") && matches!(root, "rss" | "RDF"),
         _ => false,
     }
+}
+
+/// Whether an element named `local`, a child of the channel (RSS, RDF) or of the feed (Atom),
+/// is one whose text the items are read with: provenance, a fallback title, a language, an
+/// inherited author.
+fn is_context(local: &str, depth: usize, root: &str) -> bool {
+    let channel_child = match root {
+        "feed" => depth == 1,
+        _ => depth == 2,
+    };
+    channel_child && matches!(local, "title" | "link" | "id" | "author" | "language")
 }
 
 /// The local name of a qualified name (`dc:language` → `language`).
@@ -146,27 +180,48 @@ fn local_name(name: &str) -> &str {
 }
 
 /// A JSON Feed's items: the elements of its top-level `items` array.
-fn split_json(text: &str, context: &str) -> Split {
+fn split_json(text: &str, context: &str, limit: usize) -> Split {
+    use serde_json::value::RawValue;
     #[derive(serde::Deserialize)]
     struct Top<'a> {
         #[serde(borrow, default)]
-        items: Vec<&'a serde_json::value::RawValue>,
-        #[serde(default)]
-        language: Option<String>,
+        items: Vec<&'a RawValue>,
+        // What items are read and stored with: their language, inherited authors, provenance.
+        #[serde(borrow, default)]
+        language: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        title: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        home_page_url: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        feed_url: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        author: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        authors: Option<&'a RawValue>,
     }
-    let Ok(top) = serde_json::from_str::<Top<'_>>(text) else { return Split { items: Vec::new(), json: true } };
-    let salt = format!("{READER_VERSION}\n{context}\n{}\n", top.language.unwrap_or_default());
+    let Ok(top) = serde_json::from_str::<Top<'_>>(text) else {
+        return Split { items: Vec::new(), rest: None, json: true };
+    };
+    let fields = [top.language, top.title, top.home_page_url, top.feed_url, top.author, top.authors];
+    let fields: String = fields.iter().map(|f| f.map_or("-", |r| r.get())).collect::<Vec<_>>().join("\n");
+    let salt = digest::sha256_hex128(format!("{READER_VERSION}\n{context}\n{fields}\n"));
     let base = text.as_ptr() as usize;
+    let span = |raw: &RawValue| {
+        let start = raw.get().as_ptr() as usize - base;
+        start..start + raw.get().len()
+    };
     let items = top
         .items
         .iter()
-        .map(|raw| {
-            let start = raw.get().as_ptr() as usize - base;
-            let span = start..start + raw.get().len();
-            RawItem { hash: digest::sha256_hex128(format!("{salt}{}", raw.get())), span }
-        })
+        .take(limit)
+        .map(|raw| RawItem { hash: digest::sha256_hex128(format!("{salt}{}", raw.get())), span: span(raw) })
         .collect();
-    Split { items, json: true }
+    let rest = match (top.items.get(limit), top.items.last()) {
+        (Some(first), Some(last)) => Some((span(first).start..span(last).end, top.items.len() - limit)),
+        _ => None,
+    };
+    Split { items, rest, json: true }
 }
 
 mod scan;

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use memchr::{memchr, memmem};
 
-use super::{IllFormed, MAX_DEPTH, Scan, is_item, local_name};
+use super::{IllFormed, MAX_DEPTH, Scan, is_context, is_item, local_name};
 
 /// An open element: its start tag and, within it, its name.
 struct Open {
@@ -19,12 +19,24 @@ struct Open {
     name: Range<usize>,
 }
 
-pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
+pub(super) fn scan(text: &str, limit: usize) -> Result<Scan, IllFormed> {
     let b = text.as_bytes();
     let fail = |at: usize, message: &str| Err(IllFormed::at(text, at, message));
     let mut open: Vec<Open> = Vec::new();
     let mut item: Option<(usize, usize)> = None;
-    let (mut items, mut language, mut in_language) = (Vec::new(), String::new(), false);
+    // Past the limit only the first start and the last end are kept, and the count.
+    let (mut items, mut rest): (Vec<_>, Option<(std::ops::Range<usize>, usize)>) = (Vec::new(), None);
+    let mut found = |span: Range<usize>, open: &[Open]| {
+        if items.len() < limit {
+            items.push((span, open.iter().map(|o| o.tag.clone()).collect()));
+        } else if let Some((r, n)) = &mut rest {
+            (r.end, *n) = (span.end, *n + 1);
+        } else {
+            rest = Some((span, 1));
+        }
+    };
+    let (mut context, mut in_context): (Vec<Range<usize>>, Option<(usize, usize)>) = (Vec::new(), None);
+    let mut root = String::new();
     let (mut seen_root, mut root_closed) = (false, false);
     let mut i = 0;
     while i < b.len() {
@@ -38,9 +50,6 @@ pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
                 }
             } else {
                 references(text, i, lt)?;
-                if in_language {
-                    language.push_str(run);
-                }
             }
         }
         if lt == b.len() {
@@ -76,7 +85,9 @@ pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
             let close = memchr(b'>', &b[name_end..])
                 .map(|p| name_end + p)
                 .ok_or_else(|| IllFormed::at(text, lt, "an end tag never closed"))?;
-            if !b[name_end..close].iter().all(u8::is_ascii_whitespace) {
+            if !b[name_end..close].iter().all(u8::is_ascii_whitespace)
+                || !b[lt + 2..name_end].iter().all(|c| is_name_byte(*c))
+            {
                 return fail(lt, "junk in an end tag");
             }
             let Some(top) = open.pop() else { return fail(lt, "an end tag with no element open") };
@@ -84,11 +95,16 @@ pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
                 let message = format!("</{}> closes <{}>", &text[lt + 2..name_end], &text[top.name.clone()]);
                 return Err(IllFormed::at(text, lt, message));
             }
-            in_language = false;
+            if let Some((at, depth)) = in_context
+                && depth == open.len()
+            {
+                context.push(at..close + 1);
+                in_context = None;
+            }
             if let Some((at, depth)) = item
                 && depth == open.len()
             {
-                items.push((at..close + 1, open.iter().map(|o| o.tag.clone()).collect()));
+                found(at..close + 1, &open);
                 item = None;
             }
             root_closed = open.is_empty();
@@ -98,14 +114,20 @@ pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
                 return fail(lt, "a second root element");
             }
             let (end, name, empty) = start_tag(text, lt)?;
-            seen_root = true;
             let local = local_name(&text[name.clone()]);
+            if !seen_root {
+                root = local.to_owned();
+            }
+            seen_root = true;
             let parent = open.last().map(|o| local_name(&text[o.name.clone()]));
-            let is_new_item = item.is_none() && is_item(local, open.len(), parent);
+            let is_new_item = item.is_none() && is_item(local, open.len(), parent, &root);
+            let is_new_context = item.is_none() && in_context.is_none() && is_context(local, open.len(), &root);
             if empty {
                 root_closed = open.is_empty();
                 if is_new_item {
-                    items.push((lt..end, open.iter().map(|o| o.tag.clone()).collect()));
+                    found(lt..end, &open);
+                } else if is_new_context {
+                    context.push(lt..end);
                 }
             } else {
                 if open.len() >= MAX_DEPTH {
@@ -113,8 +135,9 @@ pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
                 }
                 if is_new_item {
                     item = Some((lt, open.len()));
+                } else if is_new_context {
+                    in_context = Some((lt, open.len()));
                 }
-                in_language = item.is_none() && open.len() == 2 && local == "language";
                 open.push(Open { tag: lt..end, name });
             }
             end
@@ -126,7 +149,7 @@ pub(super) fn scan(text: &str) -> Result<Scan, IllFormed> {
     if !seen_root {
         return fail(text.len(), "no root element");
     }
-    Ok(Scan { items, language: language.trim().to_owned() })
+    Ok(Scan { items, rest, context })
 }
 
 /// Just past the first `needle` at or after `from`.
@@ -143,6 +166,9 @@ fn doctype_end(b: &[u8], lt: usize) -> Option<usize> {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => {}
+            // Comments and processing instructions in the internal subset may hold anything.
+            None if depth > 0 && b[i..].starts_with(b"<!--") => i = after(b, i + 4, b"-->")? - 1,
+            None if depth > 0 && b[i..].starts_with(b"<?") => i = after(b, i + 2, b"?>")? - 1,
             None => match c {
                 b'"' | b'\'' => quote = Some(c),
                 b'[' => depth += 1,
@@ -168,6 +194,9 @@ fn start_tag(text: &str, lt: usize) -> Result<(usize, Range<usize>, bool), IllFo
             .unwrap_or(b.len() - lt - 1);
     if name_end == lt + 1 || !name_start(text[lt + 1..].chars().next()) {
         return Err(IllFormed::at(text, lt, "a '<' that starts no markup"));
+    }
+    if !b[lt + 1..name_end].iter().all(|c| is_name_byte(*c)) {
+        return Err(malformed(lt));
     }
     let mut i = name_end;
     loop {
@@ -217,25 +246,45 @@ fn references(text: &str, from: usize, to: usize) -> Result<(), IllFormed> {
     let mut i = from;
     while let Some(p) = memchr(b'&', &b[i..]) {
         let amp = i + p;
-        let Some(semi) = b[amp + 1..].iter().take(12).position(|c| *c == b';').map(|s| amp + 1 + s) else {
-            return Err(IllFormed::at(text, amp, "a bare '&'"));
+        i = match b.get(amp + 1) {
+            Some(b'#') => char_ref(b, amp).ok_or_else(|| IllFormed::at(text, amp, "an invalid character reference"))?,
+            _ => {
+                // A name, then `;`: any name longer than XML's five is undefined anyway.
+                let len = b[amp + 1..].iter().take(64).position(|c| !is_name_byte(*c));
+                let Some(len) = len.filter(|l| *l > 0 && b.get(amp + 1 + l) == Some(&b';')) else {
+                    return Err(IllFormed::at(text, amp, "a bare '&'"));
+                };
+                let name = &text[amp + 1..amp + 1 + len];
+                if !matches!(name, "lt" | "gt" | "amp" | "apos" | "quot") {
+                    return Err(IllFormed::at(text, amp, format!("undefined entity &{name};")));
+                }
+                amp + len + 2
+            }
         };
-        let name = &text[amp + 1..semi];
-        let known = matches!(name, "lt" | "gt" | "amp" | "apos" | "quot") || char_ref(name).is_some();
-        if !known {
-            return Err(IllFormed::at(text, amp, format!("undefined entity &{name};")));
-        }
-        i = semi + 1;
     }
     Ok(())
 }
 
-/// The character `#65` or `#x41` refers to, when XML allows it.
-fn char_ref(name: &str) -> Option<char> {
-    let n = match name.strip_prefix("#x") {
-        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-        None => name.strip_prefix('#')?.parse().ok()?,
-    };
-    char::from_u32(n)
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}')))
+/// Just past the character reference at `amp` (`&#65;`, `&#x41;`, any number of leading
+/// zeros), when it is one to a character XML allows.
+fn char_ref(b: &[u8], amp: usize) -> Option<usize> {
+    let hex = b.get(amp + 2) == Some(&b'x');
+    let (radix, start) = if hex { (16, amp + 3) } else { (10, amp + 2) };
+    let mut n: u32 = 0;
+    let mut i = start;
+    while let Some(d) = b.get(i).and_then(|c| (*c as char).to_digit(radix)) {
+        n = n.saturating_mul(radix).saturating_add(d);
+        i += 1;
+    }
+    if i == start || b.get(i) != Some(&b';') {
+        return None;
+    }
+    let c = char::from_u32(n)?;
+    let allowed = matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'));
+    allowed.then_some(i + 1)
+}
+
+/// Whether `c` may be in an XML name: ASCII letters, digits, `-._:`, and anything beyond ASCII.
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b':') || c >= 0x80
 }

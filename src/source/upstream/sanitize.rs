@@ -22,8 +22,9 @@ pub use attributes::MAX_ATTRIBUTES;
 pub use budget::{MAX_DEPTH, MAX_NODES};
 pub use text::{MAX_NAME_CHARS, MAX_TITLE_CHARS, has_element, plain_text};
 
-use crate::model::is_unfit;
+use crate::model::{Content, is_unfit};
 use crate::source::prose;
+pub(crate) use crate::source::prose::find_byte;
 
 thread_local! {
     // Building an allowlist fills a dozen hash sets: as costly as cleaning a short item, so
@@ -63,7 +64,7 @@ pub fn html(dirty: &str, base: &Url) -> String {
 /// `text` without the characters no feed of ours carries ([`is_unfit`]: controls XML 1.0
 /// forbids or discourages): a JSON Feed may hold them, our XML feeds may not.
 pub fn xml_safe(text: &str) -> Cow<'_, str> {
-    if text.contains(is_unfit) { text.replace(is_unfit, "").into() } else { text.into() }
+    if Content::holds_unfit(text) { text.replace(is_unfit, "").into() } else { text.into() }
 }
 
 /// Plain text as HTML paragraphs, escaped: a blank line separates two.

@@ -60,36 +60,50 @@ fn step(state: State, b: u8) -> (Option<State>, bool) {
     }
 }
 
-/// The lexers alive: the attributes counted so far by the one in each state.
+/// The lexers alive: the attributes counted so far by the one in each state, which states
+/// have one (a bit each: mostly one lexer, or none, is alive), and the most any has counted.
 #[derive(Default)]
-struct Lexers([Option<usize>; STATES]);
+struct Lexers {
+    counts: [usize; STATES],
+    alive: u16,
+    most: usize,
+}
 
 impl Lexers {
     fn feed(&mut self, b: u8) {
-        let mut next = [None; STATES];
-        for (i, count) in self.0.iter().enumerate() {
-            let Some(count) = *count else { continue };
+        let (mut counts, mut alive, mut most) = ([0; STATES], 0u16, 0);
+        let mut bits = self.alive;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
             if let (Some(state), started) = step(STATE_OF[i], b) {
-                let count = count + usize::from(started);
-                let slot: &mut Option<usize> = &mut next[state as usize];
-                *slot = Some(slot.map_or(count, |c| c.max(count)));
+                let count = self.counts[i] + usize::from(started);
+                let slot = state as usize;
+                counts[slot] = if alive & (1 << slot) != 0 { counts[slot].max(count) } else { count };
+                alive |= 1 << slot;
+                most = most.max(count);
             }
         }
-        self.0 = next;
+        *self = Lexers { counts, alive, most };
     }
 
     fn idle(&self) -> bool {
-        self.0.iter().all(Option::is_none)
+        self.alive == 0
     }
 
     fn start(&mut self) {
-        let slot = &mut self.0[State::TagName as usize];
-        slot.get_or_insert(0);
+        let slot = State::TagName as usize;
+        if self.alive & (1 << slot) == 0 {
+            self.counts[slot] = 0;
+            self.alive |= 1 << slot;
+        }
     }
 
     /// Whether `b` would start an attribute beyond the cap.
     fn over(&self, b: u8) -> bool {
-        self.0.iter().enumerate().any(|(i, count)| count.is_some_and(|c| c >= MAX_ATTRIBUTES && step(STATE_OF[i], b).1))
+        self.most >= MAX_ATTRIBUTES
+            && (0..STATES)
+                .any(|i| self.alive & (1 << i) != 0 && self.counts[i] >= MAX_ATTRIBUTES && step(STATE_OF[i], b).1)
     }
 }
 
@@ -109,7 +123,7 @@ pub fn cap(html: &str) -> Cow<'_, str> {
     while i < bytes.len() {
         if lexers.idle() {
             // Text: nothing to follow until the next `<`.
-            match bytes[i..].iter().position(|&b| b == b'<') {
+            match super::find_byte(&bytes[i..], |b| b == b'<') {
                 Some(skip) => i += skip,
                 None => break,
             }

@@ -33,6 +33,10 @@ pub fn add(cell: &Cell<u64>, n: impl TryInto<u64>) {
 
 /// What html5ever's serializer scans to write `text` (see [`Costs::escaped`]).
 pub fn escape_cost(text: &str, attribute: bool) -> u64 {
+    // Almost all text has neither: nothing to scan backwards for.
+    if super::find_byte(text.as_bytes(), |b| b == b'&' || b == 0xc2).is_none() {
+        return 0;
+    }
     let mut stop = text.len();
     let mut cost = 0u64;
     for (i, &b) in text.as_bytes().iter().enumerate().rev() {

@@ -15,6 +15,64 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The first `max_chars` characters of [`collapse_whitespace`]`(text)`, reading only as much
+/// of `text` as they take: a summary wants 300 characters of what may be thousands.
+pub(crate) fn collapse_whitespace_prefix(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in words(text) {
+        if chars >= max_chars {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            chars += 1;
+        }
+        let end = word.char_indices().nth(max_chars - chars).map_or(word.len(), |(i, _)| i);
+        out.push_str(&word[..end]);
+        chars += word[..end].chars().count();
+    }
+    out
+}
+
+/// Whether `b` can start the UTF-8 of a whitespace character: ASCII whitespace, U+0085 and
+/// U+00A0 (0xC2), U+1680 (0xE1), U+2000–U+205F (0xE2), U+3000 (0xE3). Arabic and Latin
+/// letters never do, so text is scanned by bytes and only these are decoded.
+fn may_start_whitespace(b: u8) -> bool {
+    b <= b' ' || matches!(b, 0xc2 | 0xe1..=0xe3)
+}
+
+/// The words of `text` (as `str::split_whitespace` gives them), found by a byte scan.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let (end, len) = next_whitespace(rest);
+            let word = &rest[..end];
+            rest = &rest[end + len..];
+            if !word.is_empty() {
+                return Some(word);
+            }
+        }
+        None
+    })
+}
+
+/// Where the first whitespace character of `text` starts, and its length; `(text.len(), 0)`
+/// when there is none.
+fn next_whitespace(text: &str) -> (usize, usize) {
+    let mut at = 0;
+    while let Some(skip) = find_byte(&text.as_bytes()[at..], may_start_whitespace) {
+        // Such a byte is ASCII or a leading byte: a character starts there.
+        let c = text[at + skip..].chars().next().unwrap_or_default();
+        if c.is_whitespace() {
+            return (at + skip, c.len_utf8());
+        }
+        at += skip + 1;
+    }
+    (text.len(), 0)
+}
+
 /// The position of the first byte of `hay` for which `hit` holds. Upstream text is mostly text
 /// between rare bytes of interest (`<`, `&`): blocks are tested without a branch per byte,
 /// which the compiler vectorises, at several bytes a cycle.
@@ -58,6 +116,24 @@ mod tests {
     fn whitespace_collapses_to_single_spaces() {
         assert_eq!(collapse_whitespace(" \tكلمة\u{a0}\u{a0}أخرى\n x "), "كلمة أخرى x");
         assert_eq!(collapse_whitespace(" \n "), "");
+        for c in (0..=0x10ffff).filter_map(char::from_u32).filter(|c| c.is_whitespace()) {
+            let mut utf8 = [0; 4];
+            assert!(may_start_whitespace(c.encode_utf8(&mut utf8).as_bytes()[0]), "{c:?}");
+        }
+        for text in [
+            " \tكلمة\u{a0}\u{a0}أخرى\n x ",
+            "a b  c",
+            "",
+            "  ",
+            "abc",
+            "a\u{3000}b\u{2009}\u{85}c\u{1680}é",
+            "\u{e2}\u{2060}",
+        ] {
+            for max in 0..12 {
+                let expected: String = collapse_whitespace(text).chars().take(max).collect();
+                assert_eq!(collapse_whitespace_prefix(text, max), expected, "{text:?} {max}");
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod attributes;
 mod budget;
 mod costs;
+mod simple;
 mod text;
 mod tree;
 

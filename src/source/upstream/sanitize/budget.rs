@@ -90,6 +90,65 @@ impl Tracer for Census {
     }
 }
 
+/// Names of the elements [`surely_within`] leaves to [`parse`]: the formatting elements (the
+/// only ones html5ever reopens, clones in its adoption agency and compares in Noah's Ark; `a`
+/// and `nobr` run the adoption agency too), `table` (foster parenting: nodes inserted before a
+/// sibling), and those that merge attributes into an element or remove one (`html`, `body`,
+/// `frameset`).
+const NOT_SURE: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u", "table", "html",
+    "body", "frameset",
+];
+
+/// Whether `html` is within every bound whatever html5ever makes of it, known from its bytes
+/// without parsing: most items' markup (paragraphs, line breaks, images, headings) is.
+///
+/// Every tag starts at a `<`; with `t` of them, none naming an element of [`NOT_SURE`]:
+/// - html5ever creates at most 3 elements per tag (its own, and `tbody` and `tr` implied
+///   before a `td`; a `</p>` or `</br>` creates one) and a comment per `<!--`, besides the
+///   root and the context element (`insert_phantom` and `create_element` in its tree builder);
+///   it reopens and clones only formatting elements, and no other path creates any. So at most
+///   `3t + 2` nodes.
+/// - It holds the document, the root, the context element, the open elements, the form
+///   element, and formatting entries (none here): held beyond [`ALWAYS_HELD`] at most
+///   `3t + 2`; the tree nests no deeper than its `3t` elements. And each byte is scanned at
+///   most `3t + 3` times.
+/// - Without a table nothing is foster-parented, and only the adoption agency (formatting
+///   elements) and `<frameset>` remove or move nodes: no searches among siblings. Noah's Ark
+///   compares formatting elements only, and only `<html>` and `<body>` merge attributes.
+/// - The serializer's scans start at a `&`, or a U+0080–U+00BF: in text or attribute values
+///   they come from a `&` (a reference decodes to at most 2 characters) or a 0xC2 byte, and
+///   each scan is at most as long as the decoded text, at most 3 bytes per byte read (U+0000
+///   becomes U+FFFD).
+pub fn surely_within(html: &str) -> bool {
+    let b = html.as_bytes();
+    let longest = NOT_SURE.iter().map(|n| n.len()).max().unwrap_or(0);
+    let (mut tags, mut at) = (0u64, 0);
+    while let Some(skip) = super::find_byte(&b[at..], |c| c == b'<') {
+        tags += 1;
+        at += skip + 1;
+        // The name as the tokenizer reads it (to a space, `/` or `>`), after an end tag's `/`;
+        // only as far as the longest name to look for, so that this stays linear.
+        let start = at + usize::from(b.get(at) == Some(&b'/'));
+        let name = &b[start..b.len().min(start + longest + 1)];
+        let name = &name
+            [..name.iter().position(|&c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>')).unwrap_or(name.len())];
+        if NOT_SURE.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name)) {
+            return false;
+        }
+    }
+    let len = html.len() as u64;
+    // Scans from every byte (26 KB) are within the bound: no need to count where they start.
+    let escaped = || {
+        let starts = b.iter().filter(|&&c| c == b'&' || c == 0xc2).count() as u64;
+        (2 * starts).saturating_mul(3 * len) <= MAX_ESCAPED
+    };
+    3 * tags + 2 <= MAX_DEPTH as u64
+        && 3 * tags <= MAX_NODES as u64
+        && len.saturating_mul(3 * tags + 3) <= MAX_SCAN
+        && (len.saturating_mul(6 * len) <= MAX_ESCAPED || escaped())
+}
+
 /// `html` parsed as ammonia parses it (a fragment in a `<div>`), if within every bound.
 pub fn parse(html: &str) -> Result<Tree, OverBudget> {
     let context = QualName::new(None, ns!(html), local_name!("div"));
@@ -181,4 +240,45 @@ pub fn raw_text(html: &str) -> String {
     let _ = tokenizer.feed(&queue);
     tokenizer.end();
     tokenizer.sink.text.take()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_surely_within_is_within_the_bounds_its_proof_gives() {
+        let item =
+            format!("<p dir=\"rtl\" lang=\"ar\">{}</p><p>1 <script>x()</script></p><img src=a>", "نص ".repeat(999));
+        assert!(surely_within(&item) && surely_within("a &amp; b") && surely_within(""));
+        for not_sure in ["<b>x", "</I>", "<a href=x>", "<table>", "<html a>", "<BODY>", "<strong\n>"] {
+            assert!(!surely_within(not_sure), "{not_sure}");
+        }
+        let tags = |n| "<p>".repeat(n);
+        assert!(surely_within(&tags(170)) && !surely_within(&tags(171)), "3t + 2 ≤ {MAX_DEPTH}");
+        // What the proof says, against what html5ever does, on the tags that imply others, close
+        // nothing, switch modes or make comments (split at `|`).
+        const PIECES: &str = "x|<p>|</p>|</br>|<td>|<tr>|<col>|<caption>|<template>|</template>|<div>|</div>|<li>|\
+            <svg>|<math>|<select>|<option>|<hr>|<image>|<frameset>|<!--c-->|<?pi>|</ x>|<pre>|<button>|<form>|</form>|\
+            <plaintext>|<textarea>|<xmp>|<noscript>|<input type=hidden>|<dd>|<h1>|&amp;|\u{a0}";
+        let pieces: Vec<&str> = PIECES.split('|').collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..5_000 {
+            let mut below = |n: usize| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % n as u64) as usize
+            };
+            let n = 1 + below(60);
+            let input: String = (0..n).map(|_| pieces[below(pieces.len())]).collect();
+            if !surely_within(&input) {
+                continue;
+            }
+            let t = input.matches('<').count() as u64;
+            let tree = parse(&input).unwrap_or_else(|e| panic!("{e}: {input}"));
+            assert!(tree.costs.created.get() <= 3 * t + 2 && tree.depth() as u64 <= 3 * t, "{input}");
+            assert_eq!(tree.costs.siblings.get() + tree.costs.noah.get() + tree.costs.merged.get(), 0, "{input}");
+        }
+    }
 }

@@ -6,8 +6,10 @@
 /// start (the first word alone is longer). Each caller decides what to do then, and what the
 /// cut ends with: a derived title keeps its first word whole, a capped upstream title cannot.
 pub(crate) fn cut_at_word(text: &str, max: usize) -> Option<&str> {
-    // The whitespace at character position p leaves p characters before it.
-    text.char_indices().take(max.saturating_add(1)).filter(|(_, c)| c.is_whitespace()).last().map(|(i, _)| &text[..i])
+    // The whitespace at character position p leaves p characters before it: the last one among
+    // the first max + 1 characters, found from their end (a word back, not all of them).
+    let reach = text.char_indices().nth(max.saturating_add(1)).map_or(text.len(), |(i, _)| i);
+    text[..reach].rfind(char::is_whitespace).map(|i| &text[..i])
 }
 
 /// `text` with each run of whitespace (any Unicode whitespace) one space, and none at either end.
@@ -110,6 +112,15 @@ mod tests {
         assert_eq!(cut_at_word(" word", 3), Some(""));
         assert_eq!(cut_at_word("word", 99), None);
         assert_eq!(cut_at_word("a b", usize::MAX), Some("a"));
+        // As every character read from the start finds it.
+        let slow = |text: &str, max: usize| {
+            text.char_indices().take(max.saturating_add(1)).filter(|(_, c)| c.is_whitespace()).last().map(|(i, _)| i)
+        };
+        for text in ["كلمة\u{a0}أخرى\tثالثة رابعة", " a  b ", "", "abc", "\u{3000}x\u{2009}"] {
+            for max in 0..20 {
+                assert_eq!(cut_at_word(text, max).map(str::len), slow(text, max), "{text:?} {max}");
+            }
+        }
     }
 
     #[test]

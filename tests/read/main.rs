@@ -4,7 +4,6 @@
 //! The JSON Feed `build` publishes shows what was kept, and the poll line says what was done.
 
 #[path = "../common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 mod encodings;
 mod formats;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::sql::{Conn, DbError, Engine, Row, Value, params};
-use super::sql_local::{PENDING, Pending};
+use super::sql_local::Pending;
 use super::sql_store::{ItemRow, SqlStore, UpstreamRow, write_item};
 use super::upstream::{Claim, KnownItem, believable, believed, past_keep};
 use super::{
@@ -263,13 +263,13 @@ impl SqlStore {
                 };
                 match decide(stored.as_ref(), &article, &hash, now) {
                     Change::Insert => {
-                        write_item(tx, feed, &row(None), PENDING)?;
-                        pending.item(feed);
+                        let seq = pending.number_for(tx, feed)?;
+                        write_item(tx, feed, &row(None), seq)?;
                         report.added += 1;
                     }
                     Change::Update { content_seen_at } => {
-                        write_item(tx, feed, &row(Some(content_seen_at)), PENDING)?;
-                        pending.item(feed);
+                        let seq = pending.number_for(tx, feed)?;
+                        write_item(tx, feed, &row(Some(content_seen_at)), seq)?;
                         report.updated += 1;
                     }
                     Change::Unchanged => {

@@ -63,26 +63,23 @@ for path in sorted(glob.glob(os.path.join(out, "items-*.json")), key=size):
     times, nbytes = timed(render)
     report("feedgen", "render", size(path), times, nbytes)
 
-for path in sorted(glob.glob(os.path.join(out, "upstream-*.xml")), key=size):
-    data = open(path, "rb").read()
 
-    def parse():
-        d = feedparser.parse(data)
-        assert len(d.entries) == size(path) and not d.bozo
-        return len(data)
+def feedparser_on(pattern, case):
+    """feedparser on each document matching `pattern` in DIR: N entries, not bozo."""
+    for path in sorted(glob.glob(os.path.join(out, pattern)), key=size):
+        data = open(path, "rb").read()
 
-    times, nbytes = timed(parse)
-    report("feedparser", "ingest", size(path), times, nbytes)
+        def parse():
+            d = feedparser.parse(data)
+            assert len(d.entries) == size(path) and not d.bozo
+            return len(data)
+
+        times, nbytes = timed(parse)
+        report("feedparser", case, size(path), times, nbytes)
+
+
+feedparser_on("upstream-*.xml", "ingest")
 
 # The re-poll case: the next document (one new item on top, the oldest gone). feedparser has no
 # notion of what it read before, so it parses the whole document again.
-for path in sorted(glob.glob(os.path.join(out, "repoll-*.xml")), key=size):
-    data = open(path, "rb").read()
-
-    def parse():
-        d = feedparser.parse(data)
-        assert len(d.entries) == size(path) and not d.bozo
-        return len(data)
-
-    times, nbytes = timed(parse)
-    report("feedparser", "re-poll: 1 new among N", size(path), times, nbytes)
+feedparser_on("repoll-*.xml", "re-poll: 1 new among N")

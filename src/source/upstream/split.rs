@@ -156,7 +156,8 @@ struct Scan {
 /// 2.0) or in the root (RDF: 0.90, 1.0), Atom `<entry>` in the root.
 fn is_item(local: &str, depth: usize, parent: Option<&str>, root: &str) -> bool {
     match (local, depth) {
-        ("item", 1) => root == "RDF",
+        // An <item> in an Atom feed is no entry: counted, so the poll line says it was not read.
+        ("item", 1) => matches!(root, "RDF" | "feed"),
         ("entry", 1) => root == "feed",
         ("item", 2) => parent == Some("channel") && matches!(root, "rss" | "RDF"),
         _ => false,

@@ -145,3 +145,13 @@ fn the_channels_title_and_links_are_part_of_each_hash() {
     let renamed = split(&RSS.replace("<title>t</title>", "<title>T</title>"), "u", usize::MAX).unwrap();
     assert_ne!(a.items[0].hash, renamed.items[0].hash, "untitled items take the channel's title");
 }
+
+#[test]
+fn an_item_in_an_atom_feed_is_counted_though_no_parser_reads_it() {
+    let doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><item><title>t</title></item></feed>";
+    assert_eq!(split(doc, "u", usize::MAX).unwrap().items.len(), 1);
+    let read =
+        super::super::read(doc.as_bytes(), None, &url::Url::parse("https://w.example/").unwrap(), &Default::default())
+            .unwrap();
+    assert_eq!((read.feed.items.len(), read.unparsed), (0, 1));
+}

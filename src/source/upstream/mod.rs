@@ -15,6 +15,8 @@ pub mod repair;
 pub mod sanitize;
 pub mod schedule;
 pub mod split;
+#[cfg(test)]
+pub(crate) mod xorshift;
 
 pub use fetch::{FetchError, FetchOptions, Fetched, Fetcher, Freshness, Validators};
 pub use parse::{ParseError, UpstreamFeed, UpstreamItem, parse};

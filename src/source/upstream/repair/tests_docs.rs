@@ -90,17 +90,7 @@ fn hostile_inputs_take_linear_time_and_bounded_space() {
     bounded(&format!("<{}", "a".repeat(MB)));
 }
 
-/// A small xorshift generator: the same soup on every run, no dependency.
-struct Soup(u64);
-
-impl Soup {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
+use crate::source::upstream::xorshift::Rng as Soup;
 
 #[test]
 fn token_soup_always_comes_out_well_formed_and_stays_put() {
@@ -185,8 +175,8 @@ fn token_soup_always_comes_out_well_formed_and_stays_put() {
     ];
     let mut soup = Soup(0x9e37_79b9_7f4a_7c15);
     for _ in 0..5000 {
-        let len = soup.next(40);
-        let doc: String = (0..len).map(|_| TOKENS[soup.next(TOKENS.len())]).collect();
+        let len = soup.below(40);
+        let doc: String = (0..len).map(|_| TOKENS[soup.below(TOKENS.len())]).collect();
         let r = repair(&doc);
         assert!(r.text.len() <= 5 * doc.len(), "{doc:?}");
         assert!(roots_of(&r.text) <= 1, "{doc:?}");

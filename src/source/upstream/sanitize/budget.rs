@@ -262,14 +262,9 @@ mod tests {
             <svg>|<math>|<select>|<option>|<hr>|<image>|<frameset>|<!--c-->|<?pi>|</ x>|<pre>|<button>|<form>|</form>|\
             <plaintext>|<textarea>|<xmp>|<noscript>|<input type=hidden>|<dd>|<h1>|&amp;|\u{a0}";
         let pieces: Vec<&str> = PIECES.split('|').collect();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rng = crate::source::upstream::xorshift::Rng(0x2545_f491_4f6c_dd1d);
         for _ in 0..5_000 {
-            let mut below = |n: usize| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state % n as u64) as usize
-            };
+            let mut below = |n: usize| rng.below(n);
             let n = 1 + below(60);
             let input: String = (0..n).map(|_| pieces[below(pieces.len())]).collect();
             if !surely_within(&input) {

@@ -263,16 +263,7 @@ mod tests {
         assert_eq!(text("<pre>x\n</pre>").unwrap(), "x\n");
     }
 
-    /// xorshift64: the same inputs every run.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
+    use crate::source::upstream::xorshift::Rng;
 
     // Split at `|`: misnested formatting, stray end tags, references, cut-looking tags, spaces.
     const PIECES: &str = "a|b c|كلمة| |\n|\r|\r\n|\t|\u{a0}|&amp;|&lt;|&gt;|&nbsp;|&quot;|&#39;|&#x41;|&#10;|&#13;|&#128;|&|&x|\

@@ -99,16 +99,7 @@ mod tests {
         }
     }
 
-    /// xorshift64: the same inputs every run.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
+    use crate::source::upstream::xorshift::Rng;
 
     #[test]
     fn plain_text_is_what_html5ever_and_a_whole_collapse_give() {

@@ -20,6 +20,19 @@ pub fn sha256_hex128(data: impl AsRef<[u8]>) -> String {
     hex(&Sha256::digest(data)[..16])
 }
 
+/// XXH3 (128 bits, hex) of `parts` one after another, without joining them. For noticing
+/// change within one upstream source (its raw items), where a collision gains nobody
+/// anything: the source's own publisher could simply not change the item. Never for what is
+/// published or looked up across sources (ids, ETags): those are [`sha256_hex128`]. About 15×
+/// the speed of SHA-256 here, which decides how fast a re-poll of a large feed skips what it has.
+pub fn xxh3_hex128(parts: &[&[u8]]) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        h.update(part);
+    }
+    hex(&h.digest128().to_be_bytes())
+}
+
 /// 128 unpredictable bits as hex, without a random-number crate: the standard library's
 /// per-process random hash keys, the time and the process id, digested. For names that must
 /// not collide across processes and machines (a replica's lease holder), not for secrets.
@@ -50,5 +63,15 @@ mod tests {
         // FIPS 180-2's "abc": ba7816bf8f01cfea414140de5dae2223 b00361a396177a9cb410ff61f20015ad.
         assert_eq!(sha256_hex128("abc"), "ba7816bf8f01cfea414140de5dae2223");
         assert_eq!(sha256_hex128(b"abc"), sha256_hex128(String::from("abc")));
+    }
+
+    #[test]
+    fn xxh3_hex128_reads_its_parts_as_one_input() {
+        let joined = xxh3_hex128(&[b"context\n<item>a</item>"]);
+        assert_eq!(xxh3_hex128(&[b"context", b"\n", b"<item>a</item>"]), joined);
+        assert_eq!(joined.len(), 32);
+        assert_ne!(xxh3_hex128(&[b"context\n<item>b</item>"]), joined);
+        // The published test vector of the empty input (xxHash's sanity check).
+        assert_eq!(xxh3_hex128(&[]), "99aa06d3014798d86001c324468d497f");
     }
 }

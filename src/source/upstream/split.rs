@@ -8,7 +8,8 @@ use std::ops::Range;
 use crate::model::digest;
 
 /// Bump when reading an item changes (parsing, sanitising, import), so that items stored by
-/// an older feedpub are read again once instead of being skipped as unchanged.
+/// an older feedpub are read again once instead of being skipped as unchanged. (Changing the
+/// hash itself does that too: feedpub-reader-1's hashes were SHA-256, and no XXH3 matches one.)
 const READER_VERSION: &str = "feedpub-reader-1";
 
 /// Deepest element nesting the scan follows: deeper is hostile or broken, and the repair pass
@@ -20,9 +21,10 @@ use super::repair::MAX_DEPTH;
 pub struct RawItem {
     /// Its bytes in the (decoded) document.
     pub span: Range<usize>,
-    /// SHA-256 (128 bits, hex) of the item's text and its context: the reader's version, the
-    /// URL it was fetched from (relative links resolve against it), the start tags around it
-    /// (namespaces, `xml:base`, `xml:lang`) and the channel's language.
+    /// XXH3 (128 bits, hex: [`digest::xxh3_hex128`]) of the item's text and its context: the
+    /// reader's version, the URL it was fetched from (relative links resolve against it), the
+    /// start tags around it (namespaces, `xml:base`, `xml:lang`) and the channel's title, link,
+    /// id, author and language.
     pub hash: String,
 }
 
@@ -89,10 +91,10 @@ pub fn split(text: &str, context: &str, limit: usize) -> Result<Split, IllFormed
         .map(|(span, ancestors)| {
             if cached.as_ref().is_none_or(|(a, _)| *a != ancestors) {
                 let tags: String = ancestors.iter().map(|a| &text[a.clone()]).collect();
-                cached = Some((ancestors, digest::sha256_hex128(format!("{salt}\n{tags}"))));
+                cached = Some((ancestors, digest::xxh3_hex128(&[salt.as_bytes(), b"\n", tags.as_bytes()])));
             }
             let context = &cached.as_ref().expect("just set").1;
-            let hash = digest::sha256_hex128(format!("{context}\n{}", &text[span.clone()]));
+            let hash = digest::xxh3_hex128(&[context.as_bytes(), b"\n", text[span.clone()].as_bytes()]);
             RawItem { span, hash }
         })
         .collect();
@@ -206,7 +208,7 @@ fn split_json(text: &str, context: &str, limit: usize) -> Split {
     };
     let fields = [top.language, top.title, top.home_page_url, top.feed_url, top.author, top.authors];
     let fields: String = fields.iter().map(|f| f.map_or("-", |r| r.get())).collect::<Vec<_>>().join("\n");
-    let salt = digest::sha256_hex128(format!("{READER_VERSION}\n{context}\n{fields}\n"));
+    let salt = digest::xxh3_hex128(&[format!("{READER_VERSION}\n{context}\n{fields}\n").as_bytes()]);
     let base = text.as_ptr() as usize;
     let span = |raw: &RawValue| {
         let start = raw.get().as_ptr() as usize - base;
@@ -216,7 +218,7 @@ fn split_json(text: &str, context: &str, limit: usize) -> Split {
         .items
         .iter()
         .take(limit)
-        .map(|raw| RawItem { hash: digest::sha256_hex128(format!("{salt}{}", raw.get())), span: span(raw) })
+        .map(|raw| RawItem { hash: digest::xxh3_hex128(&[salt.as_bytes(), raw.get().as_bytes()]), span: span(raw) })
         .collect();
     let rest = match (top.items.get(limit), top.items.last()) {
         (Some(first), Some(last)) => Some((span(first).start..span(last).end, top.items.len() - limit)),

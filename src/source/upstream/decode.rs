@@ -22,6 +22,8 @@ use std::fmt;
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
+use crate::source::prose::utf8;
+
 /// How much of a document chardetng reads, from its first non-ASCII byte: its guess has
 /// settled long before (a few kilobytes of text), and it reads about 6 MB/s, so this bounds a
 /// detection at a few milliseconds whatever the size.
@@ -138,15 +140,6 @@ pub fn decode<'a>(bytes: &'a [u8], charset: Option<&str>) -> Decoded<'a> {
             Some(other) => valid_utf8(text, other, basis),
         },
         None => not_utf8(bytes, declared, basis, second),
-    }
-}
-
-/// `bytes` as a `str` if they are UTF-8: encoding_rs's validation, several times faster than
-/// `std::str::from_utf8` on text that is not ASCII, and the one pass the common case makes.
-fn utf8(bytes: &[u8]) -> Option<&str> {
-    match UTF_8.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(Cow::Borrowed(text)) => Some(text),
-        _ => None,
     }
 }
 

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use encoding_rs::Encoding;
+use rayon::prelude::*;
 use url::Url;
 
 use super::decode::{self, Basis};
@@ -21,6 +22,10 @@ use super::mend;
 use super::parse::{self, ParseError, UpstreamFeed};
 use super::repair::{self, Fixes};
 use super::split::{self, Split};
+
+/// Items to read of at least this many bytes are read in parts, in parallel ([`in_parts`]):
+/// below, splitting costs more than it saves.
+const PARALLEL_BYTES: usize = 128 * 1024;
 
 /// What reading a document took, for the poll line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,18 +155,13 @@ fn read_split(
         split.items.iter().enumerate().filter(|(n, _)| known[*n]).map(|(n, i)| (n, i.hash.clone())).collect();
     let kept: Vec<usize> = (0..split.items.len()).filter(|n| !known[*n]).collect();
     let over_limit = split.past_limit();
+    if let Some(feed) = in_parts(text, split, &kept, url) {
+        let hashes = kept.iter().map(|n| Some(split.items[*n].hash.clone())).collect();
+        return Ok(Read { feed, hashes, positions: kept, unchanged, over_limit, unparsed: 0, reading });
+    }
     let cut_out = split.without(text, |n, _| known[n]);
     let reduced = cut_out.as_deref().unwrap_or(text);
-    let mut feed = feed_mended(reduced, url)?;
-    // Fewer items than the scan found: feed-rs skipped some it does not see as items (an RSS 1.0
-    // item without a link, RSS 2.0 in Userland's namespace). Mended, it may see them all.
-    if feed.items.len() < kept.len()
-        && let Some(mended) = mend::mend(reduced)
-        && let Ok(again) = parse::feed(&mended, url)
-        && again.items.len() > feed.items.len()
-    {
-        feed = again;
-    }
+    let feed = feed_of(reduced, url, kept.len())?;
     if !split.items.is_empty() && feed.items.len() == kept.len() {
         let hashes = kept.iter().map(|n| Some(split.items[*n].hash.clone())).collect();
         return Ok(Read { feed, hashes, positions: kept, unchanged, over_limit, unparsed: 0, reading });
@@ -173,6 +173,60 @@ fn read_split(
     let mut read = whole(feed, options, reading);
     read.unparsed = split.items.len().saturating_sub(read.feed.items.len());
     Ok(read)
+}
+
+/// Reads `kept`, the items of `split` to read, in parts of about the same size on every core:
+/// each part is the document with only its items, and the items are those of the parts in
+/// order. `None` when the items are too few to be worth it, or when a part does not read as
+/// exactly its items (the whole is then read as one, which settles that).
+///
+/// feed-rs and sanitising are most of a first poll and neither is parallel within a document:
+/// on 2 cores this reads 1,000 items in 60 % of the time. A part repeats the text around the
+/// items (the channel's own elements), so each reads them as the whole document would.
+fn in_parts(text: &str, split: &Split, kept: &[usize], url: &Url) -> Option<UpstreamFeed> {
+    let bytes: usize = kept.iter().map(|n| split.items[*n].span.len()).sum();
+    let threads = rayon::current_num_threads().min(kept.len());
+    if threads < 2 || bytes < PARALLEL_BYTES {
+        return None;
+    }
+    // Contiguous runs of `kept`, cut where the bytes so far pass the next share.
+    let mut parts: Vec<&[usize]> = Vec::with_capacity(threads);
+    let (mut start, mut so_far) = (0, 0);
+    for (i, n) in kept.iter().enumerate() {
+        so_far += split.items[*n].span.len();
+        if so_far * threads >= bytes * (parts.len() + 1) || i + 1 == kept.len() {
+            parts.push(&kept[start..=i]);
+            start = i + 1;
+        }
+    }
+    let feeds: Vec<Option<UpstreamFeed>> = parts
+        .par_iter()
+        .map(|part| {
+            let mut wanted = vec![false; split.items.len()];
+            part.iter().for_each(|n| wanted[*n] = true);
+            let doc = split.without(text, |n, _| !wanted[n]).unwrap_or_else(|| text.to_owned());
+            feed_of(&doc, url, part.len()).ok().filter(|f| f.items.len() == part.len())
+        })
+        .collect();
+    let mut feeds = feeds.into_iter().collect::<Option<Vec<_>>>()?.into_iter();
+    let mut feed = feeds.next()?;
+    feeds.for_each(|f| feed.items.extend(f.items));
+    Some(feed)
+}
+
+/// [`feed_mended`], and mended again when feed-rs reads fewer items than `expected` (the
+/// scan's count): it skips some it does not see as items (an RSS 1.0 item without a link,
+/// RSS 2.0 in Userland's namespace). Mended, it may see them all.
+fn feed_of(text: &str, url: &Url, expected: usize) -> Result<UpstreamFeed, ParseError> {
+    let mut feed = feed_mended(text, url)?;
+    if feed.items.len() < expected
+        && let Some(mended) = mend::mend(text)
+        && let Ok(again) = parse::feed(&mended, url)
+        && again.items.len() > feed.items.len()
+    {
+        feed = again;
+    }
+    Ok(feed)
 }
 
 /// feed-rs's reading of `text`; when it refuses, of `text` [`mend`]ed, if that changes it.

@@ -56,3 +56,85 @@ fn a_json_feed_is_split_too() {
     assert_eq!(again.feed.items.len(), 1);
     assert_eq!(again.feed.items[0].key, "id:2");
 }
+
+/// An RSS document of `n` items of about a kilobyte each (escaped HTML with a script for the
+/// sanitiser to drop), `odd` replacing the item at that place when given.
+fn large(n: usize, odd: Option<(usize, &str)>) -> String {
+    let items: String = (0..n)
+        .map(|i| match odd {
+            Some((at, item)) if at == i => item.to_owned(),
+            _ => format!(
+                "<item><guid>g{i}</guid><title>خبر {i}</title><link>https://wire.example/{i}</link>\
+                 <description>&lt;p&gt;{}&lt;script&gt;x()&lt;/script&gt;&lt;/p&gt;</description></item>",
+                "كلمة ".repeat(100)
+            ),
+        })
+        .collect();
+    format!("<rss version=\"2.0\"><channel><title>w</title><language>ar</language>{items}</channel></rss>")
+}
+
+fn two_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(f)
+}
+
+#[test]
+fn a_large_document_read_in_parts_reads_as_it_does_whole() {
+    let doc = large(300, None);
+    assert!(doc.len() > PARALLEL_BYTES);
+    let split = split::split(&doc, "https://wire.example/feed.xml", usize::MAX).unwrap();
+    let kept: Vec<usize> = (0..split.items.len()).collect();
+    let whole = feed_of(&doc, &url(), kept.len()).unwrap();
+    assert_eq!(whole.items.len(), 300);
+    let parts = two_threads(|| in_parts(&doc, &split, &kept, &url())).expect("read in parts");
+    assert_eq!(parts, whole);
+    // And through `read`, with a known item cut out of one part.
+    let known = split.items[7].hash.clone();
+    let r = two_threads(|| read(doc.as_bytes(), None, &url(), &ReadOptions { known: &|h| h == known, limit: None }))
+        .unwrap();
+    let mut expected = whole.items.clone();
+    expected.remove(7);
+    assert_eq!((r.feed.items, r.unchanged.len(), r.positions.len()), (expected, 1, 299));
+    // A JSON Feed's parts are arrays of its items.
+    let items: Vec<String> =
+        (0..300).map(|i| format!(r#"{{"id":"{i}","content_html":"<p>{}</p>"}}"#, "كلمة ".repeat(100))).collect();
+    let json = format!(r#"{{"version":"https://jsonfeed.org/version/1.1","title":"j","items":[{}]}}"#, items.join(","));
+    let split = split::split(&json, "u", usize::MAX).unwrap();
+    let whole = feed_of(&json, &url(), 300).unwrap();
+    assert_eq!(two_threads(|| in_parts(&json, &split, &kept, &url())), Some(whole));
+    // A small document is read whole: splitting it would cost more than it saves.
+    let small = large(3, None);
+    let split = split::split(&small, "u", usize::MAX).unwrap();
+    assert_eq!(two_threads(|| in_parts(&small, &split, &[0, 1, 2], &url())), None);
+}
+
+#[test]
+fn a_part_read_otherwise_than_the_scan_sends_the_whole_document_to_one_reading() {
+    // An <item> among Atom entries: the scan counts it, feed-rs reads no such thing, so the part
+    // holding it reads one item fewer than its share. The whole is then read as on one core,
+    // and the item is counted as not read.
+    let entries: String = (0..300)
+        .map(|i| match i {
+            250 => "<item><title>not an entry</title></item>".to_owned(),
+            _ => format!(
+                "<entry><id>urn:e:{i}</id><title>خبر {i}</title><updated>2023-11-16T00:00:00Z</updated>\
+                 <content type=\"html\">&lt;p&gt;{}&lt;/p&gt;</content></entry>",
+                "كلمة ".repeat(100)
+            ),
+        })
+        .collect();
+    let doc = format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><id>urn:f</id><title>w</title>\
+         <updated>2023-11-16T00:00:00Z</updated>{entries}</feed>"
+    );
+    let split = split::split(&doc, "u", usize::MAX).unwrap();
+    let kept: Vec<usize> = (0..split.items.len()).collect();
+    assert_eq!(kept.len(), 300);
+    assert_eq!(two_threads(|| in_parts(&doc, &split, &kept, &url())), None);
+    let read_on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| read(doc.as_bytes(), None, &url(), &ReadOptions::default())).unwrap()
+    };
+    let (two, one) = (read_on(2), read_on(1));
+    assert_eq!((two.feed.items.len(), two.unparsed), (299, 1));
+    assert_eq!(two.feed, one.feed);
+}

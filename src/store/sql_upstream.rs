@@ -5,19 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sql::{Conn, DbError, Engine, Row, Value, params};
+use super::sql::{Conn, DbError, Engine, Row, params};
 use super::sql_local::Pending;
-use super::sql_store::{ItemRow, SqlStore, UpstreamRow, write_item};
-use super::upstream::{Claim, KnownItem, believable, believed, past_keep};
-use super::{
-    Change, PollReport, Polled, SourceState, StoreError, Stored, content_json, decide, fingerprint_json,
-    parse_timestamp, timestamp,
-};
-use crate::model::{Article, ItemId, Slug, UpstreamSource};
-
-/// Ids looked up per query: within every engine's limit on parameters, and few enough
-/// distinct statement texts (one per batch size) for the statement caches.
-const BATCH: usize = 100;
+use super::sql_store::SqlStore;
+use super::upstream::{Claim, KnownItem, past_keep};
+use super::{PollReport, Polled, SourceState, StoreError, parse_timestamp, timestamp};
+use crate::model::{ItemId, Slug, UpstreamSource};
 
 const STATE_COLUMNS: &str =
     "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired";
@@ -213,78 +206,7 @@ impl SqlStore {
             )?;
             let mut report = PollReport { unchanged: unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
-            // What the store has of these items, by id (as their ids outlive a rotated token in
-            // the source's URL): a few at a time, one query per batch rather than one per item.
-            let mut rows = Vec::new();
-            for batch in items.chunks(BATCH) {
-                let marks: Vec<String> = (2..batch.len() + 2).map(|n| format!("?{n}")).collect();
-                let sql = format!(
-                    "SELECT id, content_hash, content_seen_at, first_seen, claimed_published, raw_hash
-                     FROM items WHERE feed = ?1 AND id IN ({})",
-                    marks.join(", ")
-                );
-                let mut values = vec![Value::from(feed.as_str())];
-                values.extend(batch.iter().map(|i| Value::from(i.id.as_str())));
-                rows.extend(tx.query(&sql, &values)?);
-            }
-            let mut have = HashMap::with_capacity(rows.len());
-            for row in &rows {
-                have.insert(row.text(0)?, row);
-            }
-            for item in items {
-                let stored = have.get(item.id.as_str()).copied();
-                let time = |row: &Row, i| row.opt_text(i).map(|t| t.and_then(|t| parse_timestamp(&t).ok()));
-                // The first-seen time is stored once and then kept: undated and future-dated
-                // items are published at it, so rebuilds stay byte-stable.
-                let first_seen = stored.map(|r| time(r, 3)).transpose()?.flatten().unwrap_or(now);
-                let refused = stored.map(|r| time(r, 4)).transpose()?.flatten();
-                let (published, claimed_published) = believed(item.published, first_seen, refused, now);
-                let article = Article {
-                    id: item.id.clone(),
-                    content: item.content.clone(),
-                    published,
-                    updated: item.updated.filter(|u| believable(*u, now)),
-                };
-                let json = content_json(&article);
-                let hash = fingerprint_json(&json, &article);
-                let raw_hash = item.raw_hash.as_deref();
-                let stored_raw = stored.map(|r| r.opt_text(5)).transpose()?.flatten();
-                let stored = match stored {
-                    Some(r) => Some(Stored { hash: r.text(1)?, content_seen_at: time(r, 2)? }),
-                    None => None,
-                };
-                let upstream = Some(UpstreamRow { source: source.as_str(), first_seen, claimed_published, raw_hash });
-                let row = |content_seen_at| ItemRow {
-                    article: &article,
-                    content_json: &json,
-                    hash: &hash,
-                    content_seen_at,
-                    upstream,
-                };
-                match decide(stored.as_ref(), &article, &hash, now) {
-                    Change::Insert => {
-                        let seq = pending.number_for(tx, feed)?;
-                        write_item(tx, feed, &row(None), seq)?;
-                        report.added += 1;
-                    }
-                    Change::Update { content_seen_at } => {
-                        let seq = pending.number_for(tx, feed)?;
-                        write_item(tx, feed, &row(Some(content_seen_at)), seq)?;
-                        report.updated += 1;
-                    }
-                    Change::Unchanged => {
-                        report.unchanged += 1;
-                        // Same content from other raw text (or stored before raw hashes): the
-                        // next poll skips it by the text it has now. Nothing on the site changes.
-                        if raw_hash.is_some() && raw_hash != stored_raw.as_deref() {
-                            tx.execute(
-                                "UPDATE items SET raw_hash = ?3 WHERE feed = ?1 AND id = ?2",
-                                params![feed.as_str(), item.id.as_str(), raw_hash],
-                            )?;
-                        }
-                    }
-                }
-            }
+            items::write_items(tx, feed, source, items, now, &mut pending, &mut report)?;
             // The source keeps its newest `keep` items by first-seen order, and every item of
             // this poll; the rest leave the store, and so the site, in this same transaction.
             // Counted first: ranking them all is only needed when there are more than `keep`.
@@ -363,3 +285,5 @@ impl SqlStore {
         })
     }
 }
+
+mod items;

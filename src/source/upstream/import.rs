@@ -1,5 +1,6 @@
 //! IMPORT: parsed upstream items → articles to store, with stable ids and their provenance.
 
+use rayon::prelude::*;
 use url::Url;
 
 use super::parse::{UpstreamFeed, UpstreamItem};
@@ -10,6 +11,9 @@ use crate::model::{Content, ItemId, Language, Origin, Person, UpstreamArticle, d
 const TITLE_CHARS: usize = 110;
 const SUMMARY_CHARS: usize = 300;
 
+/// Items imported on one core, at least: fewer are not worth a thread.
+const PER_CORE: usize = 64;
+
 /// The articles `feed` brings for the source configured as `source` (its identity: ids derive
 /// from it, not from wherever redirects lead), fetched from `fetched_from`; the first `limit`.
 pub fn import(source: &Url, fetched_from: &Url, feed: &UpstreamFeed, limit: Option<usize>) -> Vec<UpstreamArticle> {
@@ -19,14 +23,13 @@ pub fn import(source: &Url, fetched_from: &Url, feed: &UpstreamFeed, limit: Opti
         feed_title: feed.title.clone().filter(|t| !t.is_empty()),
         feed_link: feed.link.clone(),
     };
+    let items = &feed.items[..feed.items.len().min(limit.unwrap_or(usize::MAX))];
+    // Each item's summary and id are its own: on every core, at least `PER_CORE` items each.
+    let articles: Vec<UpstreamArticle> =
+        items.par_iter().with_min_len(PER_CORE).map(|item| article(source, item, &origin)).collect();
     let mut seen = std::collections::HashSet::new();
-    feed.items
-        .iter()
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|item| article(source, item, &origin))
-        // A GUID repeated within one document is one item: the first occurrence wins.
-        .filter(|a| seen.insert(a.id.clone()))
-        .collect()
+    // A GUID repeated within one document is one item: the first occurrence wins.
+    articles.into_iter().filter(|a| seen.insert(a.id.clone())).collect()
 }
 
 /// The upstream feed's URL as its items' provenance shows it. The fetch URL is configuration and

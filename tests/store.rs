@@ -133,7 +133,7 @@ fn a_vanished_feed_takes_its_items_along(backend: Backend) {
 /// The number of migrations each backend has.
 fn migrations(backend: Backend) -> i64 {
     match backend {
-        Backend::Sqlite => 6,
+        Backend::Sqlite => 7,
         Backend::Postgres => 2,
     }
 }

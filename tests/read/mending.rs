@@ -106,6 +106,31 @@ async fn atom_03_without_its_namespace() {
     assert_eq!(r.item("Swarm caught")["url"], "https://bees.example/swarm");
 }
 
+/// An entry whose `xml:base` is no URL (a space in the host name): feed-rs refuses the whole
+/// feed over it. The base is dropped, so the entry's relative link resolves against the feed's.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_xml_base_that_is_no_url_is_ignored() {
+    let r = read(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://gulls.example/log/">
+  <title>Gull log</title><id>urn:gulls</id><updated>2024-05-02T09:00:00Z</updated>
+  <entry xml:base="https://gulls .example/other/">
+    <title>Third egg</title><id>urn:gulls:3</id><updated>2024-05-02T09:00:00Z</updated>
+    <link href="eggs/3"/><summary>Speckled, like the others.</summary>
+  </entry>
+  <entry>
+    <title>Nest rebuilt</title><id>urn:gulls:2</id><updated>2024-05-01T09:00:00Z</updated>
+    <link href="nests/2"/><summary>After the storm.</summary>
+  </entry>
+</feed>"#,
+        "application/atom+xml",
+    )
+    .await;
+    ok(&r, 2);
+    assert_eq!(r.item("Third egg")["url"], "https://gulls.example/log/eggs/3");
+    assert_eq!(r.item("Nest rebuilt")["url"], "https://gulls.example/log/nests/2");
+}
+
 /// RSS 2.0 in Userland's namespace, where feed-rs reads no element, so no item.
 #[tokio::test(flavor = "multi_thread")]
 async fn rss_in_userlands_namespace() {

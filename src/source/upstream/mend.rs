@@ -12,10 +12,11 @@
 //!   which feed-rs reads the same strict way, are mended alike.
 //! - An Atom 0.3 document that declares no namespace (only `<feed version="0.3">`), which
 //!   [`legacy`](super::legacy) does not recognise: its namespace is declared and it is modernized.
+//! - An `xml:base` that is no URL ([`bases`]): dropped.
 //!
 //! - A JSON Feed whose `version` is not the spec's URL (`"1.0"`), or that has no `title`.
 //!
-//! One pass of quick-xml events; only the tags that change are rewritten, every other byte is
+//! One pass of quick-xml events (and one more for `xml:base`); only the tags that change are rewritten, every other byte is
 //! copied as it stands.
 
 use std::ops::Range;
@@ -24,6 +25,7 @@ use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::{Namespace, ResolveResult};
 
+mod bases;
 mod rss;
 mod types;
 
@@ -40,11 +42,13 @@ pub fn mend(text: &str) -> Option<String> {
     if super::split::is_json(text) {
         return json(text);
     }
+    let based = bases::drop_bad(text);
+    let text = based.as_deref().unwrap_or(text);
     if let Some(modern) = atom03_without_namespace(text) {
         // Modernizing settles the 0.3 types; anything else that feed-rs refuses is mended too.
         return Some(rewrite(&modern).unwrap_or(modern));
     }
-    rewrite(text)
+    rewrite(text).or(based)
 }
 
 /// A JSON Feed feed-rs refuses for its `version` (`"1.0"` rather than the spec's URL, or none)

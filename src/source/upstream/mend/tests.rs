@@ -210,3 +210,12 @@ fn a_json_feed_with_a_bare_version_or_no_title_is_read() {
     let fine = r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[]}"#;
     assert_eq!(mend(fine), None);
 }
+
+#[test]
+fn an_xml_base_that_is_no_url_is_dropped() {
+    let (mended, feed) = mended(&atom(
+        r#"<entry xml:base="http://[gull/"><title>Based</title><id>urn:2</id><link href="eggs"/></entry>"#,
+    ));
+    assert!(!mended.contains("xml:base"), "{mended}");
+    assert_eq!(titles(&feed), ["Plain", "Based"]);
+}

@@ -1,5 +1,6 @@
 //! Hex digests: item ids, ETags and fingerprints are all lowercase hex of SHA-256, and ids and
-//! ETags are published, so every place writes them the same way, through here.
+//! ETags are published, so every place writes them the same way, through here; the raw hashes
+//! of upstream items are BLAKE3, for speed.
 
 use sha2::{Digest, Sha256};
 
@@ -20,17 +21,23 @@ pub fn sha256_hex128(data: impl AsRef<[u8]>) -> String {
     hex(&Sha256::digest(data)[..16])
 }
 
-/// XXH3 (128 bits, hex) of `parts` one after another, without joining them. For noticing
-/// change within one upstream source (its raw items), where a collision gains nobody
-/// anything: the source's own publisher could simply not change the item. Never for what is
-/// published or looked up across sources (ids, ETags): those are [`sha256_hex128`]. About 15×
-/// the speed of SHA-256 here, which decides how fast a re-poll of a large feed skips what it has.
-pub fn xxh3_hex128(parts: &[&[u8]]) -> String {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+/// A BLAKE3 key: the digest of `parts` one after another, for [`blake3_keyed_hex128`].
+pub fn blake3_key(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
     for part in parts {
         h.update(part);
     }
-    hex(&h.digest128().to_be_bytes())
+    *h.finalize().as_bytes()
+}
+
+/// The first 128 bits of BLAKE3 of `data` keyed with `key`, as lowercase hex: for a raw
+/// upstream item, hashed at every poll to skip what is stored, keyed with its context. BLAKE3 is
+/// a cryptographic hash (no upstream can craft two items that pass for each other) and hashes a
+/// 4 KB item's 1 KB chunks side by side (SIMD): 4 MB in about 1.3 ms here, where SHA-256 took 3.
+/// The context goes in as the key rather than as a prefix, which would leave every chunk out of
+/// line and the hash one chunk at a time.
+pub fn blake3_keyed_hex128(key: &[u8; 32], data: &[u8]) -> String {
+    hex(&blake3::keyed_hash(key, data).as_bytes()[..16])
 }
 
 /// 128 unpredictable bits as hex, without a random-number crate: the standard library's
@@ -66,12 +73,15 @@ mod tests {
     }
 
     #[test]
-    fn xxh3_hex128_reads_its_parts_as_one_input() {
-        let joined = xxh3_hex128(&[b"context\n<item>a</item>"]);
-        assert_eq!(xxh3_hex128(&[b"context", b"\n", b"<item>a</item>"]), joined);
-        assert_eq!(joined.len(), 32);
-        assert_ne!(xxh3_hex128(&[b"context\n<item>b</item>"]), joined);
-        // The published test vector of the empty input (xxHash's sanity check).
-        assert_eq!(xxh3_hex128(&[]), "99aa06d3014798d86001c324468d497f");
+    fn blake3_keys_read_their_parts_as_one_input() {
+        assert_eq!(blake3_key(&[b"context", b"\n", b"tags"]), blake3_key(&[b"context\ntags"]));
+        // BLAKE3's published digest of the empty input.
+        assert_eq!(hex(&blake3_key(&[])[..4]), "af1349b9");
+        let (a, b) = (blake3_key(&[b"a"]), blake3_key(&[b"b"]));
+        let item = blake3_keyed_hex128(&a, b"<item>x</item>");
+        assert_eq!(item.len(), 32);
+        assert_ne!(blake3_keyed_hex128(&b, b"<item>x</item>"), item, "another context, another hash");
+        assert_ne!(blake3_keyed_hex128(&a, b"<item>y</item>"), item);
+        assert_eq!(item, hex(&blake3::keyed_hash(&a, b"<item>x</item>").as_bytes()[..16]));
     }
 }

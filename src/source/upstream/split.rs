@@ -5,12 +5,17 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 use crate::model::digest;
 
 /// Bump when reading an item changes (parsing, sanitising, import), so that items stored by
 /// an older feedpub are read again once instead of being skipped as unchanged. (Changing the
-/// hash itself does that too: feedpub-reader-1's hashes were SHA-256, and no XXH3 matches one.)
+/// hash itself does that too: feedpub-reader-1's hashes were SHA-256, and no BLAKE3 matches one.)
 const READER_VERSION: &str = "feedpub-reader-1";
+
+/// Items hashed on one core, at least: fewer are not worth a thread.
+const HASHED_PER_CORE: usize = 128;
 
 /// Deepest element nesting the scan follows: deeper is hostile or broken, and the repair pass
 /// flattens it to the same bound.
@@ -21,10 +26,10 @@ use super::repair::MAX_DEPTH;
 pub struct RawItem {
     /// Its bytes in the (decoded) document.
     pub span: Range<usize>,
-    /// XXH3 (128 bits, hex: [`digest::xxh3_hex128`]) of the item's text and its context: the
-    /// reader's version, the URL it was fetched from (relative links resolve against it), the
-    /// start tags around it (namespaces, `xml:base`, `xml:lang`) and the channel's title, link,
-    /// id, author and language.
+    /// BLAKE3 (128 bits, hex: [`digest::blake3_keyed_hex128`]) of the item's text, keyed with
+    /// its context: the reader's version, the URL it was fetched from (relative links resolve
+    /// against it), the start tags around it (namespaces, `xml:base`, `xml:lang`) and the
+    /// channel's title, link, id, author and language.
     pub hash: String,
 }
 
@@ -84,19 +89,23 @@ pub fn split(text: &str, context: &str, limit: usize) -> Result<Split, IllFormed
     for element in &scan.context {
         salt.push_str(&text[element.clone()]);
     }
-    let mut cached: Option<(Vec<Range<usize>>, String)> = None;
-    let items = scan
+    let mut cached: Option<(Vec<Range<usize>>, [u8; 32])> = None;
+    let keyed: Vec<(Range<usize>, [u8; 32])> = scan
         .items
         .into_iter()
         .map(|(span, ancestors)| {
             if cached.as_ref().is_none_or(|(a, _)| *a != ancestors) {
                 let tags: String = ancestors.iter().map(|a| &text[a.clone()]).collect();
-                cached = Some((ancestors, digest::xxh3_hex128(&[salt.as_bytes(), b"\n", tags.as_bytes()])));
+                cached = Some((ancestors, digest::blake3_key(&[salt.as_bytes(), b"\n", tags.as_bytes()])));
             }
-            let context = &cached.as_ref().expect("just set").1;
-            let hash = digest::xxh3_hex128(&[context.as_bytes(), b"\n", text[span.clone()].as_bytes()]);
-            RawItem { span, hash }
+            (span, cached.as_ref().expect("just set").1)
         })
+        .collect();
+    // Each item's hash is its own: on every core (most of a re-poll that finds one item new).
+    let items = keyed
+        .into_par_iter()
+        .with_min_len(HASHED_PER_CORE)
+        .map(|(span, key)| RawItem { hash: digest::blake3_keyed_hex128(&key, text[span.clone()].as_bytes()), span })
         .collect();
     Ok(Split { items, rest: scan.rest, json: false })
 }
@@ -105,6 +114,14 @@ impl Split {
     /// Items past the limit: how many.
     pub fn past_limit(&self) -> usize {
         self.rest.as_ref().map_or(0, |(_, n)| *n)
+    }
+
+    /// How many bytes of `text` (this split's) lie in none of its items, read or past the
+    /// limit: what [`Split::without`] keeps whatever it drops.
+    pub fn around_items(&self, text: &str) -> usize {
+        let items: usize = self.items.iter().map(|i| i.span.len()).sum();
+        let rest = self.rest.as_ref().map_or(0, |(r, _)| r.len());
+        text.len().saturating_sub(items + rest)
     }
 
     /// `text` without the items past the limit and those `drop` (given each item's index) says
@@ -208,7 +225,7 @@ fn split_json(text: &str, context: &str, limit: usize) -> Split {
     };
     let fields = [top.language, top.title, top.home_page_url, top.feed_url, top.author, top.authors];
     let fields: String = fields.iter().map(|f| f.map_or("-", |r| r.get())).collect::<Vec<_>>().join("\n");
-    let salt = digest::xxh3_hex128(&[format!("{READER_VERSION}\n{context}\n{fields}\n").as_bytes()]);
+    let key = digest::blake3_key(&[format!("{READER_VERSION}\n{context}\n{fields}\n").as_bytes()]);
     let base = text.as_ptr() as usize;
     let span = |raw: &RawValue| {
         let start = raw.get().as_ptr() as usize - base;
@@ -218,7 +235,7 @@ fn split_json(text: &str, context: &str, limit: usize) -> Split {
         .items
         .iter()
         .take(limit)
-        .map(|raw| RawItem { hash: digest::xxh3_hex128(&[salt.as_bytes(), raw.get().as_bytes()]), span: span(raw) })
+        .map(|raw| RawItem { hash: digest::blake3_keyed_hex128(&key, raw.get().as_bytes()), span: span(raw) })
         .collect();
     let rest = match (top.items.get(limit), top.items.last()) {
         (Some(first), Some(last)) => Some((span(first).start..span(last).end, top.items.len() - limit)),

@@ -1,6 +1,7 @@
 //! What happened to one source: parsing and storing a fetch result, and the outcome reported.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -99,8 +100,35 @@ fn one_line(text: &str) -> String {
     line
 }
 
-/// Parses and stores one fetch result with the source's new state.
+/// Parses and stores one fetch result with the source's new state, on the poll's threads
+/// ([`pool`]).
 pub(super) fn apply(
+    store: &mut dyn Store,
+    feed: &Slug,
+    src: &UpstreamSource,
+    state: SourceState,
+    result: Fetch,
+    now: DateTime<Utc>,
+) -> Result<SourceOutcome, StoreError> {
+    match pool() {
+        Some(pool) => pool.install(|| apply_here(store, feed, src, state, result, now)),
+        None => apply_here(store, feed, src, state, result, now),
+    }
+}
+
+/// The threads a poll reads a document on (in parts), imports its items and makes them ready to
+/// store: its own, one per core, not rayon's global pool. A poll holds the store (in `serve`,
+/// its lock; then a write transaction) while it does, and on the global pool its work would
+/// queue behind whatever else is there, such as `serve` compressing a whole site. `None` when
+/// its threads cannot be started: the poll then runs where it was called.
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| rayon::ThreadPoolBuilder::new().thread_name(|n| format!("feedpub-poll-{n}")).build().ok())
+        .as_ref()
+}
+
+/// [`apply`] on the calling thread (and, within it, on the current rayon pool).
+fn apply_here(
     store: &mut dyn Store,
     feed: &Slug,
     src: &UpstreamSource,

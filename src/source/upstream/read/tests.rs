@@ -77,34 +77,79 @@ fn two_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(f)
 }
 
+/// `doc` read in parts on two threads, and read whole as on one core (both the first `limit`
+/// items): `None` for the first when it is not read in parts.
+fn parts_and_whole(doc: &str, limit: usize) -> (Option<UpstreamFeed>, UpstreamFeed) {
+    let split = split::split(doc, "https://wire.example/feed.xml", limit).unwrap();
+    let kept: Vec<usize> = (0..split.items.len()).collect();
+    let reduced = split.without(doc, |_, _| false).unwrap_or_else(|| doc.to_owned());
+    let whole = feed_of(&reduced, &url(), kept.len()).unwrap();
+    assert_eq!(whole.items.len(), kept.len());
+    (two_threads(|| in_parts(doc, &split, &kept, &url())), whole)
+}
+
 #[test]
 fn a_large_document_read_in_parts_reads_as_it_does_whole() {
     let doc = large(300, None);
-    assert!(doc.len() > PARALLEL_BYTES);
-    let split = split::split(&doc, "https://wire.example/feed.xml", usize::MAX).unwrap();
-    let kept: Vec<usize> = (0..split.items.len()).collect();
-    let whole = feed_of(&doc, &url(), kept.len()).unwrap();
-    assert_eq!(whole.items.len(), 300);
-    let parts = two_threads(|| in_parts(&doc, &split, &kept, &url())).expect("read in parts");
+    let (parts, whole) = parts_and_whole(&doc, usize::MAX);
+    assert_eq!(parts.expect("read in parts"), whole);
+    // The first 250: the rest is cut out of every part.
+    let (parts, whole) = parts_and_whole(&doc, 250);
+    assert_eq!((parts.expect("read in parts"), whole.items.len()), (whole, 250));
+    // The channel's own elements after its items are in every part.
+    let late = doc
+        .replace("<title>w</title><language>ar</language>", "")
+        .replace("</channel>", "<title>late</title><language>fr</language></channel>");
+    let (parts, whole) = parts_and_whole(&late, usize::MAX);
+    let parts = parts.expect("read in parts");
+    assert_eq!((parts.title.as_deref(), parts.items[299].language.as_deref()), (Some("late"), Some("fr")));
     assert_eq!(parts, whole);
-    // And through `read`, with a known item cut out of one part.
+    // Through `read`, with a known item cut out of one part.
+    let split = split::split(&doc, "https://wire.example/feed.xml", usize::MAX).unwrap();
     let known = split.items[7].hash.clone();
     let r = two_threads(|| read(doc.as_bytes(), None, &url(), &ReadOptions { known: &|h| h == known, limit: None }))
         .unwrap();
-    let mut expected = whole.items.clone();
-    expected.remove(7);
-    assert_eq!((r.feed.items, r.unchanged.len(), r.positions.len()), (expected, 1, 299));
+    let (_, mut expected) = parts_and_whole(&doc, usize::MAX);
+    expected.items.remove(7);
+    assert_eq!((r.feed, r.unchanged.len(), r.positions.len()), (expected, 1, 299));
     // A JSON Feed's parts are arrays of its items.
     let items: Vec<String> =
         (0..300).map(|i| format!(r#"{{"id":"{i}","content_html":"<p>{}</p>"}}"#, "كلمة ".repeat(100))).collect();
     let json = format!(r#"{{"version":"https://jsonfeed.org/version/1.1","title":"j","items":[{}]}}"#, items.join(","));
-    let split = split::split(&json, "u", usize::MAX).unwrap();
-    let whole = feed_of(&json, &url(), 300).unwrap();
-    assert_eq!(two_threads(|| in_parts(&json, &split, &kept, &url())), Some(whole));
+    let (parts, whole) = parts_and_whole(&json, usize::MAX);
+    assert_eq!(parts.expect("read in parts"), whole);
     // A small document is read whole: splitting it would cost more than it saves.
-    let small = large(3, None);
-    let split = split::split(&small, "u", usize::MAX).unwrap();
-    assert_eq!(two_threads(|| in_parts(&small, &split, &[0, 1, 2], &url())), None);
+    let (parts, _) = parts_and_whole(&large(3, None), usize::MAX);
+    assert_eq!(parts, None);
+}
+
+#[test]
+fn a_part_is_mended_as_the_whole_would_be() {
+    // RSS 1.0 items without a link, which feed-rs skips: each part is mended, and reads them all.
+    let items: String = (0..300)
+        .map(|i| {
+            format!(
+                "<item rdf:about=\"urn:i:{i}\"><title>t{i}</title><description>{}</description></item>",
+                "ب ".repeat(300)
+            )
+        })
+        .collect();
+    let doc = format!(
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\">\
+         <channel rdf:about=\"urn:c\"><title>c</title><link>https://wire.example/</link><description>d</description></channel>\
+         {items}</rdf:RDF>"
+    );
+    let (parts, whole) = parts_and_whole(&doc, usize::MAX);
+    assert_eq!((parts.expect("read in parts"), whole.items.len()), (whole, 300));
+}
+
+#[test]
+fn a_channel_larger_than_its_items_is_read_as_one() {
+    // Every part would copy and parse the channel's megabyte again.
+    let doc = large(300, None)
+        .replace("<title>w</title>", &format!("<title>w</title><description>{}</description>", "x".repeat(1 << 20)));
+    let (parts, whole) = parts_and_whole(&doc, usize::MAX);
+    assert_eq!((parts, whole.items.len()), (None, 300));
 }
 
 #[test]

@@ -89,6 +89,8 @@ pub(super) fn take(
     order.extend(read.unchanged.iter().filter_map(|(p, h)| known.get(h).map(|k| (*p, Err(k)))));
     order.sort_by_key(|(p, _)| *p);
     let (mut seen, mut keep) = (HashSet::new(), vec![false; read.feed.items.len()]);
+    // The id of each read item that is kept, derived once here (import derives it again).
+    let mut ids: Vec<Option<ItemId>> = vec![None; read.feed.items.len()];
     let (mut unchanged, mut published) = (Vec::new(), Vec::new());
     for (_, entry) in order {
         match entry {
@@ -96,8 +98,11 @@ pub(super) fn take(
                 let item = &read.feed.items[k];
                 if is_empty(item) {
                     not_kept.empty += 1;
-                } else if seen.insert(upstream::import::item_id(&src.url, &item.key)) {
-                    keep[k] = true;
+                    continue;
+                }
+                let id = upstream::import::item_id(&src.url, &item.key);
+                if seen.insert(id.clone()) {
+                    (keep[k], ids[k]) = (true, Some(id));
                     published.extend(item.published);
                 } else {
                     not_kept.repeated_id += 1;
@@ -110,17 +115,11 @@ pub(super) fn take(
             Err(_) => not_kept.repeated_id += 1,
         }
     }
-    let mut hashes = std::mem::take(&mut read.hashes).into_iter();
+    // The kept items' raw hashes, by the ids `seen` took for them.
+    let mut raw: HashMap<ItemId, String> =
+        ids.into_iter().zip(std::mem::take(&mut read.hashes)).filter_map(|(id, hash)| Some((id?, hash?))).collect();
     let mut flags = keep.iter();
-    let mut raw = HashMap::new();
-    read.feed.items.retain(|item| {
-        let hash = hashes.next().flatten();
-        let kept = *flags.next().expect("one flag per item");
-        if kept && let Some(hash) = hash {
-            raw.insert(upstream::import::item_id(&src.url, &item.key), hash);
-        }
-        kept
-    });
+    read.feed.items.retain(|_| *flags.next().expect("one flag per item"));
     let mut articles = upstream::import::import(&src.url, url, &read.feed, None);
     for article in &mut articles {
         article.raw_hash = raw.remove(&article.id);

@@ -197,7 +197,7 @@ fn is_media_type(ty: &str) -> bool {
 }
 
 /// The value of `element`'s attribute `key`, unescaped as feed-rs unescapes it.
-fn attribute(element: &BytesStart, key: &str) -> Option<String> {
+pub(super) fn attribute(element: &BytesStart, key: &str) -> Option<String> {
     let raw = element.try_get_attribute(key).ok().flatten()?.value;
     Some(quick_xml::escape::unescape(&raw).map(Cow::into_owned).unwrap_or_else(|_| raw.into_owned()))
 }

@@ -4,7 +4,12 @@ and serve.sh (RATIOS_OUT) into the markdown of docs/benchmarks.md.
 
 Without --summary: the render and ingest tables (every figure: median, min, max) with each
 ratio against its target. With --summary: one table of every ratio against its target, and an
-SVG bar chart of them (log scale: ratios run from under 1x to over 10x) at PATH."""
+SVG bar chart of them (log scale: ratios run from under 1x to over 10x) at PATH. With --stages:
+the table of where feedpub's ingest time goes.
+
+Lines may carry a "round" (benches/inprocess.sh): a ratio is then taken within each round, from
+the two sides' medians in it, and the median of those is quoted with the rounds' range. A time
+is the median of the rounds' medians, with the least minimum and the greatest maximum."""
 import json
 import math
 import sys
@@ -13,13 +18,34 @@ args = sys.argv[1:]
 summary = "--summary" in args
 if summary:
     args.remove("--summary")
+stages = "--stages" in args
+if stages:
+    args.remove("--stages")
 svg_path = None
 if "--svg" in args:
     i = args.index("--svg")
     svg_path = args[i + 1]
     del args[i:i + 2]
 rows = [json.loads(l) for path in args for l in open(path) if l.startswith("{")]
-by = {(r["tool"], r["case"], r["n"]): r for r in rows if "tool" in r}
+rounds = {}  # (tool, case, n) -> {round: row}
+for r in rows:
+    if "tool" in r:
+        rounds.setdefault((r["tool"], r["case"], r["n"]), {})[r.get("round", 0)] = r
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
+def pooled(runs):
+    """One row of a case over its rounds."""
+    rs = list(runs.values())
+    return {"median_s": median([r["median_s"] for r in rs]), "min_s": min(r["min_s"] for r in rs),
+            "max_s": max(r["max_s"] for r in rs), "bytes": rs[0]["bytes"], "rounds": len(rs)}
+
+
+by = {k: pooled(v) for k, v in rounds.items()}
 
 
 def mbps(r):
@@ -28,6 +54,22 @@ def mbps(r):
 
 def fmt(r):
     return "%.4f / %.4f / %.4f" % (r["median_s"], r["min_s"], r["max_s"])
+
+
+def ratio_over_rounds(a, b):
+    """feedpub's MB/s over the peer's within each round both ran: (median, least, greatest)."""
+    each = [mbps(a[k]) / mbps(b[k]) for k in sorted(a.keys() & b.keys())]
+    return (median(each), min(each), max(each)) if each else None
+
+
+if stages:
+    print("| stage | items | seconds: median / min / max |")
+    print("|---|---:|---|")
+    for (tool, case, n), r in by.items():
+        for prefix, note in (("ingest: ", ""), ("not in ingest: ", " (not in the ingest time)")):
+            if tool == "feedpub" and case.startswith(prefix):
+                print("| %s%s | %s | %s |" % (case[len(prefix):], note, f"{n:,}" if n else "", fmt(r)))
+    sys.exit(0)
 
 
 ratios = []  # (label, ratio, target)
@@ -46,14 +88,15 @@ for case, peer, target, what in [("render", "feedgen", 10, "RSS + Atom + JSON Fe
             if r:
                 out("| %s | %s | %s | %s | %.1f |" % (f"{n:,}", tool, fmt(r), f"{r['bytes']:,}", mbps(r)))
     out()
-    out("| items | throughput ratio (feedpub MB/s ÷ %s MB/s) | target | met |" % peer)
-    out("|---:|---:|---:|---|")
+    out("| items | throughput ratio (feedpub MB/s ÷ %s MB/s): median of rounds | least / greatest round | rounds | target | met |" % peer)
+    out("|---:|---:|---|---:|---:|---|")
     for n in sorted({k[2] for k in by if k[1] == case}):
-        a, b = by.get(("feedpub", case, n)), by.get((peer, case, n))
-        if a and b:
-            ratio = mbps(a) / mbps(b)
-            ratios.append(("%s %s" % (case, f"{n:,}"), ratio, target))
-            out("| %s | %.1f× | %d× | %s |" % (f"{n:,}", ratio, target, "yes" if ratio >= target else "**no**"))
+        a, b = rounds.get(("feedpub", case, n)), rounds.get((peer, case, n))
+        r = a and b and ratio_over_rounds(a, b)
+        if r:
+            ratios.append(("%s %s" % (case, f"{n:,}"), r[0], target))
+            out("| %s | %.1f× | %.1f× / %.1f× | %d | %d× | %s |" % (
+                f"{n:,}", r[0], r[1], r[2], len(a.keys() & b.keys()), target, "yes" if r[0] >= target else "**no**"))
     out()
 
 ratios += [(r["chart"], r["ratio"], r["target"]) for r in rows if "chart" in r]

@@ -212,5 +212,10 @@ fn an_item_past_the_limit_leaves_the_feeds_but_keeps_its_page() {
         assert!(doc.contains("004_newer") && !doc.contains(SEED), "{name} should carry only the newest item");
     }
     assert!(site.out().join(SLUG).join(format!("{SEED}.html")).is_file(), "the older page must stay");
-    assert!(site.read(&format!("{SLUG}/index.html")).contains(SEED), "the feed page lists every article");
+    // The feed page lists the feed's items and links its archive page (November 2023), which
+    // lists the rest.
+    let page = site.read(&format!("{SLUG}/index.html"));
+    assert!(!page.contains(SEED) && page.contains("archive/2023-11/"), "{page}");
+    assert!(site.read(&format!("{SLUG}/archive/2023-11/index.html")).contains(SEED));
+    assert!(site.read(&format!("{SLUG}/archive/2023-11/rss.xml")).contains(SEED));
 }

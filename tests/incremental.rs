@@ -3,12 +3,16 @@
 //! feed definitions edited, feeds added and removed, polls storing and changing items, bad
 //! input refused), the folder an incremental build keeps is byte-identical to a full build of
 //! the same store into an empty folder, a rebuild renders nothing, and each build writes only
-//! the files whose bytes changed.
+//! the files whose bytes changed. And after every step, a consumer walking each feed's history
+//! (RFC 5005 archive pages, JSON Feed's `next_url`, the HTML pages' `rel=next`) from its
+//! subscription documents sees every stored item exactly once, newest first.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod common;
+
+use common::walk::{Format, walk};
 
 use chrono::{TimeZone, Utc};
 use feedpub::config::Config;
@@ -95,7 +99,9 @@ impl World {
 
     fn article_text(&mut self, n: usize, day: usize, word: usize) -> String {
         format!(
-            "+++\ntitle = \"خبر {n}\"\ndate = 2024-01-{:02}T10:00:00Z\n+++\nنص الخبر {word} رقم {n}.\n",
+            "+++\ntitle = \"خبر {n}\"\ndate = 2024-{:02}-{:02}T10:00:00Z\n+++\nنص الخبر {word} رقم {n}.\n",
+            // Over three months, so feeds have archive pages, and adds land in old ones too.
+            1 + day % 3,
             day % 28 + 1
         )
     }
@@ -252,6 +258,31 @@ fn assert_store_matches_disk(w: &World, context: &str) {
     }
 }
 
+/// Walking each feed's history from its subscription documents, in every format, gives every
+/// stored item exactly once, newest first (the store's order). Returns how many archive pages
+/// the walks read.
+fn assert_history_complete(w: &World, out: &Path, context: &str) -> usize {
+    let s = store::open(&w.config.database).unwrap();
+    let base = w.config.base_url.as_str();
+    let get = |url: &str| {
+        let rel = url.strip_prefix(base)?;
+        let file = if rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_owned() };
+        std::fs::read_to_string(out.join(file)).ok()
+    };
+    let mut pages = 0;
+    for feed in w.feeds() {
+        let slug = feed.file_name().unwrap().to_str().unwrap();
+        let items = s.items(&Slug::new(slug).unwrap(), None).unwrap();
+        let expected: Vec<String> = items.iter().map(|i| format!("{base}{slug}/{}.html", i.id)).collect();
+        for format in Format::ALL {
+            let (ids, urls) = walk(format, &format!("{base}{slug}/{}", format.file()), &get);
+            assert!(ids == expected, "{context}: {slug} in {format:?}: walked {ids:#?}, stored {expected:#?}");
+            pages += urls.len() - 1;
+        }
+    }
+    pages
+}
+
 /// Every file of a folder but the state file (which names the store, not the site).
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     common::snapshot(dir).into_iter().filter(|(k, _)| k != ".feedpub-state").map(|(k, (b, _))| (k, b)).collect()
@@ -262,12 +293,14 @@ fn run(seed: u64, steps: usize) {
     let inc = w.dir.path().join("public");
     w.build(&inc).unwrap();
     let mut log = Vec::new();
+    let mut pages = 0;
     for i in 0..steps {
         log.push(w.step());
         let before = tree(&inc);
         let outcome = w.build(&inc).unwrap_or_else(|e| panic!("seed {seed}, step {i}: {e}\n{log:#?}"));
         let after = tree(&inc);
         assert_store_matches_disk(&w, &format!("seed {seed}, step {i}\n{log:#?}"));
+        pages += assert_history_complete(&w, &inc, &format!("seed {seed}, step {i}\n{log:#?}"));
         let full_dir = tempfile::tempdir().unwrap();
         let full = w.build(full_dir.path()).unwrap();
         assert_eq!(full.scope, Scope::Full);
@@ -281,6 +314,7 @@ fn run(seed: u64, steps: usize) {
         let again = w.build(&inc).unwrap();
         assert_eq!((again.scope, again.report.written), (Scope::Nothing, 0), "seed {seed}, step {i}\n{log:#?}");
     }
+    assert!(pages > steps, "seed {seed}: the walks read only {pages} archive pages");
 }
 
 #[test]

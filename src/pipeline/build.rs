@@ -15,7 +15,7 @@ use super::{PipelineError, sync};
 use crate::config::Config;
 use crate::model::{FeedMeta, ItemId};
 use crate::publish::{BuildReport, build::SiteWriter};
-use crate::render::{self, FeedView, IndexLine, Output, SiteMeta, Urls};
+use crate::render::{self, FeedView, IndexLine, Output, OutputKind, SiteMeta, Urls};
 use crate::store::{self, Head, Seq, Store, SyncReport};
 
 /// How much a build rendered.
@@ -107,7 +107,10 @@ pub fn publish(
         let select = |i: &crate::model::Item| dirty.as_ref().is_none_or(|d| d.contains(&i.id));
         let (outputs, line) = render::render_feed(&site, meta, &items, &select)?;
         feeds += 1;
-        pages += outputs.len() - 4;
+        // Archive pages are rendered whole with their feed (the writer leaves those whose bytes
+        // did not change), so they are listed from what was rendered.
+        paths.extend(outputs.iter().filter(|o| o.kind != OutputKind::ItemPage).map(|o| o.path.clone()));
+        pages += outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
         writer.write(&outputs)?;
         lines.push(line);
     }
@@ -152,7 +155,8 @@ fn state_line(config: &Config, head: &Head) -> String {
     let settings =
         format!("{}|{:?}|{:?}|{:?}|{:?}", config.base_url, config.title, config.language, config.ttl, config.compress);
     let digest = crate::model::digest::hex(&Sha256::digest(settings.as_bytes()));
-    format!("feedpub {}\nstore {}\nseq {}\nsettings {digest}\n", env!("CARGO_PKG_VERSION"), head.store_id, head.seq)
+    let version = format!("{}+render{}", env!("CARGO_PKG_VERSION"), render::EDITION);
+    format!("feedpub {version}\nstore {}\nseq {}\nsettings {digest}\n", head.store_id, head.seq)
 }
 
 /// The change the folder was built up to, if its state is one `state` can continue from: the

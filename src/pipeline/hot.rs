@@ -6,11 +6,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use super::history::{self, Doc};
 use super::{PipelineError, build::site_meta, stored_definitions, sync};
 use crate::config::{Compression, Config};
 use crate::model::{FeedMeta, ItemId};
 use crate::publish::serve::{PageSource, Pages, Site, Unavailable};
-use crate::render::{self, IndexLine, Output, SiteMeta};
+use crate::render::archive::Archive;
+use crate::render::{self, IndexLine, Output, SiteMeta, Urls};
 use crate::store::{Head, Seq, Store, StoreError, SyncReport};
 
 /// Bytes of item pages kept ready (with their compressed variants): a page is a few KB, so
@@ -127,12 +129,13 @@ impl HotRenderer {
                 feeds.insert(slug.to_owned(), kept.clone());
                 continue;
             }
-            // The documents carry the newest `limit` items: only those are read.
-            let newest = store.items(&meta.slug, Some(meta.limit))?;
-            let dates = store.feed_dates(&meta.slug, 0)?;
-            let count = store.item_ids(&meta.slug, None)?.len();
+            // The documents carry the newest `limit` items: only those are read, with every
+            // item's date for the archive page they link to.
+            let (dates, newest) = store.history(&meta.slug, &mut |published| 0..published.len().min(meta.limit))?;
+            let count = dates.published.len();
+            let older = Archive::plan(&dates.published, meta.limit).current().older();
             let newest_updated = dates.newest_updated.unwrap_or(chrono::DateTime::UNIX_EPOCH);
-            let (mut docs, line) = render::render_documents(&site, meta, &newest, newest_updated)?;
+            let (mut docs, line) = render::render_documents(&site, meta, &newest, newest_updated, older)?;
             outputs.append(&mut docs);
             let (ttl_minutes, newest_updated) = (line.ttl_minutes, line.newest_updated);
             feeds.insert(slug.to_owned(), ShownFeed { meta: meta.clone(), ttl_minutes, newest_updated, items: count });
@@ -206,18 +209,26 @@ impl PageSource for StorePages {
             tracing::error!("reading {path}: {e}");
             if e.is_unavailable() { Err(Unavailable) } else { Ok(None) }
         };
-        let rendered = |r: Result<Output, crate::render::RenderError>| {
-            Ok(r.inspect_err(|e| tracing::error!("rendering {path}: {e}")).ok())
-        };
+        let rendered =
+            |r: Result<Output, PipelineError>| Ok(r.inspect_err(|e| tracing::error!("rendering {path}: {e}")).ok());
         let store = self.store.lock().map_err(|_| Unavailable)?;
-        if file.is_empty() {
-            // The feed's page lists every item: people open it, readers do not poll it.
-            let items = match store.items(&meta.slug, None) {
-                Ok(items) => items,
-                Err(e) => return read(e),
+        if file.is_empty() || file.starts_with("archive/") {
+            // The feed's page and its archive pages: people open them, readers walk the
+            // archive once.
+            let doc = match file {
+                "" => Doc::FeedPage,
+                _ => match Urls::parse_archive_path(file) {
+                    Some((key, kind)) => Doc::Archive(key, kind),
+                    None => return Ok(None),
+                },
             };
+            let page = history::render_page(store.as_ref(), &self.site, meta, *ttl, doc);
             drop(store);
-            rendered(render::render_feed_page(&self.site, meta, &items))
+            match page {
+                Ok(page) => Ok(page),
+                Err(PipelineError::Store(e)) => read(e),
+                Err(e) => rendered(Err(e)),
+            }
         } else {
             let Some(id) = file.strip_suffix(".html").and_then(|f| ItemId::new(f).ok()) else { return Ok(None) };
             let item = match store.item(&meta.slug, &id) {
@@ -226,7 +237,7 @@ impl PageSource for StorePages {
                 Err(e) => return read(e),
             };
             drop(store);
-            rendered(render::render_item_page(&self.site, meta, &item, *ttl))
+            rendered(render::render_item_page(&self.site, meta, &item, *ttl).map_err(PipelineError::from))
         }
     }
 }

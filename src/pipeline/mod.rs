@@ -8,6 +8,7 @@
 
 mod build;
 mod check;
+pub mod history;
 pub mod hot;
 pub mod poll;
 pub mod serve;

@@ -6,7 +6,7 @@ use ::atom_syndication::{
 };
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::{Channel, Entry, RenderError};
+use super::{Channel, Entry, OutputKind, RenderError, archive};
 use crate::model::Person;
 
 /// Renders `ch` as an Atom 1.0 document.
@@ -17,10 +17,20 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         id: ch.id.clone(),
         updated: fixed(ch.updated),
         authors: vec![person(&meta.author)],
-        links: vec![
-            link(ch.link.as_str(), "alternate", "text/html"),
-            link(ch.atom_url.as_str(), "self", "application/atom+xml"),
-        ],
+        links: [link(ch.link.as_str(), "alternate", "text/html")]
+            .into_iter()
+            .chain(
+                [("self", ch.own_url(OutputKind::Atom))]
+                    .into_iter()
+                    .chain(ch.history(OutputKind::Atom))
+                    .map(|(rel, url)| link(url.as_str(), rel, "application/atom+xml")),
+            )
+            .collect(),
+        namespaces: if ch.place.page().is_some() {
+            [("fh".to_owned(), archive::FH.to_owned())].into()
+        } else {
+            Default::default()
+        },
         rights: meta.rights.clone().map(Text::plain),
         subtitle: Some(Text::plain(meta.description.clone())),
         generator: Some(Generator { value: "feedpub".into(), uri: None, version: None }),
@@ -33,7 +43,13 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         .write_with_config(Vec::new(), config)
         .map_err(|source| RenderError::Atom { feed: meta.slug.to_string(), source })?;
     bytes.push(b'\n');
-    Ok(bytes)
+    // RFC 4287 puts a feed's extension elements before its entries (atom_syndication writes
+    // them after): <fh:archive/> goes before the first entry, or the end of an empty feed.
+    Ok(match ch.place.page() {
+        Some(_) if ch.feed_entries().is_empty() => archive::mark(bytes, "\n</feed>", "\n  "),
+        Some(_) => archive::mark(bytes, "\n  <entry>", "\n  "),
+        None => bytes,
+    })
 }
 
 fn entry(ch: &Channel, e: &Entry) -> AtomEntry {

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::archive::{Archive, PageKey, Place};
 use super::{Channel, FeedView, Output, OutputKind, RenderError, SiteMeta, Urls, atom, cadence, html, json, rss};
 use crate::model::{FeedMeta, Item, date_in_range};
 
@@ -54,8 +55,9 @@ impl<'a> IndexLine<'a> {
 /// The site index over `lines` (one per feed, in slug order).
 pub fn render_index(site: &SiteMeta, lines: &[IndexLine<'_>]) -> Output {
     let urls = Urls::new(&site.base_url);
+    let current = Place::Current { older: None };
     let channels: Vec<Channel> =
-        lines.iter().map(|l| Channel::new(site, &urls, FeedView { meta: l.meta, items: &[] })).collect();
+        lines.iter().map(|l| Channel::new(site, &urls, FeedView { meta: l.meta, items: &[] }, current)).collect();
     Output {
         path: "index.html".into(),
         bytes: html::index(site, &channels),
@@ -63,12 +65,13 @@ pub fn render_index(site: &SiteMeta, lines: &[IndexLine<'_>]) -> Output {
         updated: lines.iter().map(|l| l.newest_updated).max().unwrap_or(DateTime::UNIX_EPOCH),
         // The index changes with any feed, so it may be cached no longer than the busiest one.
         ttl_minutes: lines.iter().map(|l| l.ttl_minutes).min().unwrap_or(site.ttl.max_minutes),
+        immutable: false,
     }
 }
 
-/// One feed's files: its RSS, Atom and JSON Feed documents and its HTML page, then the page
-/// of every item `page` selects (an incremental build selects the ones that changed). Also
-/// gives the feed's line on the index.
+/// One feed's files: its RSS, Atom and JSON Feed documents and its HTML page, the four
+/// documents of each archive page, then the page of every item `page` selects (an incremental
+/// build selects the ones that changed). Also gives the feed's line on the index.
 pub fn render_feed<'m>(
     site: &SiteMeta,
     meta: &'m FeedMeta,
@@ -77,10 +80,17 @@ pub fn render_feed<'m>(
 ) -> Result<(Vec<Output>, IndexLine<'m>), RenderError> {
     let view = FeedView { meta, items };
     check_dates(&view)?;
-    let (mut out, line) = render_documents(site, meta, items, newest(items))?;
+    let published: Vec<DateTime<Utc>> = items.iter().map(|i| i.published).collect();
+    let archive = Archive::plan(&published, meta.limit);
+    let current = archive.current();
+    let (mut out, line) = render_documents(site, meta, items, newest(items), current.older())?;
+    let keys: Vec<PageKey> = archive.pages().iter().map(|p| p.key).collect();
+    out.push(render_feed_page(site, meta, items, &keys)?);
+    for (i, p) in archive.pages().iter().enumerate() {
+        out.extend(render_archive_page(site, meta, &items[p.start..p.end], archive.place(i), line.ttl_minutes)?);
+    }
     let urls = Urls::new(&site.base_url);
-    let ch = Channel::new(site, &urls, view);
-    out.push(feed_page(&ch, items));
+    let ch = Channel::new(site, &urls, view, current);
     let slug = meta.slug.as_str();
     for e in ch.entries.iter().filter(|e| page(e.item)) {
         out.push(Output {
@@ -89,6 +99,7 @@ pub fn render_feed<'m>(
             kind: OutputKind::ItemPage,
             updated: e.item.updated,
             ttl_minutes: ch.ttl_minutes,
+            immutable: false,
         });
     }
     Ok((out, line))
@@ -99,53 +110,101 @@ fn newest(items: &[Item]) -> DateTime<Utc> {
     items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH)
 }
 
-/// A feed's page from its channel over all its `items`.
-fn feed_page(ch: &Channel, items: &[Item]) -> Output {
-    Output {
-        path: Urls::feed_page_path(ch.meta.slug.as_str()),
-        bytes: html::feed_page(ch),
-        kind: OutputKind::FeedPage,
-        updated: newest(items),
-        ttl_minutes: ch.ttl_minutes,
-    }
-}
-
 /// A feed's RSS, Atom and JSON Feed documents alone, as [`render_feed`] renders them, from
 /// its newest `limit` items (all the documents carry); `newest_updated` is the newest
-/// `updated` among all its items, for its [`IndexLine`].
+/// `updated` among all its items, for its [`IndexLine`]; `older` is its newest archive page.
 pub fn render_documents<'m>(
     site: &SiteMeta,
     meta: &'m FeedMeta,
     newest: &[Item],
     newest_updated: DateTime<Utc>,
+    older: Option<PageKey>,
 ) -> Result<(Vec<Output>, IndexLine<'m>), RenderError> {
     let newest = &newest[..newest.len().min(meta.limit)];
     let view = FeedView { meta, items: newest };
     check_dates(&view)?;
     let urls = Urls::new(&site.base_url);
-    let ch = Channel::new(site, &urls, view);
-    let slug = meta.slug.as_str();
-    let file = |path: String, bytes: Vec<u8>, kind: OutputKind| Output {
-        path,
+    let ch = Channel::new(site, &urls, view, Place::Current { older });
+    let out = [OutputKind::Rss, OutputKind::Atom, OutputKind::JsonFeed]
+        .into_iter()
+        .map(|kind| document(&ch, kind))
+        .collect::<Result<_, _>>()?;
+    Ok((out, IndexLine { meta, ttl_minutes: ch.ttl_minutes, newest_updated }))
+}
+
+/// One document of `ch` (a feed format, or its HTML page as an archive page).
+fn document(ch: &Channel, kind: OutputKind) -> Result<Output, RenderError> {
+    let bytes = match kind {
+        OutputKind::Rss => rss::render(ch)?,
+        OutputKind::Atom => atom::render(ch)?,
+        OutputKind::JsonFeed => json::render(ch)?,
+        _ => html::archive_page(ch),
+    };
+    Ok(Output {
+        path: Urls::document_path(ch.meta.slug.as_str(), ch.place.page(), kind),
         bytes,
         kind,
         updated: ch.updated,
         ttl_minutes: ch.ttl_minutes,
-    };
-    let out = vec![
-        file(Urls::rss_path(slug), rss::render(&ch)?, OutputKind::Rss),
-        file(Urls::atom_path(slug), atom::render(&ch)?, OutputKind::Atom),
-        file(Urls::json_path(slug), json::render(&ch)?, OutputKind::JsonFeed),
-    ];
-    Ok((out, IndexLine { meta, ttl_minutes: ch.ttl_minutes, newest_updated }))
+        immutable: ch.place.is_closed(),
+    })
 }
 
-/// A feed's HTML page alone, as [`render_feed`] renders it, from all its items.
-pub fn render_feed_page(site: &SiteMeta, meta: &FeedMeta, items: &[Item]) -> Result<Output, RenderError> {
+/// A feed's HTML page alone, as [`render_feed`] renders it: its newest `limit` items (of
+/// `newest`) and links to its archive pages, `pages` (newest first).
+pub fn render_feed_page(
+    site: &SiteMeta,
+    meta: &FeedMeta,
+    newest: &[Item],
+    pages: &[PageKey],
+) -> Result<Output, RenderError> {
+    let newest = &newest[..newest.len().min(meta.limit)];
+    let view = FeedView { meta, items: newest };
+    check_dates(&view)?;
+    let urls = Urls::new(&site.base_url);
+    let ch = Channel::new(site, &urls, view, Place::Current { older: pages.first().copied() });
+    Ok(Output {
+        path: Urls::feed_page_path(meta.slug.as_str()),
+        bytes: html::feed_page(&ch, pages),
+        kind: OutputKind::FeedPage,
+        updated: ch.updated,
+        ttl_minutes: ch.ttl_minutes,
+        immutable: false,
+    })
+}
+
+/// One archive page's four documents (RSS, Atom, JSON Feed, HTML) over its `items`, at
+/// `place` in the feed's history ([`Archive::place`]); `ttl_minutes` is its feed's.
+pub fn render_archive_page(
+    site: &SiteMeta,
+    meta: &FeedMeta,
+    items: &[Item],
+    place: Place,
+    ttl_minutes: u32,
+) -> Result<Vec<Output>, RenderError> {
+    [OutputKind::Rss, OutputKind::Atom, OutputKind::JsonFeed, OutputKind::FeedPage]
+        .into_iter()
+        .map(|kind| render_archive_document(site, meta, items, place, ttl_minutes, kind))
+        .collect()
+}
+
+/// One document of an archive page, as [`render_archive_page`] renders it.
+pub fn render_archive_document(
+    site: &SiteMeta,
+    meta: &FeedMeta,
+    items: &[Item],
+    place: Place,
+    ttl_minutes: u32,
+    kind: OutputKind,
+) -> Result<Output, RenderError> {
     let view = FeedView { meta, items };
     check_dates(&view)?;
     let urls = Urls::new(&site.base_url);
-    Ok(feed_page(&Channel::new(site, &urls, view), items))
+    let mut ch = Channel::new(site, &urls, view, place);
+    // The page is read as often as its feed changes (the newest) or never again (the rest):
+    // the feed's own lifetime, not one from the page's old cadence.
+    ch.ttl_minutes = ttl_minutes;
+    document(&ch, kind)
 }
 
 /// One item's page alone, as [`render_feed`] renders it; `ttl_minutes` is its feed's (from
@@ -161,7 +220,7 @@ pub fn render_item_page(
     check_dates(&view)?;
     let urls = Urls::new(&site.base_url);
     // The page shows the feed's definition and this item only, never the feed's other items.
-    let ch = Channel::new(site, &urls, view);
+    let ch = Channel::new(site, &urls, view, Place::Current { older: None });
     let e = &ch.entries[0];
     Ok(Output {
         path: Urls::item_path(meta.slug.as_str(), item.id.as_str()),
@@ -169,6 +228,7 @@ pub fn render_item_page(
         kind: OutputKind::ItemPage,
         updated: item.updated,
         ttl_minutes,
+        immutable: false,
     })
 }
 
@@ -195,7 +255,7 @@ fn check_dates(feed: &FeedView<'_>) -> Result<(), RenderError> {
 /// pages (for comparisons with tools that render nothing else).
 pub fn render_feed_documents(site: &SiteMeta, feed: FeedView<'_>) -> Result<[Vec<u8>; 3], RenderError> {
     check_dates(&feed)?;
-    let (docs, _) = render_documents(site, feed.meta, feed.items, DateTime::UNIX_EPOCH)?;
+    let (docs, _) = render_documents(site, feed.meta, feed.items, DateTime::UNIX_EPOCH, None)?;
     let [rss, atom, json]: [Output; 3] = docs.try_into().expect("three documents");
     Ok([rss.bytes, atom.bytes, json.bytes])
 }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{Channel, Entry, SiteMeta};
+use super::archive::PageKey;
+use super::{Channel, Entry, OutputKind, SiteMeta};
 use crate::model::Language;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.7}\
@@ -28,24 +29,83 @@ pub(super) fn index(site: &SiteMeta, channels: &[Channel]) -> Vec<u8> {
     page(&site.language, &site.title, site.base_url.as_str(), discovery, body)
 }
 
-/// A feed's page: its items, newest first.
-pub(super) fn feed_page(ch: &Channel) -> Vec<u8> {
+/// A feed's page: its newest items (those its feeds carry), then a link to each archive page
+/// (`pages`, newest first).
+pub(super) fn feed_page(ch: &Channel, pages: &[PageKey]) -> Vec<u8> {
     let body = html! {
         header {
             h1 { (ch.meta.title) }
             p { (ch.meta.description) }
             p.meta { (formats(ch)) }
         }
-        @for e in &ch.entries {
+        (entries(ch))
+        (paging(ch))
+        @if !pages.is_empty() {
+            nav.archive aria-label="Archive" {
+                h2 { "Archive" }
+                ul dir="ltr" {
+                    @for key in pages {
+                        li { a href=(ch.urls.document(ch.meta.slug.as_str(), Some(*key), OutputKind::FeedPage)) { (key) } }
+                    }
+                }
+            }
+        }
+        @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
+    };
+    page(&ch.meta.language, &ch.meta.title, ch.page_url.as_str(), head(ch), body)
+}
+
+/// An archive page's HTML: its items, with links to the newer and older pages. It lists no
+/// other pages, so it changes with its own items only.
+pub(super) fn archive_page(ch: &Channel) -> Vec<u8> {
+    let key = ch.place.page().map(|k| k.to_string()).unwrap_or_default();
+    let title = format!("{} ({key})", ch.meta.title);
+    let body = html! {
+        header {
+            h1 { a href=(ch.page_url) { (ch.meta.title) } }
+            p.meta dir="ltr" { (key) }
+        }
+        (entries(ch))
+        (paging(ch))
+        @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
+    };
+    page(&ch.meta.language, &title, ch.own_url(OutputKind::FeedPage).as_str(), head(ch), body)
+}
+
+/// The items a feed page or an archive page lists.
+fn entries(ch: &Channel) -> Markup {
+    html! {
+        @for e in ch.feed_entries() {
             article lang=(e.language.as_str()) dir=(e.language.dir()) {
                 h2 { a href=(e.page) { (e.item.content.title) } }
                 (time(e.item.published))
                 p { (e.item.content.summary) }
             }
         }
-        @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
-    };
-    page(&ch.meta.language, &ch.meta.title, ch.page_url.as_str(), alternates(ch), body)
+    }
+}
+
+/// Links to the newer and the older page, if any.
+fn paging(ch: &Channel) -> Markup {
+    let (newer, older) = (ch.newer_url(OutputKind::FeedPage), ch.older_url(OutputKind::FeedPage));
+    html! {
+        @if newer.is_some() || older.is_some() {
+            nav.paging aria-label="Pages" {
+                @if let Some(url) = &newer { a rel="prev" href=(url) { "Newer" } }
+                @if newer.is_some() && older.is_some() { " · " }
+                @if let Some(url) = &older { a rel="next" href=(url) { "Older" } }
+            }
+        }
+    }
+}
+
+/// A page's feed autodiscovery, and its neighbours in the paging.
+fn head(ch: &Channel) -> Markup {
+    html! {
+        (alternates(ch))
+        @if let Some(url) = ch.newer_url(OutputKind::FeedPage) { link rel="prev" href=(url); }
+        @if let Some(url) = ch.older_url(OutputKind::FeedPage) { link rel="next" href=(url); }
+    }
 }
 
 /// An article's page: the same content the feeds carry.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Channel, Entry, RenderError};
+use super::{Channel, Entry, OutputKind, RenderError};
 use crate::model::Person;
 
 #[derive(Serialize)]
@@ -14,6 +14,10 @@ struct Feed<'a> {
     feed_url: &'a str,
     description: &'a str,
     language: &'a str,
+    /// The next older page (JSON Feed's paging): from the subscription document to the
+    /// newest archive page, and from each archive page to the one before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     authors: Vec<Author<'a>>,
     items: Vec<Item<'a>>,
 }
@@ -52,6 +56,7 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         feed_url: ch.json_url.as_str(),
         description: &meta.description,
         language: meta.language.as_str(),
+        next_url: ch.older_url(OutputKind::JsonFeed).map(String::from),
         authors: vec![author(&meta.author)],
         items: ch.feed_entries().iter().map(item).collect(),
     };

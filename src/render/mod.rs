@@ -4,6 +4,7 @@
 //! 1.0, JSON Feed 1.1 and HTML pages — in memory. No clock, no I/O: the same store and config give
 //! the same bytes, so ETags and static servers' validators stay put across rebuilds.
 
+pub mod archive;
 mod atom;
 pub mod cadence;
 mod files;
@@ -17,12 +18,18 @@ use url::Url;
 
 use crate::config::TtlBounds;
 use crate::model::{FeedMeta, Item, Language, Person};
+use archive::Place;
 
 pub use files::{
-    IndexLine, render_documents, render_feed, render_feed_documents, render_feed_page, render_index, render_item_page,
-    render_site,
+    IndexLine, render_archive_document, render_archive_page, render_documents, render_feed, render_feed_documents,
+    render_feed_page, render_index, render_item_page, render_site,
 };
 pub use urls::Urls;
+
+/// Bumped whenever a change to feedpub changes the bytes of any file for the same store and
+/// config (2: RFC 5005 archive pages): a folder an earlier feedpub of the same version built
+/// is then rebuilt whole rather than trusted.
+pub const EDITION: u32 = 2;
 
 /// Site-wide settings the renderers need.
 #[derive(Debug, Clone)]
@@ -63,6 +70,8 @@ pub struct Output {
     pub updated: DateTime<Utc>,
     /// How long readers may cache it, in minutes: the feed's `<ttl>` (HTTP `max-age`).
     pub ttl_minutes: u32,
+    /// A closed archive page ([`archive::Place::is_closed`]): served to be cached for good.
+    pub immutable: bool,
 }
 
 /// The kinds of published files.
@@ -165,6 +174,9 @@ pub mod media {
 /// A feed with everything the formats share worked out once.
 struct Channel<'a> {
     meta: &'a FeedMeta,
+    /// Which document of the feed's history this is.
+    place: Place,
+    urls: Urls,
     /// Permanent feed id: the `tag:` URI from `feed.toml`, else the feed page's URL.
     id: String,
     page_url: Url,
@@ -181,9 +193,53 @@ struct Channel<'a> {
 }
 
 impl Channel<'_> {
-    /// The entries the feed documents carry: the newest `limit`.
+    /// The entries the feed documents carry: the newest `limit` in the subscription
+    /// documents; all of an archive page's.
     fn feed_entries(&self) -> &[Entry<'_>] {
-        &self.entries[..self.entries.len().min(self.meta.limit)]
+        &self.entries[..shown(self.place, self.meta, self.entries.len())]
+    }
+
+    /// This document's own URL in a format (a feed page's as its folder).
+    fn own_url(&self, kind: OutputKind) -> Url {
+        self.urls.document(self.meta.slug.as_str(), self.place.page(), kind)
+    }
+
+    /// The next older document in a format: the newest archive page from the subscription
+    /// documents, the one before from an archive page.
+    fn older_url(&self, kind: OutputKind) -> Option<Url> {
+        let older = self.place.older()?;
+        Some(self.urls.document(self.meta.slug.as_str(), Some(older), kind))
+    }
+
+    /// The newer document in a format from an archive page: the next archive page, else the
+    /// subscription document.
+    fn newer_url(&self, kind: OutputKind) -> Option<Url> {
+        match self.place {
+            Place::Current { .. } => None,
+            Place::Archive { newer, .. } => Some(self.urls.document(self.meta.slug.as_str(), newer, kind)),
+        }
+    }
+
+    /// The history links of this document in a format (RFC 5005): `current` (on an archive
+    /// page), then `prev-archive` and `next-archive` where there are such pages.
+    fn history(&self, kind: OutputKind) -> Vec<(&'static str, Url)> {
+        let slug = self.meta.slug.as_str();
+        let current = self.place.page().map(|_| self.urls.document(slug, None, kind));
+        // next-archive links archive pages only: the newest links the subscription document
+        // as `current` alone.
+        let next = self.place.newer().map(|n| self.urls.document(slug, Some(n), kind));
+        [("current", current), ("prev-archive", self.older_url(kind)), ("next-archive", next)]
+            .into_iter()
+            .filter_map(|(rel, url)| url.map(|u| (rel, u)))
+            .collect()
+    }
+}
+
+/// How many of `n` items a document at `place` carries.
+fn shown(place: Place, meta: &FeedMeta, n: usize) -> usize {
+    match place {
+        Place::Current { .. } => n.min(meta.limit),
+        Place::Archive { .. } => n,
     }
 }
 
@@ -211,7 +267,7 @@ impl Entry<'_> {
 }
 
 impl<'a> Channel<'a> {
-    fn new(site: &SiteMeta, urls: &Urls, view: FeedView<'a>) -> Self {
+    fn new(site: &SiteMeta, urls: &Urls, view: FeedView<'a>, place: Place) -> Self {
         let meta = view.meta;
         let slug = meta.slug.as_str();
         let page_url = urls.feed_page(slug);
@@ -230,11 +286,13 @@ impl<'a> Channel<'a> {
                 Entry { item, id, url, page, language, author, html: std::cell::OnceCell::new() }
             })
             .collect();
-        let in_feed = &view.items[..view.items.len().min(meta.limit)];
+        let in_feed = &view.items[..shown(place, meta, view.items.len())];
         let updated = in_feed.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
         let published: Vec<DateTime<Utc>> = in_feed.iter().map(|i| i.published).collect();
         Channel {
             meta,
+            place,
+            urls: urls.clone(),
             id: meta.id.clone().unwrap_or_else(|| page_url.to_string()),
             rss_url: urls.rss(slug),
             atom_url: urls.atom(slug),

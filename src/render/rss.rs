@@ -4,7 +4,7 @@ use ::rss::extension::atom::{AtomExtension, Link};
 use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::{Category, Channel as RssChannel, Guid, Item as RssItem, Source};
 
-use super::{Channel, Entry, RenderError};
+use super::{Channel, Entry, OutputKind, RenderError, archive};
 
 /// Renders `ch` as an RSS 2.0 document.
 pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
@@ -21,14 +21,24 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         docs: Some("https://www.rssboard.org/rss-specification".into()),
         ttl: Some(ch.ttl_minutes.to_string()),
         items: ch.feed_entries().iter().map(item).collect(),
+        // RFC 5005 appendix B: the history links are atom:links in RSS too.
         atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: ch.rss_url.to_string(),
-                rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
-                ..Link::default()
-            }],
+            links: [("self", ch.own_url(OutputKind::Rss))]
+                .into_iter()
+                .chain(ch.history(OutputKind::Rss))
+                .map(|(rel, url)| Link {
+                    href: url.to_string(),
+                    rel: rel.into(),
+                    mime_type: Some("application/rss+xml".into()),
+                    ..Link::default()
+                })
+                .collect(),
         }),
+        namespaces: if ch.place.page().is_some() {
+            [("fh".to_owned(), archive::FH.to_owned())].into()
+        } else {
+            Default::default()
+        },
         dublin_core_ext: Some(DublinCoreExtension {
             publishers: vec![meta.publisher.name.clone()],
             ..Default::default()
@@ -39,7 +49,8 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         .pretty_write_to(Vec::new(), b' ', 2)
         .map_err(|source| RenderError::Rss { feed: meta.slug.to_string(), source })?;
     bytes.push(b'\n');
-    Ok(bytes)
+    // The channel's first atom:link (its self link) follows <fh:archive/> on an archive page.
+    Ok(if ch.place.page().is_some() { archive::mark(bytes, "\n    <atom:link", "\n    ") } else { bytes })
 }
 
 fn item(e: &Entry) -> RssItem {

@@ -149,6 +149,15 @@ pub trait Store: Send {
     /// The dates a feed's line on the index shows, without reading its items.
     fn feed_dates(&self, feed: &Slug, limit: usize) -> Result<FeedDates, StoreError>;
 
+    /// A feed's dates (every item's `published`, newest first) and the items `pick` chooses
+    /// from them (a range of that order), read in one snapshot: an archive page planned from
+    /// the dates holds exactly the items the plan says, whatever a poll commits meanwhile.
+    fn history(
+        &self,
+        feed: &Slug,
+        pick: &mut dyn FnMut(&[DateTime<Utc>]) -> std::ops::Range<usize>,
+    ) -> Result<(FeedDates, Vec<Item>), StoreError>;
+
     /// One item.
     fn item(&self, feed: &Slug, id: &ItemId) -> Result<Option<Item>, StoreError>;
 

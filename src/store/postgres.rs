@@ -183,6 +183,18 @@ impl PgConn {
         Ok(self.client.as_mut().expect("connected above"))
     }
 
+    /// Begins a transaction with `sql`. A server restarted since the last statement shows
+    /// only now: outside a transaction, begin again on a new connection (nothing ran on the
+    /// lost one).
+    fn start(&mut self, sql: &str) -> Result<(), DbError> {
+        match self.batch(sql) {
+            Err(e) if e.is_disconnect() => self.batch(sql)?,
+            other => other?,
+        }
+        self.in_transaction = true;
+        Ok(())
+    }
+
     /// Ends the transaction with `sql` (COMMIT or ROLLBACK). After a lost connection the
     /// transaction is gone with it: nothing to roll back, and a commit that failed.
     fn end(&mut self, sql: &str) -> Result<(), DbError> {
@@ -309,14 +321,12 @@ impl Conn for PgConn {
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
-        // A server restarted since the last statement shows only now: outside a transaction,
-        // begin again on a new connection (nothing ran on the lost one).
-        match self.batch("BEGIN") {
-            Err(e) if e.is_disconnect() => self.batch("BEGIN")?,
-            other => other?,
-        }
-        self.in_transaction = true;
-        Ok(())
+        self.start("BEGIN")
+    }
+
+    fn begin_read(&mut self) -> Result<(), DbError> {
+        // Read committed would give each statement its own snapshot.
+        self.start("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     }
 
     fn commit(&mut self) -> Result<(), DbError> {

@@ -161,6 +161,11 @@ pub(super) trait Conn: Send {
     fn begin(&mut self) -> Result<(), DbError> {
         self.batch("BEGIN IMMEDIATE")
     }
+    /// Starts a transaction that only reads, on one snapshot (SQLite's deferred transaction
+    /// in WAL mode keeps the snapshot of its first read).
+    fn begin_read(&mut self) -> Result<(), DbError> {
+        self.batch("BEGIN")
+    }
     /// Commits the transaction [`Conn::begin`] started.
     fn commit(&mut self) -> Result<(), DbError> {
         self.batch("COMMIT")

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 pub mod child;
 pub mod pg;
 pub mod server;
+pub mod walk;
 
 pub const SLUG: &str = "russia-islamic-world";
 pub const SEED: &str = "000_216685895bd1f649";

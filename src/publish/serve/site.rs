@@ -283,8 +283,12 @@ fn resource(o: &Output, variants: Vec<Variant>) -> Resource {
     let secs = u64::try_from(o.updated.timestamp()).unwrap_or(0);
     let last_modified = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
     let lm = httpdate::fmt_http_date(last_modified);
-    // The same lifetime the feed's <ttl> announces, so HTTP caches and readers agree.
-    let cache_control = format!("public, max-age={}", u64::from(o.ttl_minutes) * 60);
+    // The same lifetime the feed's <ttl> announces, so HTTP caches and readers agree; a closed
+    // archive page changes only if one of its own items is edited or removed.
+    let cache_control = match o.immutable {
+        true => "public, max-age=31536000, immutable".to_owned(),
+        false => format!("public, max-age={}", u64::from(o.ttl_minutes) * 60),
+    };
     Resource {
         kind: o.kind,
         content_type: HeaderValue::from_static(o.kind.media_type()),
@@ -307,6 +311,7 @@ mod tests {
             kind: OutputKind::Rss,
             updated: chrono::Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).unwrap(),
             ttl_minutes: 60,
+            immutable: false,
         }
     }
 

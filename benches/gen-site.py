@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Generates a site of FEEDS feeds x ITEMS articles for the benchmarks, from the seed article.
 
-    benches/gen-site.py OUT --feeds 100 --items 1000 [--limit 100]
+    benches/gen-site.py OUT --feeds 100 --items 1000 [--limit 100] [--minutes-apart 720]
 
 Writes OUT/feeds/<slug>/feed.toml and OUT/feeds/<slug>/NNNN.md: each article is the seed's five
 Arabic paragraphs with its own number in the title and the lede, and its own date (one minute
-apart), as Markdown with TOML front matter. Also writes OUT/feedpub.toml pointing at them, with
-its store at OUT/store.sqlite3 and its output at OUT/public. Deterministic: the same arguments
-give the same bytes, so a second build of them changes nothing.
+apart; --minutes-apart 720 spreads 1,000 articles over 16 months, so over 16 archive months),
+as Markdown with TOML front matter. Also writes OUT/feedpub.toml pointing at them, with its
+store at OUT/store.sqlite3 and its output at OUT/public. Deterministic: the same arguments give
+the same bytes, so a second build of them changes nothing.
 """
 
 import argparse
@@ -26,6 +27,7 @@ def main():
     ap.add_argument("--feeds", type=int, default=1)
     ap.add_argument("--items", type=int, default=100)
     ap.add_argument("--limit", type=int, default=None, help="items per feed document (default: all)")
+    ap.add_argument("--minutes-apart", type=int, default=1, help="between two articles' dates")
     args = ap.parse_args()
     paragraphs = [p for p in SEED.read_text(encoding="utf-8").split("\n") if p.strip()][:5]
     t0 = datetime.datetime(2023, 11, 16, tzinfo=datetime.timezone.utc)
@@ -39,7 +41,7 @@ def main():
             encoding="utf-8",
         )
         for i in range(args.items):
-            date = (t0 + datetime.timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            date = (t0 + datetime.timedelta(minutes=i * args.minutes_apart)).strftime("%Y-%m-%dT%H:%M:%SZ")
             # The seed's words, shuffled per article: text that compresses like real text does
             # (a site of one paragraph repeated compresses 170:1 and flatters every encoder).
             rng = random.Random(f * 1_000_003 + i)

@@ -140,7 +140,7 @@ static APP: LazyLock<Arc<App>> = LazyLock::new(|| {
         kind: OutputKind::Rss,
         updated: Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).single().expect("a valid date"),
         ttl_minutes: 60,
-        immutable: false,
+        archived: Default::default(),
     };
     let site = Site::new(vec![output], Compression { gzip: true, brotli: true }, None);
     App::new(site, 0.0, Duration::ZERO, Vec::new(), Box::new(|| Ok(())))

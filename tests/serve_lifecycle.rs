@@ -25,7 +25,7 @@ fn output(path: &str, bytes: Vec<u8>) -> Output {
         kind: OutputKind::Rss,
         updated: chrono::Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).unwrap(),
         ttl_minutes: 60,
-        immutable: false,
+        archived: Default::default(),
     }
 }
 

@@ -288,7 +288,7 @@ mod tests {
             kind: crate::render::OutputKind::ItemPage,
             updated: chrono::DateTime::UNIX_EPOCH,
             ttl_minutes: 15,
-            immutable: false,
+            archived: Default::default(),
         }
     }
 

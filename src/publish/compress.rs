@@ -7,6 +7,8 @@ use std::io::Write;
 
 use flate2::{Compression, GzBuilder};
 
+use crate::render::archive::Archived;
+
 /// gzip at the best level: files are compressed once and served many times.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzBuilder::new().mtime(0).write(Vec::with_capacity(bytes.len() / 3), Compression::best());
@@ -31,13 +33,14 @@ impl Effort {
     /// (a 500 KB Atom feed of 100 Arabic items: 1.09 s and 54.3 KB against 0.053 s and
     /// 62.4 KB), which at 300 such feeds made a full build spend five minutes in brotli: past
     /// 128 KiB a feed gets quality 9.
+    /// An archive page is read once by each reader that walks the history: a page's effort.
     pub fn for_output(o: &crate::render::Output) -> Self {
-        Self::for_file(o.kind, o.bytes.len())
+        Self::for_file(o.kind, o.archived, o.bytes.len())
     }
 
     /// [`Effort::for_output`] from what a file is and its size.
-    pub fn for_file(kind: crate::render::OutputKind, len: usize) -> Self {
-        match (kind.is_feed(), len) {
+    pub fn for_file(kind: crate::render::OutputKind, archived: Archived, len: usize) -> Self {
+        match (kind.is_feed() && archived == Archived::No, len) {
             (true, n) if n <= 128 << 10 => Self::Best,
             (true, _) => Self::Good,
             (false, _) => Self::Fast,

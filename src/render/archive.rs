@@ -1,15 +1,19 @@
 //! A feed's history in pages (RFC 5005 archived feeds): which items each archive page holds.
 //!
-//! The subscription documents carry the newest `limit` items; every older item is in exactly
-//! one archive page. A page is a calendar month (UTC) of `published`, cut into parts of at most
-//! [`PAGE_ITEMS`] counted from the month's oldest item.
+//! A page is a calendar month (UTC) of `published`, cut into parts of the feed's `limit` items
+//! (at most [`MAX_PAGE_ITEMS`]) counted from the month's oldest item. Every item is in exactly
+//! one page, except the newest month's last part while it is not full: those items are the
+//! newest of all, so the subscription documents (the newest `limit`) carry them, and they
+//! become a page when the part fills up or a later month begins. A page's items therefore never
+//! change as articles arrive (RFC 5005: an archive document's entries should not change, and a
+//! consumer may stop walking at a page it has read). The newest pages also hold items the
+//! subscription documents still carry; a consumer keeps one of each (RFC 5005 section 4.2).
 //!
 //! Why months and not a count from the oldest item: the store drops a source's oldest items
 //! past its `keep`, and takes items dated in the past (a backdated article, an upstream's late
-//! item). With a count, either shifts every later page, so every "closed" page would change;
-//! with months, either changes the page of that month alone. A page other than the newest is
-//! closed: its bytes change only when one of its own items is edited, removed or added with a
-//! date in its month.
+//! item). With a count, either shifts every later page; with months, either changes the pages
+//! of that month alone. Nor does a page depend on which items the subscription documents
+//! carry, so removing an article from those never moves items between pages.
 
 use std::fmt;
 
@@ -27,8 +31,16 @@ pub(super) fn mark(doc: Vec<u8>, before: &str, line: &str) -> Vec<u8> {
     [&doc[..i], line.as_bytes(), b"<fh:archive/>", &doc[i..]].concat()
 }
 
-/// Most items an archive page holds: a busier month is cut into parts.
-pub const PAGE_ITEMS: usize = 100;
+/// Most items an archive page holds, whatever the feed's `limit`: a busier month is cut into
+/// parts.
+pub const MAX_PAGE_ITEMS: usize = 100;
+
+/// Items an archive page of a feed with this `limit` holds: as many as its subscription
+/// documents (so the newest month's unfinished part fits in them), within 1 to
+/// [`MAX_PAGE_ITEMS`].
+pub fn page_items(limit: usize) -> usize {
+    limit.clamp(1, MAX_PAGE_ITEMS)
+}
 
 /// Names an archive page: its month, and its part when the month has more than one
 /// (`2026-11`, `2026-11-2`). Ordered oldest first.
@@ -36,7 +48,7 @@ pub const PAGE_ITEMS: usize = 100;
 pub struct PageKey {
     year: i32,
     month: u32,
-    /// 1 for the month's oldest [`PAGE_ITEMS`] items.
+    /// 1 for the month's oldest [`page_items`] items.
     part: u32,
 }
 
@@ -148,11 +160,30 @@ impl Place {
             Place::Archive { newer, .. } => newer,
         }
     }
+}
 
-    /// A closed page: an archive page with a newer one after it. Its bytes stay put unless one
-    /// of its own items changes, so it may be cached for good.
-    pub fn is_closed(self) -> bool {
-        matches!(self, Place::Archive { newer: Some(_), .. })
+/// Whether a file is a page of a feed's archive: read once by a reader walking the history,
+/// not polled, so it is compressed quickly and not tracked as a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Archived {
+    /// Not an archive page: a feed's documents and page, the index, an item's page.
+    #[default]
+    No,
+    /// The newest archive page: it gains a `next-archive` link when a page follows.
+    Newest,
+    /// A page with a newer one after it: it changes only with its own items, so it may be
+    /// cached for good.
+    Closed,
+}
+
+impl Place {
+    /// What a document at this place is.
+    pub fn archived(self) -> Archived {
+        match self {
+            Place::Current { .. } => Archived::No,
+            Place::Archive { newer: None, .. } => Archived::Newest,
+            Place::Archive { newer: Some(_), .. } => Archived::Closed,
+        }
     }
 }
 
@@ -164,19 +195,25 @@ pub struct Archive {
 
 impl Archive {
     /// The pages of a feed whose items were `published` at these times, newest first (the
-    /// store's order), of which the subscription documents carry the first `limit`.
+    /// store's order), with this `limit`.
     pub fn plan(published: &[DateTime<Utc>], limit: usize) -> Self {
+        let size = page_items(limit);
         let mut pages = Vec::new();
-        let mut start = limit.min(published.len());
+        let mut start = 0;
         while start < published.len() {
             let (year, month) = PageKey::month_of(published[start]);
             let end = start + published[start..].iter().take_while(|t| PageKey::month_of(**t) == (year, month)).count();
             // Parts count from the month's oldest item, so those already written stay as they
             // are while the month's newest part fills up.
-            let parts = (end - start).div_ceil(PAGE_ITEMS);
+            let parts = (end - start).div_ceil(size);
             for part in (1..=parts).rev() {
-                let last = end - (part - 1) * PAGE_ITEMS;
-                let first = last.saturating_sub(PAGE_ITEMS).max(start);
+                let last = end - (part - 1) * size;
+                let first = last.saturating_sub(size).max(start);
+                // The newest month's unfinished part is no page yet: its items are the newest,
+                // in the subscription documents, and it would change with every article.
+                if start == 0 && part == parts && last - first < size {
+                    continue;
+                }
                 let part = u32::try_from(part).unwrap_or(u32::MAX);
                 pages.push(Page { key: PageKey { year, month, part }, start: first, end: last });
             }
@@ -248,46 +285,74 @@ mod tests {
     }
 
     #[test]
-    fn the_window_is_in_no_page_and_every_older_item_in_exactly_one() {
-        // 3 in November, 250 in October, 5 in August: newest first.
+    fn every_item_is_in_one_page_but_the_newest_months_unfinished_part() {
+        // 3 in November, 250 in October, 5 in August: newest first; pages of 100.
         let mut published = vec![day(2026, 11, 20); 3];
         published.extend((0..250).map(|i| day(2026, 10, 30 - (i / 10))));
         published.extend(vec![day(2026, 8, 1); 5]);
-        let a = Archive::plan(&published, 10);
-        // October's 243 archived items: parts from its oldest, 100, 100, then the 43 newest.
+        let a = Archive::plan(&published, 100);
+        // November's 3 are no page yet; October's parts from its oldest: 100, 100, then 50.
         assert_eq!(keys(&a), ["2026-10-3", "2026-10-2", "2026-10", "2026-08"]);
         let covered: Vec<usize> = a.pages().iter().flat_map(|p| p.start..p.end).collect();
-        assert_eq!(covered, (10..published.len()).collect::<Vec<_>>());
+        assert_eq!(covered, (3..published.len()).collect::<Vec<_>>());
+        assert_eq!(a.pages()[0].len(), 50);
         assert_eq!(a.pages()[2].len(), 100);
-        assert_eq!(a.pages()[0].len(), 43);
         assert_eq!(a.current(), Place::Current { older: PageKey::parse("2026-10-3") });
         let (_, oldest) = a.find(PageKey::parse("2026-08").unwrap()).unwrap();
         assert_eq!(oldest.older(), None);
-        assert!(oldest.is_closed());
-        assert!(!a.place(0).is_closed(), "the newest page still fills up");
+        assert_eq!(oldest.archived(), Archived::Closed);
+        assert_eq!(a.place(0).archived(), Archived::Newest, "it gains a next-archive link when a page follows");
     }
 
     #[test]
-    fn a_new_item_changes_only_the_newest_page() {
-        // October 0..150, September 150..300, August 300..400, newest first.
-        let mut published: Vec<_> =
-            (0..400).map(|i| day(2026, 10 - (i / 150) as u32, 28 - (i % 150) as u32 / 6)).collect();
-        let before = Archive::plan(&published, 50);
-        assert_eq!(keys(&before), ["2026-10", "2026-09-2", "2026-09", "2026-08"]);
-        published.insert(0, day(2026, 11, 1));
-        let after = Archive::plan(&published, 50);
-        // October's 101st archived item starts a part; the others hold the same items, one
-        // index further down (one more item above them).
-        assert_eq!(keys(&after), ["2026-10-2", "2026-10", "2026-09-2", "2026-09", "2026-08"]);
-        for p in before.pages() {
-            let (q, _) = after.find(p.key).unwrap();
-            assert_eq!((q.start, q.end), (p.start + 1, p.end + 1), "{}", p.key);
+    fn pages_hold_the_feeds_limit_and_the_unfinished_part_fits_in_the_feed() {
+        for limit in [1, 2, 3, 7, 50, 100, 250] {
+            for n in [0, 1, 5, 99, 100, 101, 250] {
+                let mut published: Vec<_> = (0..n).map(|i| day(2026, 5, 28 - (i % 28) as u32)).collect();
+                published.sort_by(|a, b| b.cmp(a));
+                let a = Archive::plan(&published, limit);
+                let size = page_items(limit);
+                assert!(
+                    a.pages().iter().all(|p| p.len() == size),
+                    "limit {limit}, {n} items: one month, full parts only"
+                );
+                // What no page holds is the newest, and fewer than the feed carries.
+                let first = a.pages().first().map_or(n, |p| p.start);
+                assert!(first < size && first <= limit, "limit {limit}, {n} items: {first} outside every page");
+            }
         }
     }
 
     #[test]
-    fn no_page_without_items_beyond_the_limit() {
-        assert!(Archive::plan(&[day(2026, 1, 1); 5], 5).pages().is_empty());
+    fn a_page_keeps_its_items_as_articles_arrive() {
+        // October 0..150, September 150..300, August 300..400, newest first; pages of 50.
+        let mut published: Vec<_> =
+            (0..400).map(|i| day(2026, 10 - (i / 150) as u32, 28 - (i % 150) as u32 / 6)).collect();
+        let before = Archive::plan(&published, 50);
+        assert_eq!(keys(&before)[..4], ["2026-10-3", "2026-10-2", "2026-10", "2026-09-3"]);
+        for n in 1..=60 {
+            published.insert(0, day(2026, 10, 29));
+            let after = Archive::plan(&published, 50);
+            // Every page holds the same items (one index further down per new item), and the
+            // new items make pages of their own: a 4th October part once 50 have come.
+            for p in before.pages() {
+                let (q, _) = after.find(p.key).unwrap();
+                assert_eq!((q.start, q.end), (p.start + n, p.end + n), "{} after {n}", p.key);
+            }
+            assert_eq!(after.pages().len(), before.pages().len() + usize::from(n >= 50), "after {n}");
+        }
+        // A new month closes October's unfinished part: it becomes a page as it is.
+        let mut published: Vec<_> = (0..120).map(|i| day(2026, 10, 28 - (i / 5) as u32)).collect();
+        let before = Archive::plan(&published, 50);
+        assert_eq!(keys(&before), ["2026-10-2", "2026-10"]);
+        published.insert(0, day(2026, 11, 1));
+        assert_eq!(keys(&Archive::plan(&published, 50)), ["2026-10-3", "2026-10-2", "2026-10"]);
+    }
+
+    #[test]
+    fn no_page_for_a_first_unfinished_month() {
+        assert!(Archive::plan(&[day(2026, 1, 1); 4], 5).pages().is_empty());
+        assert_eq!(Archive::plan(&[day(2026, 1, 1); 5], 5).pages().len(), 1);
         assert!(Archive::plan(&[], 5).pages().is_empty());
         assert_eq!(Archive::plan(&[], 5).current(), Place::Current { older: None });
     }

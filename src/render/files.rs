@@ -65,7 +65,7 @@ pub fn render_index(site: &SiteMeta, lines: &[IndexLine<'_>]) -> Output {
         updated: lines.iter().map(|l| l.newest_updated).max().unwrap_or(DateTime::UNIX_EPOCH),
         // The index changes with any feed, so it may be cached no longer than the busiest one.
         ttl_minutes: lines.iter().map(|l| l.ttl_minutes).min().unwrap_or(site.ttl.max_minutes),
-        immutable: false,
+        archived: Default::default(),
     }
 }
 
@@ -99,7 +99,7 @@ pub fn render_feed<'m>(
             kind: OutputKind::ItemPage,
             updated: e.item.updated,
             ttl_minutes: ch.ttl_minutes,
-            immutable: false,
+            archived: Default::default(),
         });
     }
     Ok((out, line))
@@ -146,7 +146,7 @@ fn document(ch: &Channel, kind: OutputKind) -> Result<Output, RenderError> {
         kind,
         updated: ch.updated,
         ttl_minutes: ch.ttl_minutes,
-        immutable: ch.place.is_closed(),
+        archived: ch.place.archived(),
     })
 }
 
@@ -169,7 +169,7 @@ pub fn render_feed_page(
         kind: OutputKind::FeedPage,
         updated: ch.updated,
         ttl_minutes: ch.ttl_minutes,
-        immutable: false,
+        archived: Default::default(),
     })
 }
 
@@ -228,7 +228,7 @@ pub fn render_item_page(
         kind: OutputKind::ItemPage,
         updated: item.updated,
         ttl_minutes,
-        immutable: false,
+        archived: Default::default(),
     })
 }
 

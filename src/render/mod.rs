@@ -70,8 +70,8 @@ pub struct Output {
     pub updated: DateTime<Utc>,
     /// How long readers may cache it, in minutes: the feed's `<ttl>` (HTTP `max-age`).
     pub ttl_minutes: u32,
-    /// A closed archive page ([`archive::Place::is_closed`]): served to be cached for good.
-    pub immutable: bool,
+    /// Whether it is an archive page, and a closed one (served to be cached for good).
+    pub archived: archive::Archived,
 }
 
 /// The kinds of published files.

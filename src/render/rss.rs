@@ -19,7 +19,9 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         last_build_date: Some(ch.updated.to_rfc2822()),
         generator: Some("feedpub".into()),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
-        ttl: Some(ch.ttl_minutes.to_string()),
+        // An archive page is read once, not polled; and a <ttl> from the feed's cadence would
+        // change a closed page's bytes whenever the feed's rhythm does.
+        ttl: ch.place.page().is_none().then(|| ch.ttl_minutes.to_string()),
         items: ch.feed_entries().iter().map(item).collect(),
         // RFC 5005 appendix B: the history links are atom:links in RSS too.
         atom_ext: Some(AtomExtension {

@@ -38,23 +38,48 @@ pub struct Doc {
     pub current: Option<String>,
 }
 
-/// Walks from `start`, reading each document with `get` (by URL); panics on a loop or a
-/// missing document. Returns the ids in walk order and the URLs of the documents read.
+/// Walks from `start` to the oldest page, reading each document with `get` (by URL); panics on
+/// a loop or a missing document. Returns the ids in walk order, each once, and the URLs of the
+/// documents read. An item may be both in the subscription document and in a page (the newest
+/// pages hold items the feed still carries): as RFC 5005 section 4.2 says, the consumer keeps
+/// the one nearest the subscription document; any other repeat fails.
 pub fn walk(format: Format, start: &str, get: &dyn Fn(&str) -> Option<String>) -> (Vec<String>, Vec<String>) {
-    let (mut ids, mut urls) = (Vec::new(), Vec::new());
+    walk_to(format, start, get, &[])
+}
+
+/// [`walk`], stopping (as RFC 5005 lets a consumer) before an archive page in `read_before`:
+/// what a consumer that walked earlier reads to catch up.
+pub fn walk_to(
+    format: Format,
+    start: &str,
+    get: &dyn Fn(&str) -> Option<String>,
+    read_before: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let (mut ids, mut urls) = (Vec::<String>::new(), Vec::new());
+    let mut subscribed = Vec::new();
     let mut next = Some(start.to_owned());
-    while let Some(url) = next {
+    while let Some(url) = next.filter(|u| !read_before.contains(u)) {
         assert!(!urls.contains(&url), "{format:?}: the walk loops at {url}");
         let text = get(&url).unwrap_or_else(|| panic!("{format:?}: {url} is missing"));
         let doc = parse(format, &text);
         if urls.is_empty() {
             assert!(!doc.archive, "{format:?}: the subscription document {url} says it is an archive page");
+            subscribed = doc.ids.clone();
         } else if matches!(format, Format::Rss | Format::Atom) {
             assert!(doc.archive, "{format:?}: {url} does not say it is an archive page (fh:archive)");
             let current = doc.current.as_deref();
             assert_eq!(current, Some(start), "{format:?}: {url} links another current document");
         }
-        ids.extend(doc.ids);
+        for id in doc.ids {
+            if !ids.contains(&id) {
+                ids.push(id);
+            } else if let Some(at) = subscribed.iter().position(|s| *s == id).filter(|_| !urls.is_empty()) {
+                // Once in the feed and once in a page; a third time fails below.
+                subscribed.swap_remove(at);
+            } else {
+                panic!("{format:?}: {id} is twice in the history ({url})");
+            }
+        }
         urls.push(url);
         next = doc.older;
     }

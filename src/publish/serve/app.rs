@@ -20,6 +20,7 @@ use super::metrics::Metrics;
 use super::readers::{Poll, Readers, client_ip};
 use super::respond;
 use super::site::Site;
+use crate::render::archive::Archived;
 
 /// Reports whether the store can be reached (for `/readyz`); the error says why not.
 pub type ReadyCheck = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
@@ -219,7 +220,8 @@ pub(super) fn published<B>(app: &App, peer: IpAddr, request: &hyper::Request<B>,
     let route = res.kind.as_str();
     let answer = respond::answer(&res, headers, method == Method::HEAD);
     let status = answer.response.status().as_u16();
-    if res.kind.is_feed() {
+    // Readers poll the feeds; a walk of the archive reads each page once, and is no poll.
+    if res.kind.is_feed() && res.archived == Archived::No {
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let poll = Poll {
             ip: client_ip(peer, forwarded, &app.trusted_proxies),

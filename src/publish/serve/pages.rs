@@ -201,7 +201,7 @@ mod tests {
                 kind: OutputKind::ItemPage,
                 updated: chrono::DateTime::UNIX_EPOCH,
                 ttl_minutes: 15,
-                immutable: false,
+                archived: Default::default(),
             }))
         }
     }

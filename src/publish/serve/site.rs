@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::pages::{Pages, Unavailable};
 use crate::config::Compression;
 use crate::publish::compress::{self, Effort};
+use crate::render::archive::Archived;
 use crate::render::{Output, OutputKind};
 
 /// A content coding feedpub holds a variant in.
@@ -55,6 +56,8 @@ pub struct Variant {
 pub struct Resource {
     /// What it is.
     pub kind: OutputKind,
+    /// Whether it is an archive page (walked once, not polled).
+    pub archived: Archived,
     /// `Content-Type`.
     pub content_type: HeaderValue,
     /// The newest item time it shows, in whole seconds.
@@ -121,7 +124,8 @@ impl Site {
                 }
                 let identity = &r.variants[0];
                 let tag = identity.etag_header.to_str().unwrap_or_default().trim_matches('"').to_owned();
-                let more = coded(&identity.bytes, Effort::for_file(r.kind, identity.bytes.len()), &tag, compress);
+                let more =
+                    coded(&identity.bytes, Effort::for_file(r.kind, r.archived, identity.bytes.len()), &tag, compress);
                 let variants = std::iter::once(identity.clone()).chain(more).collect();
                 (path.clone(), Arc::new(Resource { variants, ..r.same_headers() }))
             })
@@ -265,6 +269,7 @@ impl Resource {
     fn same_headers(&self) -> Self {
         Resource {
             kind: self.kind,
+            archived: self.archived,
             content_type: self.content_type.clone(),
             last_modified: self.last_modified,
             last_modified_header: self.last_modified_header.clone(),
@@ -285,12 +290,13 @@ fn resource(o: &Output, variants: Vec<Variant>) -> Resource {
     let lm = httpdate::fmt_http_date(last_modified);
     // The same lifetime the feed's <ttl> announces, so HTTP caches and readers agree; a closed
     // archive page changes only if one of its own items is edited or removed.
-    let cache_control = match o.immutable {
-        true => "public, max-age=31536000, immutable".to_owned(),
-        false => format!("public, max-age={}", u64::from(o.ttl_minutes) * 60),
+    let cache_control = match o.archived {
+        Archived::Closed => "public, max-age=31536000, immutable".to_owned(),
+        Archived::No | Archived::Newest => format!("public, max-age={}", u64::from(o.ttl_minutes) * 60),
     };
     Resource {
         kind: o.kind,
+        archived: o.archived,
         content_type: HeaderValue::from_static(o.kind.media_type()),
         last_modified,
         last_modified_header: HeaderValue::from_str(&lm).expect("an HTTP date is a valid header value"),
@@ -311,7 +317,7 @@ mod tests {
             kind: OutputKind::Rss,
             updated: chrono::Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).unwrap(),
             ttl_minutes: 60,
-            immutable: false,
+            archived: Default::default(),
         }
     }
 

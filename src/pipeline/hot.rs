@@ -11,7 +11,7 @@ use super::{PipelineError, build::site_meta, stored_definitions, sync};
 use crate::config::{Compression, Config};
 use crate::model::{FeedMeta, ItemId};
 use crate::publish::serve::{PageSource, Pages, Site, Unavailable};
-use crate::render::archive::Archive;
+use crate::render::archive::{Archive, PageKey};
 use crate::render::{self, IndexLine, Output, SiteMeta, Urls};
 use crate::store::{Head, Seq, Store, StoreError, SyncReport};
 
@@ -39,6 +39,9 @@ struct ShownFeed {
     newest_updated: chrono::DateTime<chrono::Utc>,
     /// How many items it has.
     items: usize,
+    /// Its archive pages: a path naming another is answered 404 without reading the store
+    /// (a well-formed key costs a read of every date of the feed to find it is not there).
+    pages: Arc<HashSet<PageKey>>,
 }
 
 /// Renders the served site from the store, again and again.
@@ -133,12 +136,17 @@ impl HotRenderer {
             // item's date for the archive page they link to.
             let (dates, newest) = store.history(&meta.slug, &mut |published| 0..published.len().min(meta.limit))?;
             let count = dates.published.len();
-            let older = Archive::plan(&dates.published, meta.limit).current().older();
+            let plan = Archive::plan(&dates.published, meta.limit);
+            let (older, pages) = (plan.current().older(), plan.pages().iter().map(|p| p.key).collect());
             let newest_updated = dates.newest_updated.unwrap_or(chrono::DateTime::UNIX_EPOCH);
             let (mut docs, line) = render::render_documents(&site, meta, &newest, newest_updated, older)?;
             outputs.append(&mut docs);
             let (ttl_minutes, newest_updated) = (line.ttl_minutes, line.newest_updated);
-            feeds.insert(slug.to_owned(), ShownFeed { meta: meta.clone(), ttl_minutes, newest_updated, items: count });
+            let pages = Arc::new(pages);
+            feeds.insert(
+                slug.to_owned(),
+                ShownFeed { meta: meta.clone(), ttl_minutes, newest_updated, items: count, pages },
+            );
             dirty.insert(slug.to_owned());
         }
         drop(store);
@@ -166,7 +174,10 @@ impl HotRenderer {
         let source = Arc::new(StorePages {
             store: self.pages.clone(),
             site,
-            feeds: feeds.iter().map(|(slug, f)| (slug.clone(), (f.meta.clone(), f.ttl_minutes))).collect(),
+            feeds: feeds
+                .iter()
+                .map(|(slug, f)| (slug.clone(), (f.meta.clone(), f.ttl_minutes, f.pages.clone())))
+                .collect(),
         });
         let keep = |path: &str| feed_of(path).is_some_and(|s| feeds.contains_key(&s) && !dirty.contains(&s));
         let mut pages = Pages::new(source, self.config.compress, PAGE_CACHE_BYTES);
@@ -187,8 +198,8 @@ fn poisoned() -> PipelineError {
 struct StorePages {
     store: SharedStore,
     site: SiteMeta,
-    /// Per feed slug: its definition and cache lifetime.
-    feeds: HashMap<String, (FeedMeta, u32)>,
+    /// Per feed slug: its definition, cache lifetime and archive pages.
+    feeds: HashMap<String, (FeedMeta, u32, Arc<HashSet<PageKey>>)>,
 }
 
 impl PageSource for StorePages {
@@ -202,7 +213,7 @@ impl PageSource for StorePages {
 
     fn page(&self, path: &str) -> Result<Option<Output>, Unavailable> {
         let Some((slug, file)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else { return Ok(None) };
-        let Some((meta, ttl)) = self.feeds.get(slug) else { return Ok(None) };
+        let Some((meta, ttl, pages)) = self.feeds.get(slug) else { return Ok(None) };
         // A store that cannot answer is a 503 (the page may well exist); a row that cannot
         // be read or rendered is logged and answers 404.
         let read = |e: StoreError| {
@@ -211,17 +222,17 @@ impl PageSource for StorePages {
         };
         let rendered =
             |r: Result<Output, PipelineError>| Ok(r.inspect_err(|e| tracing::error!("rendering {path}: {e}")).ok());
-        let store = self.store.lock().map_err(|_| Unavailable)?;
         if file.is_empty() || file.starts_with("archive/") {
             // The feed's page and its archive pages: people open them, readers walk the
             // archive once.
             let doc = match file {
                 "" => Doc::FeedPage,
                 _ => match Urls::parse_archive_path(file) {
-                    Some((key, kind)) => Doc::Archive(key, kind),
-                    None => return Ok(None),
+                    Some((key, kind)) if pages.contains(&key) => Doc::Archive(key, kind),
+                    _ => return Ok(None),
                 },
             };
+            let store = self.store.lock().map_err(|_| Unavailable)?;
             let page = history::render_page(store.as_ref(), &self.site, meta, *ttl, doc);
             drop(store);
             match page {
@@ -231,6 +242,7 @@ impl PageSource for StorePages {
             }
         } else {
             let Some(id) = file.strip_suffix(".html").and_then(|f| ItemId::new(f).ok()) else { return Ok(None) };
+            let store = self.store.lock().map_err(|_| Unavailable)?;
             let item = match store.item(&meta.slug, &id) {
                 Ok(Some(item)) => item,
                 Ok(None) => return Ok(None),

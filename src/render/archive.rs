@@ -5,9 +5,11 @@
 //! one page, except the newest month's last part while it is not full: those items are the
 //! newest of all, so the subscription documents (the newest `limit`) carry them, and they
 //! become a page when the part fills up or a later month begins. A page's items therefore never
-//! change as articles arrive (RFC 5005: an archive document's entries should not change, and a
-//! consumer may stop walking at a page it has read). The newest pages also hold items the
-//! subscription documents still carry; a consumer keeps one of each (RFC 5005 section 4.2).
+//! change as new articles arrive (RFC 5005: an archive document's entries should not change, and
+//! a consumer may stop walking at a page it has read); an item dated into a closed page (a
+//! backdated article, an upstream's late item) or removed from one still changes it. The newest
+//! pages also hold items the subscription documents still carry; a consumer keeps one of each
+//! (RFC 5005 section 4.2).
 //!
 //! Why months and not a count from the oldest item: the store drops a source's oldest items
 //! past its `keep`, and takes items dated in the past (a backdated article, an upstream's late
@@ -69,8 +71,9 @@ impl PageKey {
             "" => 1,
             rest => {
                 let n = rest.strip_prefix('-')?;
-                // At most a million parts: the number must fit, and "1" is written without it.
-                if n.is_empty() || n.len() > 6 || n.starts_with('0') || !n.bytes().all(|d| d.is_ascii_digit()) {
+                // Nine digits fit a part number (a month of a billion items at limit 1 would
+                // be the first to need more), and "1" is written without it.
+                if n.is_empty() || n.len() > 9 || n.starts_with('0') || !n.bytes().all(|d| d.is_ascii_digit()) {
                     return None;
                 }
                 n.parse().ok().filter(|p| *p >= 2)?
@@ -263,7 +266,7 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_have_one_spelling() {
-        for s in ["2026-11", "2026-01-2", "1999-12-417"] {
+        for s in ["2026-11", "2026-01-2", "1999-12-417", "2026-11-123456789"] {
             assert_eq!(PageKey::parse(s).unwrap().to_string(), s);
         }
         for s in [
@@ -278,7 +281,7 @@ mod tests {
             "2026-11-x",
             "+026-11",
             "2026-11-2-3",
-            "2026-11-9999999",
+            "2026-11-9999999999",
         ] {
             assert_eq!(PageKey::parse(s), None, "{s}");
         }

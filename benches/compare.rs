@@ -62,6 +62,7 @@ fn main() {
             max_interval_minutes: 360,
             limit: None,
             keep: Some(10_000),
+            backfill: false,
         };
         let fetched = |bytes: &[u8]| Fetched::Document {
             bytes: bytes.to_vec(),

@@ -9,7 +9,7 @@ mod common;
 use chrono::{DateTime, TimeZone, Utc};
 use feedpub::config::DatabaseUrl;
 use feedpub::model::{Article, Content, ItemId, Slug, UpstreamSource};
-use feedpub::store::{self, Claim, Polled, SourceState, Store, SyncReport, UpstreamArticle};
+use feedpub::store::{self, Backfill, Claim, Polled, SourceState, Store, SyncReport, UpstreamArticle};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -56,6 +56,7 @@ on_both!(
     definitions_and_the_change_sequence_are_shared,
     order_is_by_byte_whatever_the_locale,
     raw_hashes_let_a_poll_skip_what_it_has,
+    a_page_of_history_ranks_below_what_the_source_lists,
 );
 
 fn at(day: u32) -> DateTime<Utc> {
@@ -133,8 +134,8 @@ fn a_vanished_feed_takes_its_items_along(backend: Backend) {
 /// The number of migrations each backend has.
 fn migrations(backend: Backend) -> i64 {
     match backend {
-        Backend::Sqlite => 7,
-        Backend::Postgres => 2,
+        Backend::Sqlite => 8,
+        Backend::Postgres => 3,
     }
 }
 
@@ -216,6 +217,41 @@ fn polls_store_items_and_state_beside_local_articles(backend: Backend) {
     s.sync_local(&[], at(12)).unwrap();
     assert!(s.items(&feed, None).unwrap().is_empty());
     assert_eq!(s.source_state(&feed, &source).unwrap(), None);
+}
+
+/// A page of a source's history (`backfill`) is stored behind what its polls brought: first seen
+/// before all of it, so `keep` drops the page's items first, the undated one (dated a second
+/// before the earliest date known) before all; the walk is done once the source is full, and
+/// where it stands is kept in the source's state.
+fn a_page_of_history_ranks_below_what_the_source_lists(backend: Backend) {
+    let db = fresh(backend);
+    let mut s = store::open(&db.url).unwrap();
+    let feed = Slug::new("f").unwrap();
+    let source = url::Url::parse("https://wire.example/rss").unwrap();
+    let state = SourceState::new(&source, at(10));
+    let polled: Vec<_> = (5..=7).map(|d| upstream(&format!("p{d}"), "<p>p</p>", Some(at(d)))).collect();
+    s.record_poll(&feed, &source, &state, &polled, 5, at(10)).unwrap();
+    let page2 = url::Url::parse("https://wire.example/archive/2").unwrap();
+
+    // A page with one item: room for it, and the walk goes on from the next page.
+    let page = [upstream("h4", "<p>h</p>", Some(at(4)))];
+    let none = Polled { items: &page, unchanged: &[] };
+    let (r, next) = s.record_backfill(&feed, &source, none, 5, &Backfill::At(page2.clone()), at(11)).unwrap();
+    assert_eq!((r.added, r.removed, &next), (1, 0, &Backfill::At(page2.clone())));
+    assert_eq!(s.source_state(&feed, &source).unwrap().unwrap().backfill, Backfill::At(page2.clone()));
+
+    // The next page brings two; one fits, and the undated one goes first.
+    let page = [upstream("h2", "<p>h</p>", Some(at(2))), upstream("h0", "<p>undated</p>", None)];
+    let polled_page = Polled { items: &page, unchanged: &[] };
+    let (r, next) = s.record_backfill(&feed, &source, polled_page, 5, &Backfill::At(page2), at(11)).unwrap();
+    assert_eq!((r.added, r.removed, &next), (2, 1, &Backfill::Done), "keep reached: done");
+    let ids: Vec<String> = s.items(&feed, None).unwrap().iter().map(|i| i.id.to_string()).collect();
+    assert_eq!(ids, ["p7", "p6", "p5", "h4", "h2"], "the undated h0 ranked last and went");
+    let state = s.source_state(&feed, &source).unwrap().unwrap();
+    assert_eq!(state.backfill, Backfill::Done);
+    // A poll's own state write leaves the walk where it is.
+    s.record_poll(&feed, &source, &SourceState { backfill: Backfill::NotBegun, ..state }, &polled, 5, at(12)).unwrap();
+    assert_eq!(s.source_state(&feed, &source).unwrap().unwrap().backfill, Backfill::Done);
 }
 
 #[test]
@@ -318,6 +354,7 @@ fn an_upstream_cannot_grow_pin_or_outlive_its_source(backend: Backend) {
         max_interval_minutes: 360,
         limit: None,
         keep: None,
+        backfill: false,
     }];
     assert_eq!(s.drop_unlisted_sources(&[(&feed, &listed)]).unwrap(), 4);
     assert_eq!(s.items(&feed, None).unwrap().len(), 1);

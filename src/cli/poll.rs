@@ -36,8 +36,9 @@ pub(super) fn run(config: &Config, feed: Option<&str>, force: bool) -> anyhow::R
         };
         let reading = o.reading.as_ref().map(ToString::to_string).filter(|r| !r.is_empty());
         let reading = reading.map_or_else(String::new, |r| format!("; {r}"));
+        let backfill = o.backfill.as_ref().map_or_else(String::new, |b| format!("; {b}"));
         println!(
-            "{} {}: {}; {} new, {} updated{removed}{not_kept}{reading}; next poll {next}",
+            "{} {}: {}; {} new, {} updated{removed}{not_kept}{reading}{backfill}; next poll {next}",
             o.feed, o.url, o.status, o.report.added, o.report.updated
         );
     }

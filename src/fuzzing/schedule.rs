@@ -45,7 +45,14 @@ pub fn schedule(data: &[u8]) {
     let _ = parse_timestamp(&String::from_utf8_lossy(lines.last().copied().unwrap_or_default()));
 
     let url = Url::parse("https://wire.example/rss").expect("a valid URL");
-    let source = UpstreamSource { url, min_interval_minutes: min, max_interval_minutes: max, limit: None, keep: None };
+    let source = UpstreamSource {
+        url,
+        min_interval_minutes: min,
+        max_interval_minutes: max,
+        limit: None,
+        keep: None,
+        backfill: false,
+    };
     let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
     let (next, bound) = if status.is_success() || status == StatusCode::NOT_MODIFIED {
         (after_success(&source, freshness(&headers), ttl, now), minutes(max))

@@ -26,6 +26,10 @@ pub struct UpstreamSource {
     /// How many of its items the store keeps, the newest by first-seen order (default 1,000):
     /// a source that sends new items every minute must not grow the site without bound.
     pub keep: Option<usize>,
+    /// Walk the upstream's history once (RFC 5005 `prev-archive`, JSON Feed `next_url`) after
+    /// its first good poll, so older items are imported too: up to `keep` in all.
+    #[serde(default)]
+    pub backfill: bool,
 }
 
 impl UpstreamSource {

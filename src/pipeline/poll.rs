@@ -6,6 +6,7 @@
 //! work (reading the definitions and states, parsing, sanitising and writing) is blocking and
 //! runs on that runtime's blocking pool, off the threads that answer HTTP.
 
+mod backfill;
 mod outcome;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use url::Url;
 
+pub use self::backfill::{Backfilled, MAX_PAGES as MAX_BACKFILL_PAGES, WalkEnd};
 pub use self::outcome::{NotKept, PollStatus, SourceOutcome};
 use super::sync::Role;
 use crate::config::Config;
@@ -394,12 +396,20 @@ async fn poll_one(
     };
     let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
     let fetched = fetcher.fetch(&state.current_url, &validators).await;
-    let store = round.store.clone();
-    blocking(move || {
+    let (store, walked) = (round.store.clone(), state.backfill.clone());
+    let (feed_, src_) = (feed.clone(), src.clone());
+    let mut outcome = blocking(move || {
         let mut store = lock(&store)?;
-        outcome::apply(store.as_mut(), &feed, &src, state, fetched, now).map_err(PollError::from)
+        outcome::apply(store.as_mut(), &feed_, &src_, state, fetched, now).map_err(PollError::from)
     })
-    .await?
+    .await??;
+    // The history is walked after a good poll, once: the document it links from is read.
+    if outcome.status == PollStatus::Fetched
+        && let Some(from) = backfill::start(&src, &walked, outcome.prev_archive.as_ref())
+    {
+        outcome.backfill = Some(backfill::walk(fetcher, &round.store, &feed, &src, from, now).await?);
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]

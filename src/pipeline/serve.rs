@@ -16,7 +16,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::PipelineError;
 use super::hot::{HotRenderer, Reason, SharedStore};
-use super::poll::{PollRequest, PollStatus, Poller, Silent};
+use super::poll::{PollRequest, PollStatus, Poller, Silent, SourceOutcome};
 use super::sync::Role;
 use crate::config::{Compression, Config};
 use crate::publish::serve::{self, App, Site};
@@ -298,11 +298,15 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, app: Arc<App>, shu
                     let (added, updated) = (o.report.added, o.report.updated);
                     let reading = o.reading.as_ref().map(ToString::to_string).unwrap_or_default();
                     let not_kept = o.not_kept.to_string();
-                    tracing::info!(%feed, %url, %status, added, updated, not_kept, reading, "polled");
+                    let backfill = o.backfill.as_ref().map(ToString::to_string).unwrap_or_default();
+                    tracing::info!(%feed, %url, %status, added, updated, not_kept, reading, backfill, "polled");
                     let recovered = o.reading.as_ref().is_some_and(|r| r.recovered.is_some());
                     app.metrics().upstream_read(&o.not_kept.by_reason(), recovered);
+                    if let Some(b) = &o.backfill {
+                        app.metrics().upstream_read(&b.not_kept.by_reason(), false);
+                    }
                 }
-                if outcomes.iter().any(|o| o.report.added + o.report.updated + o.report.removed > 0) {
+                if outcomes.iter().any(SourceOutcome::changed) {
                     trigger.send(Reason::Store);
                 }
                 failures = 0;

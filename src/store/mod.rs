@@ -30,7 +30,7 @@ pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, 
 pub use sql::{DbError, Engine};
 pub use sql_local::CHANGES_CHANNEL;
 pub use sql_store::SqlStore;
-pub use upstream::{Claim, KnownItem, PollReport, Polled, SourceState};
+pub use upstream::{Backfill, Claim, KnownItem, PollReport, Polled, SourceState};
 
 /// Store failures; each names the database (a file, or a URL without its password) or the row
 /// it concerns.
@@ -207,6 +207,20 @@ pub trait Store: Send {
         keep: usize,
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError>;
+
+    /// Stores the items of one page of `source`'s history (its `backfill` walk) and `next`, how
+    /// far the walk has come, in one transaction. The items rank below every item the source
+    /// has (first seen just before the earliest), so `keep` drops them first; once the source
+    /// holds `keep` items the walk is [`Backfill::Done`], which is returned with the report.
+    fn record_backfill(
+        &mut self,
+        feed: &Slug,
+        source: &url::Url,
+        polled: Polled<'_>,
+        keep: usize,
+        next: &Backfill,
+        now: DateTime<Utc>,
+    ) -> Result<(PollReport, Backfill), StoreError>;
 
     /// The items of `source` in `feed` stored with the hash of their raw text, by that hash:
     /// what a poll need not read again.

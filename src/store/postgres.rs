@@ -20,8 +20,11 @@ use crate::config::PostgresUrl;
 
 /// Versioned migrations, applied in order under an advisory lock; `feedpub_schema.version`
 /// records the last one applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/postgres/0001_schema.sql"), include_str!("migrations/postgres/0002_raw_hash.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_schema.sql"),
+    include_str!("migrations/postgres/0002_raw_hash.sql"),
+    include_str!("migrations/postgres/0003_backfill.sql"),
+];
 
 /// A connection to a PostgreSQL database, made again when lost.
 pub(super) struct PgConn {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::local::{FeedChange, FeedDates, Head, LocalSync, Seq};
 use super::sql::{Conn, DbError, Engine, Row, Tx, params};
 use super::sql_local::SqlLocalSync;
-use super::{Claim, PollReport, Polled, SourceState, Store, StoreError, parse_timestamp, timestamp};
+use super::{Backfill, Claim, PollReport, Polled, SourceState, Store, StoreError, parse_timestamp, timestamp};
 use crate::model::{Article, Content, Item, ItemId, Slug, UpstreamSource};
 
 /// A store on one connection to SQLite or PostgreSQL.
@@ -305,6 +305,18 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
     ) -> Result<PollReport, StoreError> {
         self.write_poll(feed, source, state, polled, keep, now)
+    }
+
+    fn record_backfill(
+        &mut self,
+        feed: &Slug,
+        source: &url::Url,
+        polled: Polled<'_>,
+        keep: usize,
+        next: &Backfill,
+        now: DateTime<Utc>,
+    ) -> Result<(PollReport, Backfill), StoreError> {
+        self.write_backfill(feed, source, polled, keep, next, now)
     }
 
     fn raw_hashes(

@@ -9,11 +9,11 @@ use super::sql::{Conn, DbError, Engine, Row, params};
 use super::sql_local::Pending;
 use super::sql_store::SqlStore;
 use super::upstream::{Claim, KnownItem, past_keep};
-use super::{PollReport, Polled, SourceState, StoreError, parse_timestamp, timestamp};
+use super::{Backfill, PollReport, Polled, SourceState, StoreError, parse_timestamp, timestamp};
 use crate::model::{ItemId, Slug, UpstreamSource};
 
 const STATE_COLUMNS: &str =
-    "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired";
+    "current_url, etag, last_modified, next_poll, failures, last_status, last_error, last_polled, retired, backfill";
 
 /// Reads the poll state of `source` in `feed` on `conn` (in a transaction or not).
 fn source_state(conn: &mut dyn Conn, feed: &Slug, source: &Url) -> Result<Option<Row>, DbError> {
@@ -23,7 +23,84 @@ fn source_state(conn: &mut dyn Conn, feed: &Slug, source: &Url) -> Result<Option
     )
 }
 
+/// Removes the items of `source` past its newest `keep` by first-seen order, never one of
+/// `batch` (what the poll listed), counting them in `report`; returns how many it keeps.
+/// Counted first: ranking them all is only needed when there are more than `keep`.
+fn prune(
+    tx: &mut dyn Conn,
+    feed: &Slug,
+    source: &Url,
+    batch: &[&str],
+    keep: usize,
+    report: &mut PollReport,
+) -> Result<usize, DbError> {
+    let count = tx.query_opt(
+        "SELECT COUNT(*) FROM items WHERE feed = ?1 AND source = ?2",
+        params![feed.as_str(), source.as_str()],
+    )?;
+    let count = usize::try_from(count.map(|r| r.int(0)).transpose()?.unwrap_or(0)).unwrap_or(usize::MAX);
+    if count <= keep {
+        return Ok(count);
+    }
+    let ranked = tx.query(
+        "SELECT id FROM items WHERE feed = ?1 AND source = ?2 ORDER BY first_seen DESC, published DESC, id",
+        params![feed.as_str(), source.as_str()],
+    )?;
+    let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
+    let mut removed = 0;
+    for id in past_keep(&ranked, batch, keep) {
+        removed += tx.execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])? as usize;
+    }
+    report.removed += removed;
+    Ok(count - removed)
+}
+
 impl SqlStore {
+    /// Stores the items of one page of `source`'s history and how far the walk has come
+    /// (`next`), in one transaction. The items count as seen a second before the earliest time
+    /// the source's items and this page's dates know (first seen or published): an undated one
+    /// is published there, behind the old items it came with rather than on top of the feed,
+    /// and they are the first to go past `keep` — at once, when the page brings more than
+    /// there is room for. Returns what changed, and
+    /// [`Backfill::Done`] in place of `next` once the source holds `keep` items.
+    pub(super) fn write_backfill(
+        &mut self,
+        feed: &Slug,
+        source: &Url,
+        polled: Polled<'_>,
+        keep: usize,
+        next: &Backfill,
+        now: DateTime<Utc>,
+    ) -> Result<(PollReport, Backfill), StoreError> {
+        self.write(|tx| {
+            let row = tx.query_opt(
+                "SELECT MIN(first_seen), MIN(published) FROM items WHERE feed = ?1 AND source = ?2",
+                params![feed.as_str(), source.as_str()],
+            )?;
+            let stored = |i| -> Result<Option<DateTime<Utc>>, DbError> {
+                let text = row.as_ref().map(|r| r.opt_text(i)).transpose()?.flatten();
+                Ok(text.and_then(|t| parse_timestamp(&t).ok()))
+            };
+            let dated = polled.items.iter().filter_map(|i| i.published);
+            let earliest = [stored(0)?, stored(1)?].into_iter().flatten().chain(dated).min().unwrap_or(now).min(now);
+            let seen = earliest.checked_sub_signed(chrono::TimeDelta::seconds(1)).unwrap_or(earliest);
+            let mut report = PollReport { unchanged: polled.unchanged.len(), ..PollReport::default() };
+            let mut pending = Pending::default();
+            items::write_items(tx, feed, source, polled.items, seen, now, &mut pending, &mut report)?;
+            let held = prune(tx, feed, source, &[], keep, &mut report)?;
+            let next = if held >= keep { Backfill::Done } else { next.clone() };
+            tx.execute(
+                "UPDATE sources SET backfill = ?3 WHERE feed = ?1 AND url = ?2",
+                params![feed.as_str(), source.as_str(), next.stored()],
+            )?;
+            if report.added + report.updated + report.removed > 0 {
+                pending.feed(tx, feed, false)?;
+            }
+            pending.stamp(tx)?;
+            Ok((report, next))
+        })
+    }
+
     pub(super) fn read_source_state(&self, feed: &Slug, source: &Url) -> Result<Option<SourceState>, StoreError> {
         let row = self.read(|c| source_state(c, feed, source))?;
         row.map(|row| self.state_from(feed, source, &row)).transpose()
@@ -35,7 +112,7 @@ impl SqlStore {
         let mut states = HashMap::new();
         for row in rows {
             // A URL that no longer parses cannot be a configured source's.
-            let Ok(url) = row.text(9).map_err(self.err())?.parse::<Url>() else { continue };
+            let Ok(url) = row.text(10).map_err(self.err())?.parse::<Url>() else { continue };
             let state = self.state_from(feed, &url, &row)?;
             states.insert(url, state);
         }
@@ -60,9 +137,10 @@ impl SqlStore {
                 row.opt_text(6)?,
                 row.opt_text(7)?,
                 row.int(8)? != 0,
+                row.opt_text(9)?,
             ))
         };
-        let (current, etag, last_modified, next, failures, last_status, last_error, polled, retired) =
+        let (current, etag, last_modified, next, failures, last_status, last_error, polled, retired, backfill) =
             fields().map_err(|e| corrupt(e.to_string()))?;
         // A time no timestamp can hold (an earlier release stored `+11526-…` after an absurd
         // Retry-After) must not fail every later poll: the source is due now, and the poll that
@@ -85,6 +163,7 @@ impl SqlStore {
             last_error,
             last_polled: polled.as_deref().and_then(|p| parse_timestamp(p).ok()),
             retired,
+            backfill: Backfill::from_stored(backfill.as_deref()),
         })
     }
 
@@ -206,29 +285,12 @@ impl SqlStore {
             )?;
             let mut report = PollReport { unchanged: unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
-            items::write_items(tx, feed, source, items, now, &mut pending, &mut report)?;
+            items::write_items(tx, feed, source, items, now, now, &mut pending, &mut report)?;
             // The source keeps its newest `keep` items by first-seen order, and every item of
             // this poll; the rest leave the store, and so the site, in this same transaction.
-            // Counted first: ranking them all is only needed when there are more than `keep`.
-            let count = tx.query_opt(
-                "SELECT COUNT(*) FROM items WHERE feed = ?1 AND source = ?2",
-                params![feed.as_str(), source.as_str()],
-            )?;
-            let count = count.map(|r| r.int(0)).transpose()?.unwrap_or(0);
-            if usize::try_from(count).unwrap_or(usize::MAX) > keep {
-                let ranked = tx.query(
-                    "SELECT id FROM items WHERE feed = ?1 AND source = ?2 ORDER BY first_seen DESC, published DESC, id",
-                    params![feed.as_str(), source.as_str()],
-                )?;
-                let ranked = ranked.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
-                let batch: Vec<&str> =
-                    items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
-                for id in past_keep(&ranked, &batch, keep) {
-                    report.removed += tx
-                        .execute("DELETE FROM items WHERE feed = ?1 AND id = ?2", params![feed.as_str(), id])?
-                        as usize;
-                }
-            }
+            let batch: Vec<&str> =
+                items.iter().map(|i| i.id.as_str()).chain(unchanged.iter().map(ItemId::as_str)).collect();
+            prune(tx, feed, source, &batch, keep, &mut report)?;
             // Only a poll that changed an item dirties the feed (and only this feed).
             if report.added + report.updated + report.removed > 0 {
                 pending.feed(tx, feed, false)?;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0005_shared.sql"),
     include_str!("migrations/sqlite/0006_raw_hash.sql"),
     include_str!("migrations/sqlite/0007_raw_hash_index.sql"),
+    include_str!("migrations/sqlite/0008_backfill.sql"),
 ];
 
 /// A connection to one SQLite file.

@@ -26,6 +26,43 @@ pub struct SourceState {
     pub last_polled: Option<DateTime<Utc>>,
     /// `410 Gone`: never polled again.
     pub retired: bool,
+    /// How far the walk of its history has come (only sources with `backfill = true` walk).
+    pub backfill: Backfill,
+}
+
+/// How far the walk of an upstream's history ([`crate::model::UpstreamSource::backfill`]) has
+/// come.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Backfill {
+    /// Not begun: the next good poll begins it, from its document's `prev-archive` link.
+    #[default]
+    NotBegun,
+    /// Stopped before this page (it failed, or the walk was cut short): the next good poll goes
+    /// on from it.
+    At(Url),
+    /// Walked to the oldest page, to a loop, or to `keep` items: never again.
+    Done,
+}
+
+impl Backfill {
+    /// As the store keeps it: `None`, a URL, or `done` (which no absolute URL is).
+    pub(crate) fn stored(&self) -> Option<&str> {
+        match self {
+            Backfill::NotBegun => None,
+            Backfill::At(url) => Some(url.as_str()),
+            Backfill::Done => Some("done"),
+        }
+    }
+
+    /// What [`Backfill::stored`] wrote; anything else (a URL that no longer parses) starts
+    /// again from the document's link.
+    pub(crate) fn from_stored(text: Option<&str>) -> Self {
+        match text {
+            Some("done") => Backfill::Done,
+            Some(url) => Url::parse(url).map_or(Backfill::NotBegun, Backfill::At),
+            None => Backfill::NotBegun,
+        }
+    }
 }
 
 impl SourceState {
@@ -41,6 +78,7 @@ impl SourceState {
             last_error: None,
             last_polled: None,
             retired: false,
+            backfill: Backfill::NotBegun,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::model::{Slug, UpstreamSource, redact};
 use crate::source::upstream::{self, Fetched, Reading, schedule};
 use crate::store::{PollReport, Polled, SourceState, Store, StoreError};
 pub use take::NotKept;
-use take::take;
+pub(super) use take::take;
 
 /// What happened to one source.
 #[derive(Debug)]
@@ -30,12 +30,25 @@ pub struct SourceOutcome {
     pub reading: Option<Reading>,
     /// Items of its document that were not kept, by reason.
     pub not_kept: NotKept,
+    /// What the walk of its history did, when one ran (`backfill = true`).
+    pub backfill: Option<super::Backfilled>,
+    /// Its document's link to the page of history before it.
+    pub(super) prev_archive: Option<Url>,
 }
 
 impl SourceOutcome {
-    /// Whether this counts as a failure (for the exit code).
+    /// Whether this counts as a failure (for the exit code): the poll failed, or the walk of
+    /// its history stopped at a page it could not read.
     pub fn failed(&self) -> bool {
         matches!(self.status, PollStatus::Failed(_))
+            || self.backfill.as_ref().is_some_and(|b| matches!(b.end, super::WalkEnd::Stopped { .. }))
+    }
+
+    /// Whether the store changed: items added, updated or removed, by the poll or by the walk
+    /// of its history after it.
+    pub fn changed(&self) -> bool {
+        let changed = |r: &PollReport| r.added + r.updated + r.removed > 0;
+        changed(&self.report) || self.backfill.as_ref().is_some_and(|b| changed(&b.report))
     }
 
     /// A source the round left alone.
@@ -48,6 +61,8 @@ impl SourceOutcome {
             next_poll: (!state.retired).then_some(state.next_poll),
             reading: None,
             not_kept: NotKept::default(),
+            backfill: None,
+            prev_archive: None,
         }
     }
 }
@@ -92,7 +107,7 @@ const MAX_ERROR_CHARS: usize = 500;
 
 /// An error as one bounded line: its text can quote the upstream (a parser's excerpt of the
 /// document, a `Location`), which may hold line breaks — a forged log line — or megabytes.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     let mut line: String = text.chars().take(MAX_ERROR_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
     if text.chars().nth(MAX_ERROR_CHARS).is_some() {
         line.push('…');
@@ -138,6 +153,7 @@ fn apply_here(
 ) -> Result<SourceOutcome, StoreError> {
     state.last_polled = Some(now);
     let (mut items, mut unchanged, mut reading, mut not_kept) = (Vec::new(), Vec::new(), None, NotKept::default());
+    let mut prev_archive = None;
     // The status, or the error and the Retry-After it came with.
     let result = match result {
         Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
@@ -153,6 +169,7 @@ fn apply_here(
             match read {
                 Ok(taken) => {
                     let parsed = taken.feed;
+                    prev_archive = parsed.prev_archive.clone();
                     (items, unchanged, reading, not_kept) =
                         (taken.articles, taken.unchanged, Some(taken.reading), taken.not_kept);
                     if let Some(to) = moved_to {
@@ -233,6 +250,8 @@ fn apply_here(
         next_poll: (!state.retired).then_some(state.next_poll),
         reading,
         not_kept,
+        backfill: None,
+        prev_archive,
     })
 }
 

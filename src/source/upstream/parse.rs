@@ -23,6 +23,9 @@ pub struct UpstreamFeed {
     pub link: Option<Url>,
     /// Where it says it lives (`atom:link rel="self"`), for provenance.
     pub self_link: Option<Url>,
+    /// The page of its history before this document: RFC 5005's `prev-archive` link (RSS and
+    /// Atom), or JSON Feed's `next_url`. Only http(s).
+    pub prev_archive: Option<Url>,
     /// RSS `<ttl>` in minutes: how long the publisher says it may be cached.
     pub ttl_minutes: Option<u32>,
     /// Its items, in document order.
@@ -98,6 +101,12 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
     // else in RSS (feedparser reads it so too).
     let summary_is_html = feed.feed_type == FeedType::RSS1;
     let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
+    let prev_archive = match feed.feed_type {
+        // feed-rs keeps no `next_url`.
+        FeedType::JSON => json_next_url(text),
+        _ => feed.links.iter().find(|l| l.rel.as_deref() == Some("prev-archive")).map(|l| l.href.clone()),
+    }
+    .and_then(|href| absolute(&href, url));
     let items = feed
         .entries
         .into_iter()
@@ -150,6 +159,7 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
         title: feed.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)),
         link,
         self_link,
+        prev_archive,
         ttl_minutes: feed.ttl,
         items,
     })
@@ -205,6 +215,17 @@ fn person_name(p: feed_rs::model::Person) -> Option<String> {
 }
 
 /// `id` when it is an absolute http(s) URL.
+/// A JSON Feed's `next_url`, read apart (feed-rs drops it); only looked for when the text names
+/// it, so other feeds are not parsed twice.
+fn json_next_url(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Paging {
+        next_url: Option<String>,
+    }
+    memchr::memmem::find(text.as_bytes(), b"\"next_url\"")?;
+    serde_json::from_str::<Paging>(text).ok()?.next_url
+}
+
 fn absolute_http(id: &str) -> Option<Url> {
     Url::parse(id.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }

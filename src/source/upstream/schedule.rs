@@ -87,6 +87,7 @@ mod tests {
             max_interval_minutes: 360,
             limit: None,
             keep: None,
+            backfill: false,
         }
     }
 

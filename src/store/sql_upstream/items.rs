@@ -31,12 +31,15 @@ struct Prepared<'a> {
     claimed_published: Option<DateTime<Utc>>,
 }
 
-/// Writes `items`, polled from `source` for `feed` at `now`, counting them in `report`.
+/// Writes `items`, polled from `source` for `feed` at `now`, counting them in `report`. Those
+/// not stored before are first seen at `seen` (`now`, but for a page of the source's history).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_items(
     tx: &mut dyn Conn,
     feed: &Slug,
     source: &Url,
     items: &[UpstreamArticle],
+    seen: DateTime<Utc>,
     now: DateTime<Utc>,
     pending: &mut Pending,
     report: &mut PollReport,
@@ -66,7 +69,7 @@ pub(super) fn write_items(
             let stored = have.get(item.id.as_str()).copied();
             // The first-seen time is stored once and then kept: undated and future-dated items
             // are published at it, so rebuilds stay byte-stable.
-            let first_seen = stored.map(|r| time(r, 3)).transpose()?.flatten().unwrap_or(now);
+            let first_seen = stored.map(|r| time(r, 3)).transpose()?.flatten().unwrap_or(seen);
             let refused = stored.map(|r| time(r, 4)).transpose()?.flatten();
             let (published, claimed_published) = believed(item.published, first_seen, refused, now);
             let article = Article {

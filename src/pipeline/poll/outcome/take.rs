@@ -40,6 +40,15 @@ impl NotKept {
     }
 }
 
+impl std::ops::AddAssign for NotKept {
+    fn add_assign(&mut self, other: Self) {
+        self.empty += other.empty;
+        self.repeated_id += other.repeated_id;
+        self.past_limit += other.past_limit;
+        self.unparsed += other.unparsed;
+    }
+}
+
 impl fmt::Display for NotKept {
     /// `3 not kept (1 empty, 2 past the limit)`; nothing when all were kept.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,7 +68,7 @@ impl fmt::Display for NotKept {
 
 /// What one document brings: the items read and imported, those left unread as stored, and
 /// the count of those not kept.
-pub(super) struct Taken {
+pub(in crate::pipeline::poll) struct Taken {
     pub feed: UpstreamFeed,
     pub articles: Vec<UpstreamArticle>,
     pub unchanged: Vec<ItemId>,
@@ -72,7 +81,7 @@ pub(super) struct Taken {
 /// Reads `bytes` (fetched from `url` for `src`) without the items `known` by their raw hash,
 /// and imports what is kept. A repeated id is one item: the first in the document wins, read or
 /// left unread.
-pub(super) fn take(
+pub(in crate::pipeline::poll) fn take(
     bytes: &[u8],
     charset: Option<&str>,
     url: &url::Url,

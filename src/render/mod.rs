@@ -7,6 +7,7 @@
 pub mod archive;
 mod atom;
 pub mod cadence;
+mod channel;
 mod files;
 mod html;
 mod json;
@@ -17,8 +18,8 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::TtlBounds;
-use crate::model::{FeedMeta, Item, Language, Person};
-use archive::Place;
+use crate::model::{FeedMeta, Item, Language};
+use channel::{Channel, Entry};
 
 pub use files::{
     IndexLine, render_archive_document, render_archive_page, render_documents, render_feed, render_feed_documents,
@@ -169,178 +170,4 @@ pub mod media {
     pub const JSON_FEED: &str = "application/feed+json; charset=utf-8";
     /// HTML pages.
     pub const HTML: &str = "text/html; charset=utf-8";
-}
-
-/// A feed with everything the formats share worked out once.
-struct Channel<'a> {
-    meta: &'a FeedMeta,
-    /// Which document of the feed's history this is.
-    place: Place,
-    urls: Urls,
-    /// Permanent feed id: the `tag:` URI from `feed.toml`, else the feed page's URL.
-    id: String,
-    page_url: Url,
-    rss_url: Url,
-    atom_url: Url,
-    json_url: Url,
-    /// The feed's `link`: from `feed.toml`, else its page here.
-    link: Url,
-    /// Newest `updated` among the feed's items; the epoch for an empty feed (never the clock).
-    updated: DateTime<Utc>,
-    ttl_minutes: u32,
-    /// Every item, newest first; the feed documents carry [`Channel::feed_entries`].
-    entries: Vec<Entry<'a>>,
-}
-
-impl Channel<'_> {
-    /// The entries the feed documents carry: the newest `limit` in the subscription
-    /// documents; all of an archive page's.
-    fn feed_entries(&self) -> &[Entry<'_>] {
-        &self.entries[..shown(self.place, self.meta, self.entries.len())]
-    }
-
-    /// This document's own URL in a format (a feed page's as its folder).
-    fn own_url(&self, kind: OutputKind) -> Url {
-        self.urls.document(self.meta.slug.as_str(), self.place.page(), kind)
-    }
-
-    /// The next older document in a format: the newest archive page from the subscription
-    /// documents, the one before from an archive page.
-    fn older_url(&self, kind: OutputKind) -> Option<Url> {
-        let older = self.place.older()?;
-        Some(self.urls.document(self.meta.slug.as_str(), Some(older), kind))
-    }
-
-    /// The newer document in a format from an archive page: the next archive page, else the
-    /// subscription document.
-    fn newer_url(&self, kind: OutputKind) -> Option<Url> {
-        match self.place {
-            Place::Current { .. } => None,
-            Place::Archive { newer, .. } => Some(self.urls.document(self.meta.slug.as_str(), newer, kind)),
-        }
-    }
-
-    /// The history links of this document in a format (RFC 5005): `current` (on an archive
-    /// page), then `prev-archive` and `next-archive` where there are such pages.
-    fn history(&self, kind: OutputKind) -> Vec<(&'static str, Url)> {
-        let slug = self.meta.slug.as_str();
-        let current = self.place.page().map(|_| self.urls.document(slug, None, kind));
-        // next-archive links archive pages only: the newest links the subscription document
-        // as `current` alone.
-        let next = self.place.newer().map(|n| self.urls.document(slug, Some(n), kind));
-        [("current", current), ("prev-archive", self.older_url(kind)), ("next-archive", next)]
-            .into_iter()
-            .filter_map(|(rel, url)| url.map(|u| (rel, u)))
-            .collect()
-    }
-}
-
-/// How many of `n` items a document at `place` carries.
-fn shown(place: Place, meta: &FeedMeta, n: usize) -> usize {
-    match place {
-        Place::Current { .. } => n.min(meta.limit),
-        Place::Archive { .. } => n,
-    }
-}
-
-/// An item with its URLs, language and wrapped content worked out once.
-struct Entry<'a> {
-    item: &'a Item,
-    id: String,
-    /// The item's link in the feeds: its original link when re-published, else its page.
-    url: Url,
-    /// Its page here.
-    page: Url,
-    language: &'a Language,
-    author: &'a Person,
-    /// [`Entry::content_html`], once made.
-    html: std::cell::OnceCell<String>,
-}
-
-impl Entry<'_> {
-    /// The body inside an element carrying `lang` and `dir`, followed by the credits; made
-    /// once, when a document first needs it (the feed page lists every item but shows no
-    /// body, and three formats carry the same HTML).
-    fn content_html(&self) -> &str {
-        self.html.get_or_init(|| wrap_content(self.item, self.language))
-    }
-}
-
-impl<'a> Channel<'a> {
-    fn new(site: &SiteMeta, urls: &Urls, view: FeedView<'a>, place: Place) -> Self {
-        let meta = view.meta;
-        let slug = meta.slug.as_str();
-        let page_url = urls.feed_page(slug);
-        let entries: Vec<Entry> = view
-            .items
-            .iter()
-            .map(|item| {
-                let page = urls.item(slug, item.id.as_str());
-                let id = match &meta.id {
-                    Some(tag) => format!("{tag}/{}", item.id),
-                    None => page.to_string(),
-                };
-                let url = item.content.link.clone().unwrap_or_else(|| page.clone());
-                let language = item.content.language.as_ref().unwrap_or(&meta.language);
-                let author = item.content.author.as_ref().unwrap_or(&meta.author);
-                Entry { item, id, url, page, language, author, html: std::cell::OnceCell::new() }
-            })
-            .collect();
-        let in_feed = &view.items[..shown(place, meta, view.items.len())];
-        let updated = in_feed.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
-        let published: Vec<DateTime<Utc>> = in_feed.iter().map(|i| i.published).collect();
-        Channel {
-            meta,
-            place,
-            urls: urls.clone(),
-            id: meta.id.clone().unwrap_or_else(|| page_url.to_string()),
-            rss_url: urls.rss(slug),
-            atom_url: urls.atom(slug),
-            json_url: urls.json(slug),
-            link: meta.link.clone().unwrap_or_else(|| page_url.clone()),
-            page_url,
-            updated,
-            ttl_minutes: files::feed_ttl(site, meta, &published),
-            entries,
-        }
-    }
-}
-
-/// The HTML every format carries: the body in a `dir`/`lang` element (so readers lay Arabic
-/// out right to left even when they ignore the feed's language), the image with its credit,
-/// and the trailer lines verbatim. Credits get `dir="auto"`: `Photo: …` is left to right
-/// inside a right-to-left article.
-fn wrap_content(item: &Item, language: &Language) -> String {
-    let c = &item.content;
-    let esc = |s: &str| html_escape::encode_text(s).into_owned();
-    let attr = |s: &str| html_escape::encode_double_quoted_attribute(s).into_owned();
-    let mut html = format!("<div dir=\"{}\" lang=\"{}\">\n", language.dir(), attr(language.as_str()));
-    if let Some(img) = &c.image {
-        html.push_str(&format!(
-            "<figure><img src=\"{}\" alt=\"{}\">",
-            attr(img.url.as_str()),
-            attr(img.alt.as_deref().unwrap_or(""))
-        ));
-        if let Some(credit) = &c.photo_credit {
-            html.push_str(&format!("<figcaption dir=\"auto\">{}</figcaption>", esc(&credit.line)));
-        }
-        html.push_str("</figure>\n");
-    }
-    html.push_str(&c.body_html);
-    let credits: Vec<&str> = c
-        .photo_credit
-        .iter()
-        .filter(|_| c.image.is_none())
-        .chain(c.source.iter().map(|s| &s.credit))
-        .map(|credit| credit.line.as_str())
-        .collect();
-    if !credits.is_empty() {
-        html.push_str("\n<footer>");
-        for line in credits {
-            html.push_str(&format!("\n<p dir=\"auto\">{}</p>", esc(line)));
-        }
-        html.push_str("\n</footer>");
-    }
-    html.push_str("\n</div>");
-    html
 }

@@ -10,6 +10,7 @@ mod follow;
 mod local;
 mod postgres;
 mod sql;
+mod sql_history;
 mod sql_local;
 mod sql_store;
 mod sql_upstream;

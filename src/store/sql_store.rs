@@ -16,7 +16,7 @@ use crate::model::{Article, Content, Item, ItemId, Slug, UpstreamSource};
 /// A store on one connection to SQLite or PostgreSQL.
 pub struct SqlStore {
     /// Reads take `&self` (see [`Store`]); one connection serves one caller at a time.
-    conn: RefCell<Box<dyn Conn>>,
+    pub(super) conn: RefCell<Box<dyn Conn>>,
     /// The database as it may be shown: a file path, or a URL without its password.
     pub(super) name: String,
     /// Who this store is when it holds a lease: unique per opened store (process and
@@ -72,7 +72,7 @@ impl SqlStore {
         })
     }
 
-    fn item_from(&self, feed: &Slug, row: &Row) -> Result<Item, StoreError> {
+    pub(super) fn item_from(&self, feed: &Slug, row: &Row) -> Result<Item, StoreError> {
         let id = row.text(0).map_err(self.err())?;
         let corrupt = |message: String| StoreError::Corrupt {
             store: self.name.clone(),
@@ -88,47 +88,10 @@ impl SqlStore {
             updated: parse_timestamp(&text(2)?).map_err(|e| corrupt(e.to_string()))?,
         })
     }
-
-    /// [`dates_in`]'s dates, parsed.
-    fn parse_dates(
-        &self,
-        feed: &Slug,
-        (newest, published): (Option<String>, Vec<String>),
-    ) -> Result<FeedDates, StoreError> {
-        let corrupt = self.corrupt_dates(feed);
-        Ok(FeedDates {
-            newest_updated: newest.map(|t| parse_timestamp(&t)).transpose().map_err(|e| corrupt(e.to_string()))?,
-            published: published
-                .iter()
-                .map(|t| parse_timestamp(t))
-                .collect::<Result<_, _>>()
-                .map_err(|e| corrupt(e.to_string()))?,
-        })
-    }
-
-    fn corrupt_dates(&self, feed: &Slug) -> impl Fn(String) -> StoreError + '_ {
-        let feed = feed.to_string();
-        move |message| StoreError::Corrupt { store: self.name.clone(), feed: feed.clone(), id: String::new(), message }
-    }
-}
-
-/// The newest `updated` among a feed's items, and the `published` of its newest `limit`, as
-/// stored (see [`SqlStore::parse_dates`]).
-fn dates_in(c: &mut dyn Conn, feed: &Slug, limit: usize) -> Result<(Option<String>, Vec<String>), DbError> {
-    let newest = c.query_opt(
-        "SELECT MAX(COALESCE(meta_updated, content_seen_at, published)) FROM items WHERE feed = ?1",
-        params![feed.as_str()],
-    )?;
-    let published = c.query(
-        "SELECT published FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2",
-        params![feed.as_str(), i64::try_from(limit).unwrap_or(i64::MAX)],
-    )?;
-    let published = published.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
-    Ok((newest.map(|r| r.opt_text(0)).transpose()?.flatten(), published))
 }
 
 /// The columns [`SqlStore::item_from`] reads: id, published, updated, content.
-const ITEM_COLUMNS: &str = "id, published, COALESCE(meta_updated, content_seen_at, published), content";
+pub(super) const ITEM_COLUMNS: &str = "id, published, COALESCE(meta_updated, content_seen_at, published), content";
 
 /// Writes one item, marked changed at `seq`.
 pub(super) fn write_item(tx: &mut dyn Conn, feed: &Slug, row: &ItemRow, seq: Seq) -> Result<(), DbError> {
@@ -230,8 +193,7 @@ impl Store for SqlStore {
     }
 
     fn feed_dates(&self, feed: &Slug, limit: usize) -> Result<FeedDates, StoreError> {
-        let raw = self.read(|c| dates_in(c, feed, limit))?;
-        self.parse_dates(feed, raw)
+        self.read_feed_dates(feed, limit)
     }
 
     fn history(
@@ -239,28 +201,7 @@ impl Store for SqlStore {
         feed: &Slug,
         pick: &mut dyn FnMut(&[DateTime<Utc>]) -> Range<usize>,
     ) -> Result<(FeedDates, Vec<Item>), StoreError> {
-        let mut conn = self.conn.borrow_mut();
-        let c = conn.as_mut();
-        let err = self.err();
-        c.begin_read().map_err(&err)?;
-        let mut read = || {
-            let dates = self.parse_dates(feed, dates_in(c, feed, usize::MAX).map_err(&err)?)?;
-            let range = pick(&dates.published);
-            let (skip, take) = (range.start, range.end.saturating_sub(range.start));
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items WHERE feed = ?1 ORDER BY published DESC, id LIMIT ?2 OFFSET ?3"
-            );
-            let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-            let rows = c.query(&sql, params![feed.as_str(), count(take), count(skip)]).map_err(&err)?;
-            let items = rows.iter().map(|row| self.item_from(feed, row)).collect::<Result<Vec<_>, _>>()?;
-            Ok((dates, items))
-        };
-        let result = read();
-        // Only read: ending it either way releases the snapshot.
-        let end = if result.is_ok() { c.commit() } else { c.rollback() };
-        let out = result?;
-        end.map_err(&err)?;
-        Ok(out)
+        self.read_history(feed, pick)
     }
 
     fn item(&self, feed: &Slug, id: &ItemId) -> Result<Option<Item>, StoreError> {

@@ -105,13 +105,15 @@ pub fn publish(
         let ids: Vec<ItemId> = items.iter().map(|i| i.id.clone()).collect();
         paths.extend(feed_paths(slug.as_str(), &ids));
         let select = |i: &crate::model::Item| dirty.as_ref().is_none_or(|d| d.contains(&i.id));
-        let (outputs, line) = render::render_feed(&site, meta, &items, &select)?;
+        // Written part by part as rendered: a build holds one part's bytes, not a feed's.
+        let line = render::render_feed_parts(&site, meta, &items, &select, &mut |outputs| {
+            // Archive pages are rendered whole with their feed (the writer leaves those whose
+            // bytes did not change), so they are listed from what was rendered.
+            paths.extend(outputs.iter().filter(|o| o.kind != OutputKind::ItemPage).map(|o| o.path.clone()));
+            pages += outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
+            writer.write(&outputs).map_err(PipelineError::from)
+        })?;
         feeds += 1;
-        // Archive pages are rendered whole with their feed (the writer leaves those whose bytes
-        // did not change), so they are listed from what was rendered.
-        paths.extend(outputs.iter().filter(|o| o.kind != OutputKind::ItemPage).map(|o| o.path.clone()));
-        pages += outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
-        writer.write(&outputs)?;
         lines.push(line);
     }
     let index = render::render_index(&site, &lines);

@@ -101,6 +101,16 @@ impl Entry<'_> {
     pub(super) fn content_html(&self) -> &str {
         self.html.get_or_init(|| wrap_content(self.item, self.language))
     }
+
+    /// [`Entry::content_html`] without keeping it: an item's own page is the one document that
+    /// needs most items' HTML, once each, and a feed of 100,000 items would otherwise hold all of
+    /// it until its last page is rendered.
+    pub(super) fn content_html_once(&self) -> std::borrow::Cow<'_, str> {
+        match self.html.get() {
+            Some(html) => std::borrow::Cow::Borrowed(html),
+            None => std::borrow::Cow::Owned(wrap_content(self.item, self.language)),
+        }
+    }
 }
 
 impl<'a> Channel<'a> {

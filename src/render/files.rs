@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::archive::{Archive, PageKey, Place};
+use super::archive::{Archive, Archived, PageKey, Place};
 use super::{Channel, FeedView, Output, OutputKind, RenderError, SiteMeta, Urls, atom, cadence, html, json, rss};
 use crate::model::{FeedMeta, Item, date_in_range};
 
@@ -78,22 +78,46 @@ pub fn render_feed<'m>(
     items: &[Item],
     page: &dyn Fn(&Item) -> bool,
 ) -> Result<(Vec<Output>, IndexLine<'m>), RenderError> {
+    let (mut item_pages, mut archive_pages, mut documents) = (Vec::new(), Vec::new(), Vec::new());
+    let line = render_feed_parts(site, meta, items, page, &mut |part| {
+        match part.first().map(|o| (o.kind, o.archived)) {
+            Some((OutputKind::ItemPage, _)) => item_pages.extend(part),
+            Some((_, Archived::No)) => documents = part,
+            _ => archive_pages.push(part),
+        }
+        Ok::<_, RenderError>(())
+    })?;
+    // In reading order: the documents and page, the archive pages newest first, the items.
+    let archive_pages = archive_pages.into_iter().rev().flatten();
+    Ok((documents.into_iter().chain(archive_pages).chain(item_pages).collect(), line))
+}
+
+/// Item pages rendered (and handed on) at once by [`render_feed_parts`].
+const ITEM_PAGES_PER_PART: usize = 1_000;
+
+/// [`render_feed`]'s files in parts, each handed to `sink` as soon as it is rendered, so a
+/// build holds one part's bytes at a time instead of a whole feed's (a feed of 100,000 items
+/// has 300,000 archive documents and item pages). The order is the order to publish in, each
+/// file after those it links to: the item pages a thousand at a time, then the archive pages
+/// oldest first (each one part), then the feed's documents and page (the last part).
+pub fn render_feed_parts<'m, E: From<RenderError>>(
+    site: &SiteMeta,
+    meta: &'m FeedMeta,
+    items: &[Item],
+    page: &dyn Fn(&Item) -> bool,
+    sink: &mut dyn FnMut(Vec<Output>) -> Result<(), E>,
+) -> Result<IndexLine<'m>, E> {
     let view = FeedView { meta, items };
     check_dates(&view)?;
     let published: Vec<DateTime<Utc>> = items.iter().map(|i| i.published).collect();
     let archive = Archive::plan(&published, meta.limit);
     let current = archive.current();
-    let (mut out, line) = render_documents(site, meta, items, newest(items), current.older())?;
-    let keys: Vec<PageKey> = archive.pages().iter().map(|p| p.key).collect();
-    out.push(render_feed_page(site, meta, items, &keys)?);
-    for (i, p) in archive.pages().iter().enumerate() {
-        out.extend(render_archive_page(site, meta, &items[p.start..p.end], archive.place(i), line.ttl_minutes)?);
-    }
     let urls = Urls::new(&site.base_url);
     let ch = Channel::new(site, &urls, view, current);
     let slug = meta.slug.as_str();
-    for e in ch.entries.iter().filter(|e| page(e.item)) {
-        out.push(Output {
+    let selected: Vec<_> = ch.entries.iter().filter(|e| page(e.item)).collect();
+    for chunk in selected.chunks(ITEM_PAGES_PER_PART) {
+        let pages = chunk.iter().map(|e| Output {
             path: Urls::item_path(slug, e.item.id.as_str()),
             bytes: html::item_page(&ch, e),
             kind: OutputKind::ItemPage,
@@ -101,8 +125,17 @@ pub fn render_feed<'m>(
             ttl_minutes: ch.ttl_minutes,
             archived: Default::default(),
         });
+        sink(pages.collect())?;
     }
-    Ok((out, line))
+    let ttl_minutes = ch.ttl_minutes;
+    for (i, p) in archive.pages().iter().enumerate().rev() {
+        sink(render_archive_page(site, meta, &items[p.start..p.end], archive.place(i), ttl_minutes)?)?;
+    }
+    let (mut last, line) = render_documents(site, meta, items, newest(items), current.older())?;
+    let keys: Vec<PageKey> = archive.pages().iter().map(|p| p.key).collect();
+    last.push(render_feed_page(site, meta, items, &keys)?);
+    sink(last)?;
+    Ok(line)
 }
 
 /// The newest `updated` among `items`; the epoch for none.

@@ -118,7 +118,7 @@ pub(super) fn item_page(ch: &Channel, e: &Entry) -> Vec<u8> {
                 (time(e.item.published)) " · " (e.author.name) " · "
                 a href=(ch.page_url) { (ch.meta.title) }
             }
-            (PreEscaped(e.content_html()))
+            (PreEscaped(e.content_html_once()))
         }
         @if let Some(rights) = &ch.meta.rights { footer { p { (rights) } } }
     };

@@ -23,7 +23,7 @@ use channel::{Channel, Entry};
 
 pub use files::{
     IndexLine, render_archive_document, render_archive_page, render_documents, render_feed, render_feed_documents,
-    render_feed_page, render_index, render_item_page, render_site,
+    render_feed_page, render_feed_parts, render_index, render_item_page, render_site,
 };
 pub use urls::Urls;
 

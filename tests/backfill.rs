@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::{SLUG, Site};
@@ -25,6 +25,11 @@ struct Upstream {
     failing: AtomicBool,
     /// `/archive/1` links back to `/archive/2`.
     looping: AtomicBool,
+    /// `/archive/1` answers 404.
+    missing: AtomicBool,
+    /// `/archive/1` links `/archive/100`, and each page from there the next: a history with
+    /// no end.
+    endless: AtomicBool,
 }
 
 impl Upstream {
@@ -78,6 +83,8 @@ fn document(up: &Upstream, page: &str, base: &str) -> Option<(&'static str, Stri
             let items: String = (1..=3).rev().map(|n| rss_item(n, true)).collect();
             let back = if up.looping.load(Ordering::SeqCst) {
                 format!("<atom:link rel=\"prev-archive\" href=\"{base}/archive/2\"/>")
+            } else if up.endless.load(Ordering::SeqCst) {
+                format!("<atom:link rel=\"prev-archive\" href=\"{base}/archive/100\"/>")
             } else {
                 String::new()
             };
@@ -87,29 +94,48 @@ fn document(up: &Upstream, page: &str, base: &str) -> Option<(&'static str, Stri
             );
             ("application/rss+xml", rss)
         }
-        _ => return None,
+        n => {
+            let n: u32 = n.parse().ok().filter(|n| *n >= 100 && up.endless.load(Ordering::SeqCst))?;
+            let rss = format!(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\" {ATOM_LINK}><channel><title>الوكالة</title>\
+                 <link>https://wire.example/</link><atom:link rel=\"prev-archive\" href=\"{base}/archive/{}\"/>\
+                 {}</channel></rss>",
+                n + 1,
+                rss_item(n, true).replace(&format!("Mon, {n:02} Jan"), "Mon, 01 Jan")
+            );
+            ("application/rss+xml", rss)
+        }
     })
 }
 
 async fn serve(up: Arc<Upstream>) -> String {
-    async fn answer(State((up, base)): State<(Arc<Upstream>, String)>, path: String) -> Response {
+    async fn answer(State((up, base)): State<(Arc<Upstream>, String)>, path: String, headers: HeaderMap) -> Response {
         *up.requests.lock().unwrap().entry(path.clone()).or_default() += 1;
         let page = path.trim_start_matches("/archive/").trim_start_matches('/');
         if page == "1" && up.failing.load(Ordering::SeqCst) {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
+        if page == "1" && up.missing.load(Ordering::SeqCst) {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+        // The subscription document has a validator: a poll that sends it back gets a 304.
+        if page == "feed.xml" && headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"f1\"") {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
         match document(&up, page, &base) {
-            Some((kind, body)) => ([(header::CONTENT_TYPE, kind)], body).into_response(),
+            Some((kind, body)) => ([(header::CONTENT_TYPE, kind), (header::ETAG, "\"f1\"")], body).into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = Router::new()
-        .route("/feed.xml", get(|s: State<(Arc<Upstream>, String)>| answer(s, "/feed.xml".into())))
+        .route("/feed.xml", get(|s: State<(Arc<Upstream>, String)>, h: HeaderMap| answer(s, "/feed.xml".into(), h)))
         .route(
             "/archive/{n}",
-            get(|s: State<(Arc<Upstream>, String)>, Path(n): Path<String>| answer(s, format!("/archive/{n}"))),
+            get(|s: State<(Arc<Upstream>, String)>, Path(n): Path<String>, h: HeaderMap| {
+                answer(s, format!("/archive/{n}"), h)
+            }),
         )
         .with_state((up, base.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -156,11 +182,15 @@ async fn the_history_is_walked_once_and_goes_on_where_a_page_failed() {
     assert!(text.contains(&format!("{base}/archive/1: ")) && text.contains("goes on at the next poll"), "{text}");
     assert_eq!(published(&site), [9, 8, 7, 6, 4, 5], "the undated item goes behind the old items it came with");
 
-    // The next poll reads only the page that failed, and the walk is done.
+    // The next poll, though the document is unchanged (304), reads only the page that failed,
+    // and the walk is done.
     up.failing.store(false, Ordering::SeqCst);
     let (out, text) = poll(&site).await;
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("backfill: 1 pages, 3 new, 0 updated, done (the oldest page)"), "{text}");
+    assert!(
+        text.contains(": 304; 0 new, 0 updated; backfill: 1 pages, 3 new, 0 updated, done (the oldest page)"),
+        "{text}"
+    );
     assert_eq!((up.count("/archive/2"), up.count("/archive/1")), (1, 2));
     assert_eq!(published(&site), [9, 8, 7, 6, 4, 5, 3, 2, 1], "the undated item keeps its place");
 
@@ -192,6 +222,39 @@ async fn a_walk_stops_at_keep_and_at_a_loop() {
     assert!(text.contains("backfill: 2 pages, 6 new, 0 updated, done (a page links one already read)"), "{text}");
     assert_eq!((looping.count("/archive/2"), looping.count("/archive/1")), (1, 1));
     assert_eq!(published(&site).len(), 9);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_gone_for_good_ends_the_walk_and_a_long_one_takes_turns() {
+    // A 404 is no page to come back to: the walk ends there, the command says so once.
+    let up = Arc::new(Upstream::default());
+    up.missing.store(true, Ordering::SeqCst);
+    let base = serve(up.clone()).await;
+    let site = site_with_source(&base, "");
+    let (out, text) = poll(&site).await;
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("backfill: 1 pages, 3 new, 0 updated, ended at ") && text.contains("HTTP 404"), "{text}");
+    let (out, text) = poll(&site).await;
+    assert!(out.status.success() && !text.contains("backfill"), "{text}");
+    assert_eq!(up.count("/archive/1"), 1);
+
+    // A history with no end is read a round's share at a time, each poll going on from the
+    // page the last one reached.
+    let endless = Arc::new(Upstream::default());
+    endless.endless.store(true, Ordering::SeqCst);
+    let base = serve(endless.clone()).await;
+    let site = site_with_source(&base, "keep = 5000\n");
+    let (out, text) = poll(&site).await;
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("backfill: 50 pages, ") && text.contains("paused (this round's share)"), "{text}");
+    // Page 2, page 1, then 100 to 147.
+    assert_eq!((endless.count("/archive/147"), endless.count("/archive/148")), (1, 0));
+    let (out, text) = poll(&site).await;
+    assert!(out.status.success() && text.contains("backfill: 50 pages, 50 new"), "{text}");
+    assert_eq!(
+        (endless.count("/archive/148"), endless.count("/archive/197"), endless.count("/archive/198")),
+        (1, 1, 0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

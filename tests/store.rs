@@ -231,25 +231,32 @@ fn a_page_of_history_ranks_below_what_the_source_lists(backend: Backend) {
     let state = SourceState::new(&source, at(10));
     let polled: Vec<_> = (5..=7).map(|d| upstream(&format!("p{d}"), "<p>p</p>", Some(at(d)))).collect();
     s.record_poll(&feed, &source, &state, &polled, 5, at(10)).unwrap();
-    let page2 = url::Url::parse("https://wire.example/archive/2").unwrap();
+    let page2 = Backfill::At { page: url::Url::parse("https://wire.example/archive/2").unwrap(), read: 1 };
 
-    // A page with one item: room for it, and the walk goes on from the next page.
-    let page = [upstream("h4", "<p>h</p>", Some(at(4)))];
+    // A page with one item, and an older version of one the poll brought: room for the new one,
+    // the poll's version stays, and the walk goes on from the next page.
+    let page = [upstream("h4", "<p>h</p>", Some(at(4))), upstream("p7", "<p>older text</p>", Some(at(7)))];
     let none = Polled { items: &page, unchanged: &[] };
-    let (r, next) = s.record_backfill(&feed, &source, none, 5, &Backfill::At(page2.clone()), at(11)).unwrap();
-    assert_eq!((r.added, r.removed, &next), (1, 0, &Backfill::At(page2.clone())));
-    assert_eq!(s.source_state(&feed, &source).unwrap().unwrap().backfill, Backfill::At(page2.clone()));
+    let (r, next) = s.record_backfill(&feed, &source, none, 5, &page2, at(11)).unwrap();
+    assert_eq!((r.added, r.updated, r.removed, &next), (1, 0, 0, &page2));
+    assert_eq!(s.source_state(&feed, &source).unwrap().unwrap().backfill, page2);
+    let p7 = s.items(&feed, None).unwrap().into_iter().find(|i| i.id.as_str() == "p7").unwrap();
+    assert_eq!(p7.content.body_html, "<p>p</p>", "history never rewrites what the document brought");
 
     // The next page brings two; one fits, and the undated one goes first.
     let page = [upstream("h2", "<p>h</p>", Some(at(2))), upstream("h0", "<p>undated</p>", None)];
     let polled_page = Polled { items: &page, unchanged: &[] };
-    let (r, next) = s.record_backfill(&feed, &source, polled_page, 5, &Backfill::At(page2), at(11)).unwrap();
+    let (r, next) = s.record_backfill(&feed, &source, polled_page, 5, &page2, at(11)).unwrap();
     assert_eq!((r.added, r.removed, &next), (2, 1, &Backfill::Done), "keep reached: done");
     let ids: Vec<String> = s.items(&feed, None).unwrap().iter().map(|i| i.id.to_string()).collect();
     assert_eq!(ids, ["p7", "p6", "p5", "h4", "h2"], "the undated h0 ranked last and went");
     let state = s.source_state(&feed, &source).unwrap().unwrap();
     assert_eq!(state.backfill, Backfill::Done);
-    // A poll's own state write leaves the walk where it is.
+    // A walk another process finished stays finished, and a poll's own state write leaves the
+    // walk where it is.
+    let none = Polled { items: &[], unchanged: &[] };
+    s.record_backfill(&feed, &source, none, 50, &page2, at(12)).unwrap();
+    assert_eq!(s.source_state(&feed, &source).unwrap().unwrap().backfill, Backfill::Done);
     s.record_poll(&feed, &source, &SourceState { backfill: Backfill::NotBegun, ..state }, &polled, 5, at(12)).unwrap();
     assert_eq!(s.source_state(&feed, &source).unwrap().unwrap().backfill, Backfill::Done);
 }

@@ -240,7 +240,7 @@ impl SqlStore {
             )?;
             let mut report = PollReport { unchanged: unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
-            items::write_items(tx, feed, source, items, now, now, &mut pending, &mut report)?;
+            items::write_items(tx, feed, source, items, items::Seen::Now, now, &mut pending, &mut report)?;
             // The source keeps its newest `keep` items by first-seen order, and every item of
             // this poll; the rest leave the store, and so the site, in this same transaction.
             let batch: Vec<&str> =

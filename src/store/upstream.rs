@@ -37,29 +37,38 @@ pub enum Backfill {
     /// Not begun: the next good poll begins it, from its document's `prev-archive` link.
     #[default]
     NotBegun,
-    /// Stopped before this page (it failed, or the walk was cut short): the next good poll goes
-    /// on from it.
-    At(Url),
+    /// Stopped before `page` (it failed, or the round's share of the walk was used up), with
+    /// `read` pages read so far: the next good poll goes on from it.
+    At {
+        /// The next page to read.
+        page: Url,
+        /// Pages read before it, in every round of this walk.
+        read: u32,
+    },
     /// Walked to the oldest page, to a loop, or to `keep` items: never again.
     Done,
 }
 
 impl Backfill {
-    /// As the store keeps it: `None`, a URL, or `done` (which no absolute URL is).
-    pub(crate) fn stored(&self) -> Option<&str> {
+    /// As the store keeps it: `None`, `<read> <url>`, or `done`.
+    pub(crate) fn stored(&self) -> Option<String> {
         match self {
             Backfill::NotBegun => None,
-            Backfill::At(url) => Some(url.as_str()),
-            Backfill::Done => Some("done"),
+            Backfill::At { page, read } => Some(format!("{read} {page}")),
+            Backfill::Done => Some("done".to_owned()),
         }
     }
 
     /// What [`Backfill::stored`] wrote; anything else (a URL that no longer parses) starts
     /// again from the document's link.
     pub(crate) fn from_stored(text: Option<&str>) -> Self {
+        let at = |t: &str| {
+            let (read, page) = t.split_once(' ')?;
+            Some(Backfill::At { page: Url::parse(page).ok()?, read: read.parse().ok()? })
+        };
         match text {
             Some("done") => Backfill::Done,
-            Some(url) => Url::parse(url).map_or(Backfill::NotBegun, Backfill::At),
+            Some(t) => at(t).unwrap_or(Backfill::NotBegun),
             None => Backfill::NotBegun,
         }
     }

@@ -4,30 +4,41 @@
 //! fetcher (the SSRF guard, timeouts, size caps), one page at a time within the source's place
 //! in the round (so within its host's limit of fetches at once), read and sanitised the same
 //! way, each page one transaction. It ends at the oldest page, at a page it has seen (a loop),
-//! at [`MAX_PAGES`], or once the source holds `keep` items; a page that fails stops it where
-//! it is, and the next good poll goes on from that page.
+//! at [`MAX_PAGES`], at a page that cannot be read for good (a 4xx, not a feed), or once the
+//! source holds `keep` items. A round reads at most [`PAGES_PER_ROUND`] pages for one source, for
+//! at most [`ROUND_BUDGET`], so a long or slow history does not hold up the other sources'
+//! polls; a page that fails for now (a 5xx, a timeout) stops it there too. The next good poll
+//! (200 or 304) goes on from that page.
 
 use std::collections::HashSet;
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::outcome::{NotKept, take};
+use super::outcome::{NotKept, one_line, take};
 use super::{PollError, SharedStore, blocking, caught, lock};
 use crate::model::{Slug, UpstreamSource, redact};
-use crate::source::upstream::{Fetched, Fetcher, Validators};
+use crate::source::upstream::{FetchError, Fetched, Fetcher, Validators};
 use crate::store::{Backfill, PollReport, Polled};
 
-/// Most pages one source's walk reads: an upstream whose chain is longer (or endless, each page
-/// at a new URL) is read this far and no further.
-pub const MAX_PAGES: usize = 1_000;
+/// Most pages one source's walk reads, over all rounds: an upstream whose chain is longer (or
+/// endless, each page at a new URL) is read this far and no further.
+pub const MAX_PAGES: u32 = 1_000;
+
+/// Most pages of one source's history a round reads.
+pub const PAGES_PER_ROUND: u32 = 50;
+
+/// Longest a round spends on one source's history before the next page (each page also has
+/// the fetch timeout).
+pub const ROUND_BUDGET: Duration = Duration::from_secs(120);
 
 /// What a walk did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backfilled {
-    /// Pages read and stored.
-    pub pages: usize,
+    /// Pages read and stored in this round.
+    pub pages: u32,
     /// What the store changed, all pages together.
     pub report: PollReport,
     /// Items of those pages not kept, by reason.
@@ -51,14 +62,31 @@ pub enum WalkEnd {
     PageCap,
     /// A page answered 410 Gone.
     Gone,
-    /// A page could not be fetched or read: the next good poll goes on from it (shown without
-    /// credentials).
-    Stopped {
-        /// The page.
-        at: Url,
+    /// This round's share ([`PAGES_PER_ROUND`], [`ROUND_BUDGET`]) is used: the next good poll
+    /// goes on.
+    Paused,
+    /// A page can never be read (a 4xx but 408 and 429, a document that is no feed): the walk
+    /// ends there.
+    Broken {
+        /// The page, one line, without credentials.
+        at: String,
         /// Why, one line.
         error: String,
     },
+    /// A page could not be fetched for now: the next good poll goes on from it.
+    Stopped {
+        /// The page, one line, without credentials.
+        at: String,
+        /// Why, one line.
+        error: String,
+    },
+}
+
+impl WalkEnd {
+    /// Whether the history stays incomplete because a page failed (the poll's exit status).
+    pub fn failed(&self) -> bool {
+        matches!(self, WalkEnd::Broken { .. } | WalkEnd::Stopped { .. })
+    }
 }
 
 impl fmt::Display for Backfilled {
@@ -79,19 +107,25 @@ impl fmt::Display for Backfilled {
             WalkEnd::Loop => f.write_str(", done (a page links one already read)"),
             WalkEnd::PageCap => write!(f, ", done ({MAX_PAGES} pages, the most one walk reads)"),
             WalkEnd::Gone => f.write_str(", done (a page is gone)"),
+            WalkEnd::Paused => f.write_str(", paused (this round's share); goes on at the next poll"),
+            WalkEnd::Broken { at, error } => write!(f, ", ended at {at}: {error}"),
             WalkEnd::Stopped { at, error } => write!(f, ", stopped at {at}: {error}; goes on at the next poll"),
         }
     }
 }
 
-/// Where a source's walk starts after a good poll whose document links `prev_archive`: `None`
-/// when it needs none (not asked for, or done).
-pub(super) fn start(src: &UpstreamSource, state: &Backfill, prev_archive: Option<&Url>) -> Option<Backfill> {
+/// Where a source's walk starts after a good poll: `None` when it needs none (not asked for,
+/// or done) or cannot begin yet (a 304: no document to find the first link in).
+/// `document` is the poll's document's `prev-archive` link, when the poll read a document.
+pub(super) fn start(src: &UpstreamSource, state: &Backfill, document: Option<Option<&Url>>) -> Option<Backfill> {
     match state {
         _ if !src.backfill => None,
         Backfill::Done => None,
-        Backfill::At(url) => Some(Backfill::At(url.clone())),
-        Backfill::NotBegun => Some(prev_archive.map_or(Backfill::Done, |u| Backfill::At(u.clone()))),
+        Backfill::At { .. } => Some(state.clone()),
+        Backfill::NotBegun => {
+            let link = document?;
+            Some(link.map_or(Backfill::Done, |u| Backfill::At { page: u.clone(), read: 0 }))
+        }
     }
 }
 
@@ -107,8 +141,9 @@ pub(super) async fn walk(
     let mut done =
         Backfilled { pages: 0, report: PollReport::default(), not_kept: NotKept::default(), end: WalkEnd::Oldest };
     let mut seen = HashSet::new();
-    let mut at = match from {
-        Backfill::At(url) => url,
+    let started = Instant::now();
+    let (mut at, mut read) = match from {
+        Backfill::At { page, read } => (page, read),
         // Nothing to walk: recorded, so the source is not asked again.
         _ => {
             done.end = WalkEnd::NoHistory;
@@ -119,8 +154,12 @@ pub(super) async fn walk(
     loop {
         let end = if !seen.insert(at.clone()) {
             Some(WalkEnd::Loop)
-        } else if done.pages == MAX_PAGES {
+        } else if read >= MAX_PAGES {
             Some(WalkEnd::PageCap)
+        } else if done.pages >= PAGES_PER_ROUND || started.elapsed() >= ROUND_BUDGET {
+            done.end = WalkEnd::Paused;
+            save(store, feed, src, Backfill::At { page: at, read }, now).await?;
+            return Ok(done);
         } else {
             None
         };
@@ -129,22 +168,23 @@ pub(super) async fn walk(
             save(store, feed, src, Backfill::Done, now).await?;
             return Ok(done);
         }
-        let error = match fetcher.fetch(&at, &Validators::default()).await {
+        // Why the page failed, and whether for good.
+        let (error, for_good) = match fetcher.fetch(&at, &Validators::default()).await {
             Ok(Fetched::Document { bytes, charset, url, .. }) => {
                 let (store, feed, src, page) = (store.clone(), feed.clone(), src.clone(), at.clone());
                 let stored = blocking(move || {
                     let mut store = lock(&store)?;
                     let known = store.raw_hashes(&feed, &src.url)?;
-                    let read = caught(|| take(&bytes, charset.as_deref(), &url, &src, &known))
+                    let taken = caught(|| take(&bytes, charset.as_deref(), &url, &src, &known))
                         .unwrap_or_else(|panic| Err(reading_failed(&url, &panic)));
-                    let taken = match read {
+                    let taken = match taken {
                         Ok(taken) => taken,
                         Err(e) => return Ok(Err(e.to_string())),
                     };
                     // The next page to read, saved with this one's items: a walk cut short here
                     // goes on from there.
                     let next = match taken.feed.prev_archive {
-                        Some(older) if older != page => Backfill::At(older),
+                        Some(older) if older != page => Backfill::At { page: older, read: read + 1 },
                         Some(_) | None => Backfill::Done,
                     };
                     let polled = Polled { items: &taken.articles, unchanged: &taken.unchanged };
@@ -159,14 +199,15 @@ pub(super) async fn walk(
                         done.pages += 1;
                         add(&mut done.report, &report);
                         done.not_kept += not_kept;
-                        if let Backfill::At(older) = next {
-                            at = older;
+                        if let Backfill::At { page, read: so_far } = next {
+                            (at, read) = (page, so_far);
                             continue;
                         }
                         done.end = if full { WalkEnd::Full } else { WalkEnd::Oldest };
                         return Ok(done);
                     }
-                    Err(error) => error,
+                    // Not a feed: reading it again will not make it one.
+                    Err(error) => (error, true),
                 }
             }
             Ok(Fetched::Gone) => {
@@ -175,11 +216,20 @@ pub(super) async fn walk(
                 return Ok(done);
             }
             // Asked without validators, an upstream that answers 304 has nothing to give.
-            Ok(Fetched::NotModified { .. }) => "304 Not Modified to a request without validators".to_owned(),
-            Err(e) => e.to_string(),
+            Ok(Fetched::NotModified { .. }) => ("304 Not Modified to a request without validators".to_owned(), true),
+            Err(e) => {
+                let for_good = matches!(&e, FetchError::Status { status, .. }
+                    if (400..500).contains(status) && *status != 408 && *status != 429);
+                (e.to_string(), for_good)
+            }
         };
-        done.end = WalkEnd::Stopped { error: super::outcome::one_line(&error), at: redact::for_logs(&at) };
-        save(store, feed, src, Backfill::At(at), now).await?;
+        let (shown, error) = (one_line(redact::for_logs(&at).as_str()), one_line(&error));
+        let (end, state) = match for_good {
+            true => (WalkEnd::Broken { at: shown, error }, Backfill::Done),
+            false => (WalkEnd::Stopped { at: shown, error }, Backfill::At { page: at, read }),
+        };
+        done.end = end;
+        save(store, feed, src, state, now).await?;
         return Ok(done);
     }
 }
@@ -226,24 +276,25 @@ mod tests {
     #[test]
     fn a_walk_starts_once_where_it_stopped() {
         let page = Url::parse("https://wire.example/archive/2").unwrap();
-        let other = Url::parse("https://wire.example/archive/7").unwrap();
-        assert_eq!(start(&source(false), &Backfill::NotBegun, Some(&page)), None, "not asked for");
-        assert_eq!(start(&source(true), &Backfill::Done, Some(&page)), None, "walked before");
-        assert_eq!(start(&source(true), &Backfill::NotBegun, Some(&page)), Some(Backfill::At(page.clone())));
-        assert_eq!(start(&source(true), &Backfill::NotBegun, None), Some(Backfill::Done), "no history: said once");
-        assert_eq!(
-            start(&source(true), &Backfill::At(other.clone()), Some(&page)),
-            Some(Backfill::At(other)),
-            "goes on where it stopped"
-        );
+        let other = Backfill::At { page: Url::parse("https://wire.example/archive/7").unwrap(), read: 3 };
+        let document = Some(Some(&page));
+        assert_eq!(start(&source(false), &Backfill::NotBegun, document), None, "not asked for");
+        assert_eq!(start(&source(true), &Backfill::Done, document), None, "walked before");
+        let first = Backfill::At { page: page.clone(), read: 0 };
+        assert_eq!(start(&source(true), &Backfill::NotBegun, document), Some(first));
+        assert_eq!(start(&source(true), &Backfill::NotBegun, Some(None)), Some(Backfill::Done), "no history: once");
+        assert_eq!(start(&source(true), &Backfill::NotBegun, None), None, "a 304 shows no link to begin from");
+        assert_eq!(start(&source(true), &other, document), Some(other.clone()), "goes on where it stopped");
+        assert_eq!(start(&source(true), &other, None), Some(other), "after a 304 too");
     }
 
     #[test]
     fn a_stored_state_reads_back() {
-        let page = Url::parse("https://wire.example/archive/2?p=1").unwrap();
-        for state in [Backfill::NotBegun, Backfill::At(page), Backfill::Done] {
-            assert_eq!(Backfill::from_stored(state.stored()), state);
+        let page = Url::parse("https://wire.example/archive/2?p=1 2").unwrap();
+        for state in [Backfill::NotBegun, Backfill::At { page, read: 17 }, Backfill::Done] {
+            assert_eq!(Backfill::from_stored(state.stored().as_deref()), state);
         }
         assert_eq!(Backfill::from_stored(Some("not a url")), Backfill::NotBegun);
+        assert_eq!(Backfill::from_stored(Some("3 not a url")), Backfill::NotBegun);
     }
 }

@@ -40,8 +40,7 @@ impl SourceOutcome {
     /// Whether this counts as a failure (for the exit code): the poll failed, or the walk of
     /// its history stopped at a page it could not read.
     pub fn failed(&self) -> bool {
-        matches!(self.status, PollStatus::Failed(_))
-            || self.backfill.as_ref().is_some_and(|b| matches!(b.end, super::WalkEnd::Stopped { .. }))
+        matches!(self.status, PollStatus::Failed(_)) || self.backfill.as_ref().is_some_and(|b| b.end.failed())
     }
 
     /// Whether the store changed: items added, updated or removed, by the poll or by the walk

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::model::{Slug, UpstreamSource, redact};
 use crate::source::upstream::{self, Fetcher, Validators};
-use crate::store::{Claim, SourceState};
+use crate::store::{Backfill, Claim, SourceState};
 
 /// Polls every source that looks due, at most 16 at once and 2 per host: each is claimed
 /// (skipped when another replica holds it or it turned out not due), fetched, and recorded at
@@ -102,7 +102,12 @@ async fn poll_one(
             return Ok(SourceOutcome::skipped(&feed, &src.url, PollStatus::Elsewhere, &state));
         }
     };
-    let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+    // A walk not begun needs the document's link: a source that just asked for one (its
+    // validators stored from before) is fetched whole once rather than answered 304.
+    let validators = match src.backfill && state.backfill == Backfill::NotBegun {
+        true => Validators::default(),
+        false => Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() },
+    };
     let fetched = fetcher.fetch(&state.current_url, &validators).await;
     let (store, walked) = (round.store.clone(), state.backfill.clone());
     let (feed_, src_) = (feed.clone(), src.clone());
@@ -111,10 +116,13 @@ async fn poll_one(
         outcome::apply(store.as_mut(), &feed_, &src_, state, fetched, now).map_err(PollError::from)
     })
     .await??;
-    // The history is walked after a good poll, once: the document it links from is read.
-    if outcome.status == PollStatus::Fetched
-        && let Some(from) = backfill::start(&src, &walked, outcome.prev_archive.as_ref())
-    {
+    // The history is walked after a good poll (a 304 goes on with a walk begun before), once.
+    let document = match outcome.status {
+        PollStatus::Fetched => Some(outcome.prev_archive.as_ref()),
+        PollStatus::NotModified => None,
+        _ => return Ok(outcome),
+    };
+    if let Some(from) = backfill::start(&src, &walked, document) {
         outcome.backfill = Some(backfill::walk(fetcher, &round.store, &feed, &src, from, now).await?);
     }
     Ok(outcome)

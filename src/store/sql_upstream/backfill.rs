@@ -42,12 +42,24 @@ impl SqlStore {
             let seen = earliest.checked_sub_signed(chrono::TimeDelta::seconds(1)).unwrap_or(earliest);
             let mut report = PollReport { unchanged: polled.unchanged.len(), ..PollReport::default() };
             let mut pending = Pending::default();
-            items::write_items(tx, feed, source, polled.items, seen, now, &mut pending, &mut report)?;
+            items::write_items(
+                tx,
+                feed,
+                source,
+                polled.items,
+                items::Seen::History(seen),
+                now,
+                &mut pending,
+                &mut report,
+            )?;
             let held = prune(tx, feed, source, &[], keep, &mut report)?;
             let next = if held >= keep { Backfill::Done } else { next.clone() };
             tx.execute(
-                "UPDATE sources SET backfill = ?3 WHERE feed = ?1 AND url = ?2",
-                params![feed.as_str(), source.as_str(), next.stored()],
+                // A walk another process finished stays finished (replicas, overlapping cron
+                // runs: the walk holds no lease).
+                "UPDATE sources SET backfill = ?3
+                 WHERE feed = ?1 AND url = ?2 AND (backfill IS NULL OR backfill <> 'done')",
+                params![feed.as_str(), source.as_str(), next.stored().as_deref()],
             )?;
             if report.added + report.updated + report.removed > 0 {
                 pending.feed(tx, feed, false)?;

@@ -31,15 +31,24 @@ struct Prepared<'a> {
     claimed_published: Option<DateTime<Utc>>,
 }
 
-/// Writes `items`, polled from `source` for `feed` at `now`, counting them in `report`. Those
-/// not stored before are first seen at `seen` (`now`, but for a page of the source's history).
+/// Where a batch of items comes from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Seen {
+    /// The source's document, now.
+    Now,
+    /// A page of the source's history: new items are first seen at this time, and an item
+    /// stored already is left as it is (the document may carry a newer version of it).
+    History(DateTime<Utc>),
+}
+
+/// Writes `items`, polled from `source` for `feed` at `now`, counting them in `report`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_items(
     tx: &mut dyn Conn,
     feed: &Slug,
     source: &Url,
     items: &[UpstreamArticle],
-    seen: DateTime<Utc>,
+    seen: Seen,
     now: DateTime<Utc>,
     pending: &mut Pending,
     report: &mut PollReport,
@@ -69,7 +78,10 @@ pub(super) fn write_items(
             let stored = have.get(item.id.as_str()).copied();
             // The first-seen time is stored once and then kept: undated and future-dated items
             // are published at it, so rebuilds stay byte-stable.
-            let first_seen = stored.map(|r| time(r, 3)).transpose()?.flatten().unwrap_or(seen);
+            let first_seen = stored.map(|r| time(r, 3)).transpose()?.flatten().unwrap_or(match seen {
+                Seen::Now => now,
+                Seen::History(at) => at,
+            });
             let refused = stored.map(|r| time(r, 4)).transpose()?.flatten();
             let (published, claimed_published) = believed(item.published, first_seen, refused, now);
             let article = Article {
@@ -113,6 +125,8 @@ pub(super) fn write_items(
                 write_item(tx, feed, &row(None), seq)?;
                 report.added += 1;
             }
+            // History never rewrites what the source's document brought.
+            Change::Update { .. } if matches!(seen, Seen::History(_)) => report.unchanged += 1,
             Change::Update { content_seen_at } => {
                 let seq = pending.number_for(tx, feed)?;
                 write_item(tx, feed, &row(Some(content_seen_at)), seq)?;

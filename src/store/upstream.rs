@@ -140,6 +140,17 @@ pub struct PollReport {
     pub lease_lost: bool,
 }
 
+impl std::ops::AddAssign for PollReport {
+    /// Counts `other`'s items too (a walk's pages together); `lease_lost` if either lost it.
+    fn add_assign(&mut self, other: Self) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.removed += other.removed;
+        self.lease_lost |= other.lease_lost;
+    }
+}
+
 /// How far ahead an upstream date may lie and still be believed: a day covers every time zone
 /// and a sloppy clock; past it, the date is a claim to stay on top of the feed.
 pub const FUTURE_SLACK: TimeDelta = TimeDelta::days(1);

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::outcome::{NotKept, one_line, take};
-use super::{PollError, SharedStore, blocking, caught, lock};
+use super::outcome::{NotKept, one_line, read_document};
+use super::{PollError, SharedStore, blocking, lock};
 use crate::model::{Slug, UpstreamSource, redact};
 use crate::source::upstream::{FetchError, Fetched, Fetcher, Validators};
 use crate::store::{Backfill, PollReport, Polled};
@@ -173,11 +173,9 @@ pub(super) async fn walk(
             Ok(Fetched::Document { bytes, charset, url, .. }) => {
                 let (store, feed, src, page) = (store.clone(), feed.clone(), src.clone(), at.clone());
                 let stored = blocking(move || {
-                    let mut store = lock(&store)?;
-                    let known = store.raw_hashes(&feed, &src.url)?;
-                    let taken = caught(|| take(&bytes, charset.as_deref(), &url, &src, &known))
-                        .unwrap_or_else(|panic| Err(reading_failed(&url, &panic)));
-                    let taken = match taken {
+                    // Read without holding the store: the round's other sources record meanwhile.
+                    let known = lock(&store)?.raw_hashes(&feed, &src.url)?;
+                    let taken = match read_document(&bytes, charset.as_deref(), &url, &src, &known) {
                         Ok(taken) => taken,
                         Err(e) => return Ok(Err(e.to_string())),
                     };
@@ -188,7 +186,8 @@ pub(super) async fn walk(
                         Some(_) | None => Backfill::Done,
                     };
                     let polled = Polled { items: &taken.articles, unchanged: &taken.unchanged };
-                    let (report, then) = store.record_backfill(&feed, &src.url, polled, src.kept(), &next, now)?;
+                    let (report, then) =
+                        lock(&store)?.record_backfill(&feed, &src.url, polled, src.kept(), &next, now)?;
                     // The store ends a walk that had more to read once `keep` is reached.
                     let full = then == Backfill::Done && next != Backfill::Done;
                     Ok::<_, PollError>(Ok((report, then, full, taken.not_kept)))
@@ -197,7 +196,7 @@ pub(super) async fn walk(
                 match stored {
                     Ok((report, next, full, not_kept)) => {
                         done.pages += 1;
-                        add(&mut done.report, &report);
+                        done.report += report;
                         done.not_kept += not_kept;
                         if let Backfill::At { page, read: so_far } = next {
                             (at, read) = (page, so_far);
@@ -231,20 +230,6 @@ pub(super) async fn walk(
         done.end = end;
         save(store, feed, src, state, now).await?;
         return Ok(done);
-    }
-}
-
-fn add(total: &mut PollReport, page: &PollReport) {
-    total.added += page.added;
-    total.updated += page.updated;
-    total.unchanged += page.unchanged;
-    total.removed += page.removed;
-}
-
-fn reading_failed(url: &Url, panic: &str) -> crate::source::upstream::ParseError {
-    crate::source::upstream::ParseError {
-        url: url.clone(),
-        message: format!("reading it failed (a bug in feedpub): {panic}"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! What happened to one source: parsing and storing a fetch result, and the outcome reported.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -9,9 +10,9 @@ use url::Url;
 use super::{Fetch, caught};
 use crate::model::{Slug, UpstreamSource, redact};
 use crate::source::upstream::{self, Fetched, Reading, schedule};
-use crate::store::{PollReport, Polled, SourceState, Store, StoreError};
+use crate::store::{KnownItem, PollReport, Polled, SourceState, Store, StoreError};
 pub use take::NotKept;
-pub(super) use take::take;
+use take::take;
 
 /// What happened to one source.
 #[derive(Debug)]
@@ -141,6 +142,28 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
         .as_ref()
 }
 
+/// Reads one document fetched for `src` from `url` (a poll's, or a page of its history), on
+/// the poll's threads ([`pool`]). A panic while reading (a bug, whatever the input) is the
+/// document's error, not the round's.
+pub(super) fn read_document(
+    bytes: &[u8],
+    charset: Option<&str>,
+    url: &Url,
+    src: &UpstreamSource,
+    known: &HashMap<String, KnownItem>,
+) -> Result<take::Taken, upstream::ParseError> {
+    let read = || {
+        caught(|| take(bytes, charset, url, src, known)).unwrap_or_else(|panic| {
+            let message = format!("reading it failed (a bug in feedpub): {panic}");
+            Err(upstream::ParseError { url: url.clone(), message })
+        })
+    };
+    match pool() {
+        Some(pool) => pool.install(read),
+        None => read(),
+    }
+}
+
 /// [`apply`] on the calling thread (and, within it, on the current rayon pool).
 fn apply_here(
     store: &mut dyn Store,
@@ -158,14 +181,9 @@ fn apply_here(
         Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
             // Items stored as their raw text is now are not read again.
             let known = store.raw_hashes(feed, &src.url)?;
-            // A panic while reading one document (a bug, whatever the input) is that source's
-            // error: its state is written and it backs off, and the sources after it are stored.
-            let read = caught(|| take(&bytes, charset.as_deref(), &url, src, &known));
-            let read = read.unwrap_or_else(|panic| {
-                let message = format!("reading it failed (a bug in feedpub): {panic}");
-                Err(upstream::ParseError { url: url.clone(), message })
-            });
-            match read {
+            // A panic while reading is that source's error: its state is written and it backs
+            // off, and the sources after it are stored.
+            match read_document(&bytes, charset.as_deref(), &url, src, &known) {
                 Ok(taken) => {
                     let parsed = taken.feed;
                     prev_archive = parsed.prev_archive.clone();

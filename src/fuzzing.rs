@@ -87,13 +87,17 @@ pub fn article(data: &[u8]) {
 }
 
 /// An upstream response: byte 0 picks the charset its Content-Type named (none, utf-8,
-/// windows-1256, iso-8859-1, or a bogus label), the rest is the body. Parsed, sanitised,
+/// windows-1256, iso-8859-1, or a bogus label), the rest is the body. The RSS 2.0 reader and
+/// the one-pass sanitiser answer as feed-rs and ammonia do (the body read as HTML too). Parsed, sanitised,
 /// imported, rendered and read back.
 pub fn ingest(data: &[u8]) {
     let Some((&pick, body)) = data.split_first() else { return };
     let charset =
         [None, Some("utf-8"), Some("windows-1256"), Some("iso-8859-1"), Some("x-bogus")][usize::from(pick) % 5];
     let url = Url::parse("https://wire.example/feed").expect("a valid URL");
+    // The one-pass readers answer as feed-rs and ammonia do, or not at all.
+    crate::source::upstream::read::check_rss2(body, charset, &url);
+    sanitize::check_one_pass(&String::from_utf8_lossy(body), &url);
     let Ok(feed) = parse(body, charset, &url) else { return };
     let t0 = Utc.with_ymd_and_hms(2023, 11, 16, 0, 0, 0).single().expect("a valid date");
     let items: Vec<Item> = import::import(&url, &url, &feed, Some(50))

@@ -3,6 +3,7 @@
 //! sanitize, schedule.
 
 pub mod decode;
+mod entry;
 pub mod fetch;
 pub mod guard;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod mend;
 pub mod parse;
 pub mod read;
 pub mod repair;
+mod rss2;
 pub mod sanitize;
 pub mod schedule;
 pub mod split;

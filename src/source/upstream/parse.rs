@@ -8,9 +8,8 @@ use url::Url;
 
 use feed_rs::model::FeedType;
 
-use super::media::{self, Media};
+use super::entry::{Channel, Entry, Link, Person, absolute, alternate};
 use super::sanitize;
-use crate::model::{date_in_range, digest};
 
 /// A parsed upstream feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +71,14 @@ pub fn parse(bytes: &[u8], charset: Option<&str>, url: &Url) -> Result<UpstreamF
 
 /// Parses `text`, a document fetched from `url` as UTF-8 with no encoding of its own left.
 pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
+    let (mut feed, channel, entries) = read_feed_rs(text, url)?;
+    feed.items = entries.into_iter().map(|e| channel.item(e)).collect();
+    Ok(feed)
+}
+
+/// feed-rs's reading of `text`, fetched from `url`: the feed without its items, what they are
+/// read with, and its entries.
+pub(super) fn read_feed_rs(text: &str, url: &Url) -> Result<(UpstreamFeed, Channel, Vec<Entry>), ParseError> {
     // Relative links resolve against the fetch URL without its userinfo and query: `Url::join`
     // keeps `user:password@`, and `href=""` would bring back a `?token=`.
     let fetched = url;
@@ -91,78 +98,38 @@ pub(super) fn feed(text: &str, url: &Url) -> Result<UpstreamFeed, ParseError> {
             message: format!("the parser failed: {}", panic_text(&panic)),
         })?
         .map_err(|e| ParseError { url: fetched.clone(), message: e.to_string() })?;
-    let link = alternate(&feed.links, url);
-    // An item says its language, or speaks its channel's (RSS <language>, JSON Feed's).
-    let feed_language = feed.language.clone();
-    // An Atom entry without an author has its feed's (RFC 4287 4.2.1); an RSS channel's
-    // managingEditor is no article's author.
-    let feed_authors = if feed.feed_type == FeedType::Atom { feed.authors.clone() } else { Vec::new() };
-    // RSS 1.0's <description> is typed text by feed-rs, yet carries escaped HTML as everywhere
-    // else in RSS (feedparser reads it so too).
-    let summary_is_html = feed.feed_type == FeedType::RSS1;
-    let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
+    let links: Vec<Link> = feed.links.into_iter().map(Link::from).collect();
+    let channel = Channel {
+        base: url.clone(),
+        // An item says its language, or speaks its channel's (RSS <language>, JSON Feed's).
+        language: feed.language,
+        // An Atom entry without an author has its feed's (RFC 4287 4.2.1); an RSS channel's
+        // managingEditor is no article's author.
+        authors: match feed.feed_type {
+            FeedType::Atom => feed.authors.into_iter().map(Person::from).collect(),
+            _ => Vec::new(),
+        },
+        summary_is_html: feed.feed_type == FeedType::RSS1,
+    };
+    let self_link = links.iter().find(|l| l.rel.as_deref() == Some("self")).and_then(|l| absolute(&l.href, url));
     let prev_archive = match feed.feed_type {
         // feed-rs keeps no `next_url`.
         FeedType::JSON => json_next_url(text),
-        _ => feed.links.iter().find(|l| l.rel.as_deref() == Some("prev-archive")).map(|l| l.href.clone()),
+        _ => links.iter().find(|l| l.rel.as_deref() == Some("prev-archive")).map(|l| l.href.clone()),
     }
     .and_then(|href| absolute(&href, url));
-    let items = feed
-        .entries
-        .into_iter()
-        .map(|e| {
-            // A permalink GUID stands in for a missing link (RSS's isPermaLink defaults to true;
-            // feed-rs does not say, so only an absolute http(s) URL is taken).
-            // Atom content by reference (`src`) is the entry's link when it has none.
-            let src = e.content.as_ref().and_then(|c| c.src.as_ref()).and_then(|l| absolute(&l.href, url));
-            let link = alternate(&e.links, url).or_else(|| absolute_http(&e.id)).or(src);
-            let base = link.as_ref().unwrap_or(url);
-            // Titles and names are text, but readers differ on whether they render markup in them
-            // (RSS says nothing): like Miniflux, strip tags from them whatever their type says.
-            let title =
-                e.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)).unwrap_or_default();
-            // Content of any media type (Atom): text, HTML, or a binary that is skipped, the
-            // summary standing in for it.
-            let content = e.content.and_then(|c| c.body.map(|b| media::content(c.content_type.as_ref(), b)));
-            let summary = e.summary.map(|s| match summary_is_html {
-                true => Media::Html(s.content),
-                false => media::content(s.content_type.as_ref(), s.content),
-            });
-            let body = content.filter(Media::is_readable).or(summary.filter(Media::is_readable));
-            let content_html = match body {
-                Some(Media::Html(b)) => sanitize::html(&b, base),
-                Some(Media::Text(b)) => sanitize::text_to_html(&b),
-                Some(Media::Binary) | None => String::new(),
-            };
-            let key = item_key(&e.id, link.as_ref(), &title, &content_html);
-            UpstreamItem {
-                key,
-                link,
-                title,
-                content_html,
-                // A date no feed can carry (feed-rs reads "20233" as a year) is no date:
-                // the item gets the time it was first seen, as an undated one does.
-                published: e.published.filter(date_in_range).or(e.updated.filter(date_in_range)),
-                updated: e.updated.filter(date_in_range),
-                authors: if e.authors.is_empty() { feed_authors.clone() } else { e.authors }
-                    .into_iter()
-                    .filter_map(person_name)
-                    .map(|n| sanitize::plain_text(&n, true, sanitize::MAX_NAME_CHARS))
-                    .filter(|n| !n.is_empty())
-                    .collect(),
-                language: e.language.or_else(|| feed_language.clone()),
-            }
-        })
-        .collect();
-    Ok(UpstreamFeed {
+    let kind = feed.feed_type;
+    let entries = feed.entries.into_iter().map(|e| Entry::from_feed_rs(e, &kind)).collect();
+    let shell = UpstreamFeed {
         id: Some(feed.id).filter(|i| !i.is_empty()),
         title: feed.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)),
-        link,
+        link: alternate(&links, url),
         self_link,
         prev_archive,
         ttl_minutes: feed.ttl,
-        items,
-    })
+        items: Vec::new(),
+    };
+    Ok((shell, channel, entries))
 }
 
 thread_local! {
@@ -198,23 +165,6 @@ pub(crate) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
         .unwrap_or("a panic")
 }
 
-/// The first alternate link (no `rel`, or `rel="alternate"`), absolute: a feed's home page or
-/// an item's original.
-fn alternate(links: &[feed_rs::model::Link], base: &Url) -> Option<Url> {
-    links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).and_then(|l| absolute(&l.href, base))
-}
-
-/// A person's name: RSS writes `bo@x.example (Bo Baker)`, which feed-rs reads as the name
-/// `(Bo Baker)`, and an address alone as no name at all (the address is better than nothing).
-fn person_name(p: feed_rs::model::Person) -> Option<String> {
-    let name = p.name.map(|n| {
-        let n = n.trim();
-        n.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(n).trim().to_owned()
-    });
-    name.filter(|n| !n.is_empty()).or(p.email)
-}
-
-/// `id` when it is an absolute http(s) URL.
 /// A JSON Feed's `next_url`, read apart (feed-rs drops it); only looked for when the text names
 /// it, so other feeds are not parsed twice.
 fn json_next_url(text: &str) -> Option<String> {
@@ -224,24 +174,6 @@ fn json_next_url(text: &str) -> Option<String> {
     }
     memchr::memmem::find(text.as_bytes(), b"\"next_url\"")?;
     serde_json::from_str::<Paging>(text).ok()?.next_url
-}
-
-fn absolute_http(id: &str) -> Option<Url> {
-    Url::parse(id.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
-}
-
-fn absolute(href: &str, base: &Url) -> Option<Url> {
-    base.join(href.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
-}
-
-fn item_key(guid: &str, link: Option<&Url>, title: &str, content: &str) -> String {
-    if !guid.trim().is_empty() {
-        return format!("id:{}", guid.trim());
-    }
-    if let Some(link) = link {
-        return format!("link:{link}");
-    }
-    format!("hash:{}", digest::sha256_hex128(format!("{title}\0{content}")))
 }
 
 #[cfg(test)]

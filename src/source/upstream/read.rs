@@ -7,7 +7,8 @@
 //! 4. Items already stored unchanged (their raw hash is known) and items past the source's
 //!    limit are cut out of the text before it is parsed, so a re-poll that brings one new item
 //!    among a thousand parses, sanitises and stores one.
-//! 5. [`parse`](super::parse) reads what is left with feed-rs.
+//! 5. [`rss2`](super::rss2) reads what is left when it is RSS 2.0 of the common shape, and
+//!    [`parse`](super::parse) with feed-rs when it is not.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,6 +22,7 @@ use super::legacy::{self, Legacy};
 use super::mend;
 use super::parse::{self, ParseError, UpstreamFeed};
 use super::repair::{self, Fixes};
+use super::rss2;
 use super::split::{self, Split};
 
 /// Fewest bytes of items a part reads ([`in_parts`]): less is not worth a thread.
@@ -144,6 +146,19 @@ pub fn read(bytes: &[u8], charset: Option<&str>, url: &Url, options: &ReadOption
     read_split(&text, &split, url, options, reading)
 }
 
+/// Checks that the RSS 2.0 reader, when it reads `bytes` (decoded and split as [`read`]
+/// does), reads it as feed-rs does (for the fuzz targets, on every input they are given).
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn check_rss2(bytes: &[u8], charset: Option<&str>, url: &Url) {
+    let text = decode::decode(bytes, charset).text;
+    let Ok(split) = split::split(&text, "check", usize::MAX) else { return };
+    let kept: Vec<usize> = (0..split.items.len()).collect();
+    if let Some(fast) = rss2::read(&text, &split, &kept, url) {
+        let slow = parse::feed(&text, url).expect("feed-rs reads what the RSS 2.0 reader reads");
+        assert!(fast == slow, "the RSS 2.0 reader read {fast:#?}\nfeed-rs read {slow:#?}");
+    }
+}
+
 /// Reads the items of `split` that are neither known nor past the limit.
 fn read_split(
     text: &str,
@@ -157,7 +172,9 @@ fn read_split(
         split.items.iter().enumerate().filter(|(n, _)| known[*n]).map(|(n, i)| (n, i.hash.clone())).collect();
     let kept: Vec<usize> = (0..split.items.len()).filter(|n| !known[*n]).collect();
     let over_limit = split.past_limit();
-    if let Some(feed) = in_parts(text, split, &kept, url) {
+    // RSS 2.0 items of the common shape are read item by item; anything else by feed-rs, in
+    // parts of the document.
+    if let Some(feed) = rss2::read(text, split, &kept, url).or_else(|| in_parts(text, split, &kept, url)) {
         let hashes = kept.iter().map(|n| Some(split.items[*n].hash.clone())).collect();
         return Ok(Read { feed, hashes, positions: kept, unchanged, over_limit, unparsed: 0, reading });
     }

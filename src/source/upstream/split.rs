@@ -12,7 +12,8 @@ use crate::model::digest;
 /// Bump when reading an item changes (parsing, sanitising, import), so that items stored by
 /// an older feedpub are read again once instead of being skipped as unchanged. (Changing the
 /// hash itself does that too: feedpub-reader-1's hashes were SHA-256, and no BLAKE3 matches one.)
-const READER_VERSION: &str = "feedpub-reader-1";
+/// 2: an RSS item with `content:encoded` and no link no longer links to its feed.
+const READER_VERSION: &str = "feedpub-reader-2";
 
 /// Items hashed on one core, at least: fewer are not worth a thread.
 const HASHED_PER_CORE: usize = 128;
@@ -41,6 +42,8 @@ pub struct Split {
     /// Past the limit: from the first such item to the end of the last, and how many.
     rest: Option<(Range<usize>, usize)>,
     json: bool,
+    /// The start tags every item is in (the root first), when all are in the same elements.
+    ancestors: Option<Vec<Range<usize>>>,
 }
 
 /// Why a document is not well-formed XML, and where.
@@ -83,6 +86,7 @@ pub fn split(text: &str, context: &str, limit: usize) -> Result<Split, IllFormed
         return Ok(split_json(text, context, limit));
     }
     let scan = scan::scan(text, limit)?;
+    let ancestors = scan.items.first().map(|(_, a)| a.clone()).filter(|a| scan.items.iter().all(|(_, b)| a == b));
     // The context is hashed once (per set of ancestors: every item has the same in a feed), so
     // a megabyte of root attributes costs a megabyte, not a megabyte per item.
     let mut salt = format!("{READER_VERSION}\n{context}\n");
@@ -107,13 +111,19 @@ pub fn split(text: &str, context: &str, limit: usize) -> Result<Split, IllFormed
         .with_min_len(HASHED_PER_CORE)
         .map(|(span, key)| RawItem { hash: digest::blake3_keyed_hex128(&key, text[span.clone()].as_bytes()), span })
         .collect();
-    Ok(Split { items, rest: scan.rest, json: false })
+    Ok(Split { items, rest: scan.rest, json: false, ancestors })
 }
 
 impl Split {
     /// Items past the limit: how many.
     pub fn past_limit(&self) -> usize {
         self.rest.as_ref().map_or(0, |(_, n)| *n)
+    }
+
+    /// The start tags (as spans of the text) every item is in, the root's first: `None` for
+    /// JSON, or when the items are not all in the same elements.
+    pub fn ancestors(&self) -> Option<&[Range<usize>]> {
+        self.ancestors.as_deref()
     }
 
     /// How many bytes of `text` (this split's) lie in none of its items, read or past the
@@ -221,7 +231,7 @@ fn split_json(text: &str, context: &str, limit: usize) -> Split {
         authors: Option<&'a RawValue>,
     }
     let Ok(top) = serde_json::from_str::<Top<'_>>(text) else {
-        return Split { items: Vec::new(), rest: None, json: true };
+        return Split { items: Vec::new(), rest: None, json: true, ancestors: None };
     };
     let fields = [top.language, top.title, top.home_page_url, top.feed_url, top.author, top.authors];
     let fields: String = fields.iter().map(|f| f.map_or("-", |r| r.get())).collect::<Vec<_>>().join("\n");
@@ -241,7 +251,7 @@ fn split_json(text: &str, context: &str, limit: usize) -> Split {
         (Some(first), Some(last)) => Some((span(first).start..span(last).end, top.items.len() - limit)),
         _ => None,
     };
-    Split { items, rest, json: true }
+    Split { items, rest, json: true, ancestors: None }
 }
 
 mod scan;

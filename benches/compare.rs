@@ -96,7 +96,7 @@ fn main() {
         let times = time(repeats, || {
             parse(&doc, None, &source).unwrap();
         });
-        report("ingest: feed-rs parse + sanitise", n, &times, doc.len());
+        report("ingest: read (parse + sanitise)", n, &times, doc.len());
         let feed = parse(&doc, None, &source).unwrap();
         let times = time(repeats, || {
             import::import(&source, &source, &feed, None);

@@ -107,6 +107,8 @@ impl Prefixes {
     /// nobody declared (feed-rs reads one as RSS's).
     fn resolve<'n>(&self, name: &'n str) -> Option<(Ns, &'n str)> {
         match name.split_once(':') {
+            // feed-rs takes what follows the last colon, quick-xml the namespace of the first.
+            Some((_, local)) if local.contains(':') => None,
             None => Some((Ns::Rss, name)),
             Some((prefix, local)) => self.0.iter().rev().find(|(p, _)| p == prefix).map(|(_, ns)| (*ns, local)),
         }
@@ -158,7 +160,11 @@ fn channel_prefixes(text: &str, ancestors: &[Range<usize>]) -> Option<Prefixes> 
             let attr = attr.ok()?;
             let key: &str = attr.key.as_ref();
             match key.strip_prefix("xmlns:") {
-                Some(prefix) if !attr.value.contains('&') => prefixes.push((prefix.to_owned(), Ns::of(&attr.value))),
+                // An empty binding is no binding to quick-xml (feed-rs then reads the element
+                // as RSS's).
+                Some(prefix) if !attr.value.contains('&') && !attr.value.is_empty() => {
+                    prefixes.push((prefix.to_owned(), Ns::of(&attr.value)))
+                }
                 Some(_) => return None,
                 None if key == "xmlns" || key.starts_with("xml:") => return None,
                 None => {}
@@ -176,15 +182,20 @@ fn start_tag(tag: &str) -> Option<BytesStart<'_>> {
     }
 }
 
-/// Whether the start tag `tag` (its text) may declare a namespace or a base, which this reader
-/// does not follow.
-fn declares(tag: &str) -> bool {
-    tag.contains("xmlns") || tag.contains("xml:base")
+/// Whether `text` (a start tag, or an item) may declare a namespace or a base anywhere: this
+/// reader follows neither, and feed-rs refuses a whole document for a base that is no URL or
+/// a binding XML forbids, even in an element it skips.
+fn declares(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"xmlns").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"xml:base").is_some()
 }
 
 /// The item `item` (its text: `<item>…</item>`) as feed-rs's RSS 2.0 reader makes it, or `None`
 /// when it is not sure to.
 fn entry(item: &str, prefixes: &Prefixes, base: &Url) -> Option<Entry> {
+    if declares(item) {
+        return None;
+    }
     let mut lexer = Lexer::new(item);
     let mut e = Entry::default();
     // Which links came from `<comments>` (feed-rs drops those that repeat another link).
@@ -192,14 +203,14 @@ fn entry(item: &str, prefixes: &Prefixes, base: &Url) -> Option<Entry> {
     // `<item>` in RSS's namespace: the scan takes any `…:item` for one.
     let is_item = |name| prefixes.resolve(name) == Some((Ns::Rss, "item"));
     match lexer.next_token()? {
-        Token::Start(name, tag) if is_item(name) && !declares(tag) => {}
-        Token::Empty(name, tag) if is_item(name) && !declares(tag) => return Some(e),
+        Token::Start(name, _) if is_item(name) => {}
+        Token::Empty(name, _) if is_item(name) => return Some(e),
         _ => return None,
     }
     loop {
-        let (name, tag, empty) = match lexer.next_token()? {
-            Token::Start(name, tag) => (name, tag, false),
-            Token::Empty(name, tag) => (name, tag, true),
+        let (name, empty) = match lexer.next_token()? {
+            Token::Start(name, _) => (name, false),
+            Token::Empty(name, _) => (name, true),
             Token::End => break,
             _ => continue,
         };
@@ -211,7 +222,6 @@ fn entry(item: &str, prefixes: &Prefixes, base: &Url) -> Option<Entry> {
                 continue;
             }
             (Field::Ignored, true) => continue,
-            _ if declares(tag) => return None,
             (_, true) => None,
             (_, false) => text_node(&mut lexer)?,
         };
@@ -263,8 +273,8 @@ fn html(text: String) -> Body {
 
 /// The character data right after a start tag (`lexer` is past it), up to its first child
 /// element, with references resolved; the rest of the element is skipped. `Some(None)` when
-/// there is none; `None` for a character reference no XML allows (feed-rs refuses the
-/// document).
+/// there is none; `None` for a character reference quick-xml would refuse (the scan refuses
+/// them first).
 fn text_node(lexer: &mut Lexer<'_>) -> Option<Option<String>> {
     let mut text: Option<String> = None;
     loop {

@@ -52,6 +52,7 @@ pub(crate) fn allowlist() -> ammonia::Builder<'static> {
 /// only its text, as paragraphs.
 pub fn html(dirty: &str, base: &Url) -> String {
     let dirty = xml_safe(dirty);
+    let dirty = attributes::cap(&dirty);
     // Most items' markup is simple enough to clean in one pass, as ammonia would.
     fast::clean(&dirty, base).unwrap_or_else(|| with_ammonia(&dirty, base))
 }
@@ -61,22 +62,23 @@ pub fn html(dirty: &str, base: &Url) -> String {
 #[cfg(any(test, feature = "fuzzing"))]
 pub fn check_one_pass(dirty: &str, base: &Url) {
     let dirty = xml_safe(dirty);
+    let dirty = attributes::cap(&dirty);
     if let Some(fast) = fast::clean(&dirty, base) {
         let slow = with_ammonia(&dirty, base);
         assert!(fast == slow, "one pass {fast:?} != ammonia {slow:?} for {dirty:?}");
     }
 }
 
-/// [`html`] of markup without unfit characters, by html5ever and ammonia.
+/// [`html`] of markup without unfit characters and with at most [`MAX_ATTRIBUTES`] a tag, by
+/// html5ever and ammonia.
 fn with_ammonia(dirty: &str, base: &Url) -> String {
-    let dirty = attributes::cap(dirty);
     // Most items' markup cannot reach a bound (known from its bytes): parsing it only to
     // measure would cost more than cleaning it.
-    if !budget::surely_within(&dirty)
-        && let Err(over) = budget::parse(&dirty)
+    if !budget::surely_within(dirty)
+        && let Err(over) = budget::parse(dirty)
     {
         tracing::debug!(%over, bytes = dirty.len(), "upstream markup over budget: keeping its text");
-        return text_to_html(&budget::raw_text(&dirty));
+        return text_to_html(&budget::raw_text(dirty));
     }
     HTML.with_borrow_mut(|builder| {
         builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
@@ -84,7 +86,7 @@ fn with_ammonia(dirty: &str, base: &Url) -> String {
         // into a growing String) and checked by [`prose::utf8`]: std's UTF-8 check reads
         // Arabic at about a byte a nanosecond, a sixth of the whole clean.
         let mut out = Vec::with_capacity(dirty.len() + dirty.len() / 8);
-        builder.clean(&dirty).write_to(&mut out).expect("writing to a Vec does not fail");
+        builder.clean(dirty).write_to(&mut out).expect("writing to a Vec does not fail");
         prose::utf8(&out).map_or_else(|| String::from_utf8_lossy(&out).into_owned(), str::to_owned)
     })
 }

@@ -107,7 +107,7 @@ fn tag_end(rest: &[u8]) -> Option<usize> {
 
 /// What the reference named `name` stands for, as quick-xml resolves it for feed-rs: a
 /// character, or a predefined entity's; any other entity as written. `None` for a character
-/// reference no XML allows.
+/// reference outside XML's characters (the scan refuses those first).
 pub(super) fn push_reference(out: &mut String, name: &str) -> Option<()> {
     if let Some(number) = name.strip_prefix('#') {
         let code = match number.strip_prefix('x') {

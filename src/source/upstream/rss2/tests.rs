@@ -16,11 +16,16 @@ fn document(items: &[String]) -> String {
     )
 }
 
-/// The fast reading, when there is one, beside feed-rs's whole-document reading.
-fn both(doc: &str) -> (Option<UpstreamFeed>, UpstreamFeed) {
+/// The fast reading, when there is one.
+fn fast(doc: &str) -> Option<UpstreamFeed> {
     let split = split::split(doc, "ctx", usize::MAX).expect("well-formed");
     let kept: Vec<usize> = (0..split.items.len()).collect();
-    (read(doc, &split, &kept, &url()), parse::feed(doc, &url()).expect("feed-rs reads it"))
+    read(doc, &split, &kept, &url())
+}
+
+/// The fast reading, when there is one, beside feed-rs's whole-document reading.
+fn both(doc: &str) -> (Option<UpstreamFeed>, UpstreamFeed) {
+    (fast(doc), parse::feed(doc, &url()).expect("feed-rs reads it"))
 }
 
 #[test]
@@ -54,10 +59,15 @@ fn what_it_does_not_read_goes_to_feed_rs() {
         "<item><y:title>t</y:title></item>",
         "<item><title xmlns:z=\"urn:z\">t</title></item>",
         "<x:item><title>t</title></x:item>",
+        // Found by review: a namespace declared on an element it would skip, a base feed-rs
+        // refuses in one, a name with two colons.
+        "<item><encoded xmlns=\"http://purl.org/rss/1.0/modules/content/\">&lt;p&gt;x&lt;/p&gt;</encoded></item>",
+        "<item><category xml:base=\"http://[::1\">c</category></item>",
+        "<item><dc:x:creator>Ann</dc:x:creator></item>",
     ];
     for item in declined {
-        let (fast, _) = both(&document(&[item.to_owned()]));
-        assert!(fast.is_none(), "{item} read without feed-rs: {fast:?}");
+        let read = fast(&document(&[item.to_owned()]));
+        assert!(read.is_none(), "{item} read without feed-rs: {read:?}");
     }
     // Around the items: a default namespace, a base, another version.
     for (from, to) in [
@@ -65,9 +75,10 @@ fn what_it_does_not_read_goes_to_feed_rs() {
         ("<channel>", "<channel xml:base=\"https://elsewhere.example/\">"),
         ("<rss version=\"2.0\"", "<rss version=\"0.92\""),
         ("<rss version=\"2.0\"", "<!DOCTYPE rss [<!ENTITY e \"x\">]><rss version=\"2.0\""),
+        ("<rss version=\"2.0\"", "<rss version=\"2.0\" xmlns:p=\"\""),
     ] {
         let doc = document(&["<item><title>t</title></item>".to_owned()]).replacen(from, to, 1);
-        assert!(both(&doc).0.is_none(), "{doc}");
+        assert!(fast(&doc).is_none(), "{doc}");
     }
 }
 

@@ -65,6 +65,9 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("wbr", &[]),
 ];
 
+/// Headings: one closes another open (html5ever).
+const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
+
 /// Elements with no end tag.
 const VOID: &[&str] = &["br", "hr", "img", "wbr"];
 
@@ -197,7 +200,7 @@ pub(super) fn clean(html: &str, base: &Url) -> Option<String> {
             let void = VOID.contains(name);
             if tag.self_closing && !void
                 || CLOSES_P.contains(name) && open.contains(&"p")
-                || name.starts_with('h') && name.len() == 2 && open.iter().any(|o| o.len() == 2 && o.starts_with('h'))
+                || HEADINGS.contains(name) && open.iter().any(|o| HEADINGS.contains(o))
                 || *name == "li" && !matches!(open.last(), Some(&"ul" | &"ol"))
                 || *name == "a" && open.contains(&"a")
             {
@@ -305,6 +308,8 @@ fn push_value(out: &mut String, value: &str) {
     push_escaped(out, value, |c, next| match c {
         b'&' => Some("&amp;"),
         b'"' => Some("&quot;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
         0xc2 if next == Some(0xa0) => Some("&nbsp;"),
         _ => None,
     });

@@ -1,10 +1,10 @@
 //! FAST: ammonia's output, byte for byte, for the markup most items carry, written in one pass
 //! without html5ever's tree: well-nested elements of a short list (paragraphs, links, images,
-//! emphasis, lists, headings, quotes), plain attributes, the common character references,
+//! emphasis, lists, headings, quotes), plain attributes, character references ending in `;`,
 //! comments, and scripts and styles to drop. Anything else answers `None`, and the caller
 //! asks ammonia: a tag html5ever would close, reopen or move (a block inside `<p>`, `<li>`
 //! outside a list, an end tag that is not the last one open), another element, a reference
-//! outside the short list, a CR or NUL, a byte order mark first.
+//! not in HTML's table, a NUL, a byte order mark first.
 //!
 //! Why that is ammonia's answer: for such markup html5ever's tree is the tags as written (no
 //! element is implied, closed early or reparented, and the adoption agency only pops what is
@@ -130,9 +130,18 @@ const MAX_ESCAPED: u64 = 1 << 31;
 /// ammonia's cleaning of `html` (with relative URLs resolved against `base`), when it has the
 /// shape described above.
 pub(super) fn clean(html: &str, base: &Url) -> Option<String> {
+    // html5ever reads a CR (with the LF after it, if any) as an LF, and drops a byte order mark
+    // at the start of its input.
+    let lf;
+    let html = match memchr(b'\r', html.as_bytes()) {
+        Some(_) => {
+            lf = html.replace("\r\n", "\n").replace('\r', "\n");
+            lf.as_str()
+        }
+        None => html,
+    };
     let b = html.as_bytes();
-    // html5ever drops a byte order mark at the start of its input.
-    if b.len() > MAX_BYTES || memchr2(0, b'\r', b).is_some() || html.starts_with('\u{feff}') {
+    if b.len() > MAX_BYTES || memchr(0, b).is_some() || html.starts_with('\u{feff}') {
         return None;
     }
     let scan_starts = memchr2_iter(b'&', 0xc2, b).count() as u64;

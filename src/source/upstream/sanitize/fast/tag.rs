@@ -1,6 +1,8 @@
 //! The tags, references and raw text [`clean`](super::clean) follows, read as html5ever's
 //! tokenizer reads them, or not at all (`None`).
 
+use html5ever::data::NAMED_ENTITIES;
+
 use super::push_text;
 
 /// A start tag as html5ever reads it: its name (lowercase), attributes (names lowercase, values
@@ -129,7 +131,8 @@ pub(super) fn raw_text<'a>(rest: &'a str, name: &str) -> Option<(&'a str, usize)
 
 /// Resolves the reference at `html[at]` (an `&`) into `out` (as text, escaped for where it
 /// goes: text is escaped by [`push_text`] here, attribute values later), and returns where it
-/// ends. `&` before what names no reference is an `&`. `None` for a reference not followed.
+/// ends: a numeric reference to a printable character, or a name with its `;` in HTML's
+/// table. `&` before what names no reference is an `&`. `None` for a reference not followed.
 pub(super) fn reference(html: &str, at: usize, out: &mut String, in_attribute: bool) -> Option<usize> {
     let b = html.as_bytes();
     let push = |out: &mut String, c: char| match in_attribute {
@@ -160,19 +163,16 @@ pub(super) fn reference(html: &str, at: usize, out: &mut String, in_attribute: b
         }
         Some(c) if c.is_ascii_alphanumeric() => {
             let len = b[at + 1..].iter().position(|c| !c.is_ascii_alphanumeric()).unwrap_or(b.len() - at - 1);
-            let name = &html[at + 1..at + 1 + len];
             match b.get(at + 1 + len) {
+                // A name with its `;` in html5ever's table is the longest match there is, in text
+                // and in attributes alike. Without the `;`, a prefix may match a legacy name
+                // (`&copy2023` is ©2023): not followed.
                 Some(b';') => {
-                    let c = match name {
-                        "amp" => '&',
-                        "lt" => '<',
-                        "gt" => '>',
-                        "quot" => '"',
-                        "apos" => '\'',
-                        "nbsp" => '\u{a0}',
-                        _ => return None,
-                    };
-                    push(out, c);
+                    let (first, second) = *NAMED_ENTITIES.get(&html[at + 1..at + len + 2])?;
+                    push(out, char::from_u32(first)?);
+                    if second != 0 {
+                        push(out, char::from_u32(second)?);
+                    }
                     Some(at + len + 2)
                 }
                 // In an attribute, no reference is read before `=` (a query string's `&b=2`).

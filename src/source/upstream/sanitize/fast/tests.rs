@@ -31,7 +31,7 @@ fn answered(inputs: impl Iterator<Item = String>) -> usize {
 }
 
 /// Split at `|`: text, references, tags it follows and tags it leaves to ammonia.
-const PIECES: &str = "نص عربي|plain words| |\n|\t|a < b|x > y|<3|&amp;|&nbsp;|\u{a0}|&#1575;|&#x3C;|&#60;|& |AT&T|&copy;|&hellip;|\
+const PIECES: &str = "نص عربي|plain words| |\n|\t|\r\n|\r|&rsquo;|&notin;|&notit;|&NotAName;|&copy2023|&#8217;|&lang;|&amp;amp;|&Aacute;|&acE;|a < b|x > y|<3|&amp;|&nbsp;|\u{a0}|&#1575;|&#x3C;|&#60;|& |AT&T|&copy;|&hellip;|\
     &#0;|&#x80;|&#xD800;|&lt;b&gt;|\"|'|=|\
     <p>|</p>|<p dir=\"rtl\" lang=\"ar\">|<P>|</P>|<p/>|<div>|</div>|<span>|</span>|<span title=\"t &quot;q&quot;\" class=\"c\" data-x=1>|\
     <span title=a&b=c>|<span title=\"a>b<c\">|<img alt=\"1 < 2\">|<a href=\"https://e.example/?q=<x>\">|<!--<b x='-->|it'|<span title='&amp;&#38;'>|<span lang = \"ar\">|<span title>|<span title=\"x\"title=\"y\">|\
@@ -101,7 +101,9 @@ fn what_html5ever_would_rearrange_is_left_to_ammonia() {
         "</p>",
         "<p/>",
         "<table><td>x</table>",
-        "a\r\nb",
+        "a\0b",
+        "&copy2023",
+        "&notit;",
         "AT&T",
         "\u{feff}x",
     ] {
@@ -111,7 +113,10 @@ fn what_html5ever_would_rearrange_is_left_to_ammonia() {
 
 /// Nested markup of the elements followed, with attributes of every kind ammonia treats apart.
 fn nested(rng: &mut Rng, depth: usize) -> String {
-    const TEXT: [&str; 12] = [
+    const TEXT: [&str; 15] = [
+        "a\r\nb\rc",
+        "&hellip;&rsquo;&acE;",
+        "&copy2023",
         "نص",
         " words ",
         "\n",
@@ -125,7 +130,9 @@ fn nested(rng: &mut Rng, depth: usize) -> String {
         "<!-- c -->",
         "<script>x()</script>",
     ];
-    const ATTRIBUTES: [&str; 16] = [
+    const ATTRIBUTES: [&str; 18] = [
+        " title=\"&rsquo;q&acE;\r\n\"",
+        " href=\"/p?a=1&amp;b=&lang;\"",
         " dir=\"rtl\"",
         " lang=ar",
         " title='a &amp; b'",

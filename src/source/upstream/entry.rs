@@ -1,5 +1,5 @@
-//! ENTRY: what [`parse`](super::parse) reads of an item, whoever read it: feed-rs, or
-//! [`rss2`](super::rss2), which reads the common RSS 2.0 item itself, exactly as feed-rs would.
+//! ENTRY: what [`parse`](mod@super::parse) reads of an item, whoever read it: feed-rs, or
+//! `rss2`, which reads the common RSS 2.0 item itself, exactly as feed-rs would.
 //! Only the fields parse uses; the rest of feed-rs's model (media, categories) is not carried.
 //! [`Channel::item`] makes an entry the item feedpub stores: a plain-text title, sanitised
 //! content, a key, dates it believes.

@@ -7,8 +7,8 @@
 //! 4. Items already stored unchanged (their raw hash is known) and items past the source's
 //!    limit are cut out of the text before it is parsed, so a re-poll that brings one new item
 //!    among a thousand parses, sanitises and stores one.
-//! 5. [`rss2`](super::rss2) reads what is left when it is RSS 2.0 of the common shape, and
-//!    [`parse`](super::parse) with feed-rs when it is not.
+//! 5. `rss2` reads what is left when it is RSS 2.0 of the common shape, and
+//!    [`parse`](mod@super::parse) with feed-rs when it is not.
 
 use std::borrow::Cow;
 use std::fmt;

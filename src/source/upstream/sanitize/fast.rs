@@ -14,98 +14,11 @@
 
 use url::Url;
 
+use self::allow::{CLOSES_P, ELEMENTS, FORMATTING, HEADINGS, LINK_REL, SCHEMES, VOID};
 use self::tag::{is_name, raw_text, reference, start_tag};
 use super::attributes::MAX_ATTRIBUTES;
 use super::budget::MAX_NODES;
 use memchr::{memchr, memchr2, memchr2_iter, memchr3};
-
-/// Elements followed, and the attributes ammonia keeps on each (besides `lang`, `title`, `dir`).
-const ELEMENTS: &[(&str, &[&str])] = &[
-    ("a", &["href", "hreflang"]),
-    ("abbr", &[]),
-    ("b", &[]),
-    ("bdi", &[]),
-    ("blockquote", &["cite"]),
-    ("br", &[]),
-    ("cite", &[]),
-    ("code", &[]),
-    ("del", &["cite", "datetime"]),
-    ("dfn", &[]),
-    ("div", &[]),
-    ("em", &[]),
-    ("figcaption", &[]),
-    ("figure", &[]),
-    ("h1", &[]),
-    ("h2", &[]),
-    ("h3", &[]),
-    ("h4", &[]),
-    ("h5", &[]),
-    ("h6", &[]),
-    ("hr", &["align", "size", "width"]),
-    ("i", &[]),
-    ("img", &["align", "alt", "height", "src", "width"]),
-    ("ins", &["cite", "datetime"]),
-    ("kbd", &[]),
-    ("li", &[]),
-    ("mark", &[]),
-    ("ol", &["start"]),
-    ("p", &[]),
-    ("q", &["cite"]),
-    ("s", &[]),
-    ("samp", &[]),
-    ("small", &[]),
-    ("span", &[]),
-    ("strong", &[]),
-    ("sub", &[]),
-    ("sup", &[]),
-    ("time", &[]),
-    ("u", &[]),
-    ("ul", &[]),
-    ("var", &[]),
-    ("wbr", &[]),
-];
-
-/// Headings: one closes another open (html5ever).
-const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
-
-/// Elements with no end tag.
-const VOID: &[&str] = &["br", "hr", "img", "wbr"];
-
-/// Start tags that close an open `<p>` (html5ever: "close a p element").
-const CLOSES_P: &[&str] =
-    &["blockquote", "div", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "ol", "p", "ul"];
-
-/// URL schemes ammonia keeps (its default list).
-const SCHEMES: &[&str] = &[
-    "bitcoin",
-    "ftp",
-    "ftps",
-    "geo",
-    "http",
-    "https",
-    "im",
-    "irc",
-    "ircs",
-    "magnet",
-    "mailto",
-    "mms",
-    "mx",
-    "news",
-    "nntp",
-    "openpgp4fpr",
-    "sip",
-    "sms",
-    "smsto",
-    "ssh",
-    "tel",
-    "url",
-    "webcal",
-    "wtai",
-    "xmpp",
-];
-
-/// The `rel` ammonia gives every link ([`super::HTML`]).
-const LINK_REL: &str = "noopener noreferrer nofollow";
 
 /// Deepest nesting followed: well within every bound of `budget`.
 const MAX_DEPTH: usize = 64;
@@ -119,9 +32,6 @@ const MAX_BYTES: usize = 256 * 1024;
 /// 512 bytes, about 240 at most here, times twice its attributes), stay under its bound of 2²².
 const MAX_FORMATTING: usize = 1_000;
 const MAX_FORMATTING_ATTRIBUTES: usize = 4;
-
-/// Formatting elements (html5ever's list of active formatting elements; `a` apart).
-const FORMATTING: &[&str] = &["b", "code", "em", "i", "s", "small", "strong", "u"];
 
 /// Bound on what html5ever's serialiser scans (from each `&` and U+0080–U+00BF to the next
 /// `<` or `>`): half of `budget`'s.
@@ -324,6 +234,7 @@ fn push_value(out: &mut String, value: &str) {
     });
 }
 
+mod allow;
 mod tag;
 #[cfg(test)]
 mod tests;

@@ -212,6 +212,7 @@ fn site() -> SiteMeta {
         title: "feedpub".into(),
         language: Language::parse("en").unwrap(),
         ttl: TtlBounds { min_minutes: 15, max_minutes: 360 },
+        hub: None,
     }
 }
 

@@ -26,6 +26,7 @@ pub fn site_meta() -> SiteMeta {
         title: "fuzz".into(),
         language: Language::parse("ar").expect("a valid tag"),
         ttl: TtlBounds { min_minutes: 15, max_minutes: 360 },
+        hub: None,
     }
 }
 

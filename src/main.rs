@@ -32,7 +32,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = if e.downcast_ref::<feedpub::cli::SourcesFailed>().is_some() { 3 } else { 1 };
+            let partial = e.downcast_ref::<feedpub::cli::SourcesFailed>().is_some()
+                || e.downcast_ref::<feedpub::cli::HubNotTold>().is_some();
+            let code = if partial { 3 } else { 1 };
             // One line per cause; source errors already list one bad input per line.
             for line in format!("{e:#}").lines() {
                 eprintln!("error: {line}");

@@ -84,13 +84,19 @@ pub enum Command {
 #[error("{0} source(s) failed; see the lines above")]
 pub struct SourcesFailed(pub usize);
 
+/// `build` published, but the hub (`[websub] hub`) did not take this many pings after every
+/// retry (exit status 3; readers subscribed there miss the change until the next one).
+#[derive(Debug, thiserror::Error)]
+#[error("the hub was not told of {0} changed feed document(s); see the lines above")]
+pub struct HubNotTold(pub usize);
+
 /// Runs a parsed command line, printing a summary on stdout.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Build { out } => {
             let out = out.unwrap_or_else(|| config.output_dir.clone());
-            let crate::pipeline::BuildOutcome { sync, report, scope } = build(&config, &out)?;
+            let crate::pipeline::BuildOutcome { sync, report, scope, hub } = build(&config, &out)?;
             print_sync(&sync);
             match scope {
                 crate::pipeline::Scope::Nothing => println!("render: nothing changed since the last build"),
@@ -107,6 +113,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 report.bytes_written,
                 report.removed
             );
+            if let Some(hub) = hub {
+                println!("hub: told of {} changed feed documents", hub.sent);
+                for (topic, error) in &hub.failed {
+                    println!("hub: not told of {topic}: {error}");
+                }
+                if !hub.failed.is_empty() {
+                    return Err(HubNotTold(hub.failed.len()).into());
+                }
+            }
         }
         Command::Sync => {
             let sync = crate::pipeline::sync_store(&config)?;

@@ -13,10 +13,12 @@ use crate::model::Language;
 mod database;
 mod poll;
 mod serve;
+mod websub;
 
 pub use database::{DatabaseUrl, PostgresUrl, redact_lines, redact_url};
 pub use poll::PollConfig;
 pub use serve::ServeConfig;
+pub use websub::Hub;
 
 /// Environment variable that overrides `database_url` (keeps credentials out of the file).
 pub const DATABASE_URL_ENV: &str = "FEEDPUB_DATABASE_URL";
@@ -108,6 +110,8 @@ struct RawConfig {
     serve: serve::RawServe,
     #[serde(default)]
     poll: PollConfig,
+    #[serde(default)]
+    websub: websub::RawWebSub,
 }
 
 fn default_title() -> String {
@@ -149,6 +153,8 @@ pub struct Config {
     pub serve: ServeConfig,
     /// How upstream sources are polled.
     pub poll: PollConfig,
+    /// The WebSub hub the feeds name, if any.
+    pub hub: Option<Hub>,
 }
 
 impl Config {
@@ -164,6 +170,7 @@ impl Config {
             return Err(invalid("ttl", "need 0 < min_minutes <= max_minutes".into()));
         }
         let serve = raw.serve.validate().map_err(|(key, m)| invalid(key, m))?;
+        let hub = raw.websub.validate().map_err(|m| invalid("websub.hub", m))?;
         if raw.poll.timeout_seconds == 0 {
             return Err(invalid("poll.timeout_seconds", "must be at least 1".into()));
         }
@@ -186,6 +193,7 @@ impl Config {
             compress: raw.compress,
             serve,
             poll: raw.poll,
+            hub,
         })
     }
 
@@ -249,6 +257,20 @@ mod tests {
         assert_eq!(c.ttl, TtlBounds { min_minutes: 15, max_minutes: 360 });
         assert!(c.compress.gzip && c.compress.brotli);
         assert_eq!(c.language.as_str(), "en");
+    }
+
+    #[test]
+    fn a_hub_is_an_http_url() {
+        let base = "base_url = \"https://e.org/\"\n[websub]\n";
+        assert_eq!(parse(base).unwrap().hub, None);
+        let c = parse(&format!("{base}hub = \"https://hub.example/\"")).unwrap();
+        assert_eq!(c.hub.unwrap().url().as_str(), "https://hub.example/");
+        for bad in ["ftp://hub.example/", "builtin", "mailto:hub@example.org"] {
+            let e = parse(&format!("{base}hub = \"{bad}\"")).unwrap_err().to_string();
+            assert!(e.contains("`websub.hub`"), "{bad}: {e}");
+        }
+        let e = parse(&format!("{base}hubs = \"https://hub.example/\"")).unwrap_err().to_string();
+        assert!(e.contains("hubs"), "{e}");
     }
 
     #[test]

@@ -10,10 +10,12 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
+use url::Url;
 
-use super::{PipelineError, sync};
+use super::{PipelineError, sync, websub};
 use crate::config::Config;
 use crate::model::{FeedMeta, ItemId};
+use crate::publish::websub::PingReport;
 use crate::publish::{BuildReport, build::SiteWriter};
 use crate::render::{self, FeedView, IndexLine, Output, OutputKind, SiteMeta, Urls};
 use crate::store::{self, Head, Seq, Store, SyncReport};
@@ -35,7 +37,7 @@ pub enum Scope {
 }
 
 /// What a build did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildOutcome {
     /// What the sync changed in the store.
     pub sync: SyncReport,
@@ -43,6 +45,9 @@ pub struct BuildOutcome {
     pub report: BuildReport,
     /// How much was rendered.
     pub scope: Scope,
+    /// What the hub (`[websub] hub`) was told of the feed documents this build changed; `None`
+    /// without a hub, or when no feed document changed.
+    pub hub: Option<PingReport>,
 }
 
 /// Source → Store → Render → Publish, for `build`. Bad input stops the build before the store
@@ -50,24 +55,36 @@ pub struct BuildOutcome {
 pub fn build(config: &Config, out: &Path) -> Result<BuildOutcome, PipelineError> {
     let mut store = store::open(&config.database)?;
     let (sync, metas) = sync(config, store.as_mut())?;
-    let (report, scope) = publish(config, store.as_ref(), &metas, out)?;
-    Ok(BuildOutcome { sync, report, scope })
+    let (report, scope, topics) = publish(config, store.as_ref(), &metas, out)?;
+    let hub = match websub::pinger(config) {
+        Ok(Some(pinger)) if !topics.is_empty() => Some(websub::ping_now(&pinger, &topics)),
+        Ok(_) => None,
+        Err(e) => Some(Err(std::io::Error::other(e))),
+    };
+    let hub = hub.map(|r| {
+        r.unwrap_or_else(|e| PingReport {
+            sent: 0,
+            failed: topics.iter().map(|t| (t.clone(), e.to_string())).collect(),
+        })
+    });
+    Ok(BuildOutcome { sync, report, scope, hub })
 }
 
 /// Render → Publish: brings `out` level with the store, rendering only what changed since the
-/// state `out` records. `metas` are every feed's definitions, in slug order.
+/// state `out` records. `metas` are every feed's definitions, in slug order. Also returns the
+/// URLs of the feed documents whose bytes it changed (the WebSub topics to tell the hub of).
 pub fn publish(
     config: &Config,
     store: &dyn Store,
     metas: &[FeedMeta],
     out: &Path,
-) -> Result<(BuildReport, Scope), PipelineError> {
+) -> Result<(BuildReport, Scope, Vec<Url>), PipelineError> {
     let head = store.head()?;
     let state = state_line(config, &head);
     // The common cron case, without even taking the folder's lock.
     if std::fs::read_to_string(out.join(crate::publish::build::STATE)).is_ok_and(|s| s == state) {
         let files = crate::publish::build::site_files(out);
-        return Ok((BuildReport { files, ..BuildReport::default() }, Scope::Nothing));
+        return Ok((BuildReport { files, ..BuildReport::default() }, Scope::Nothing, Vec::new()));
     }
     let mut writer = SiteWriter::open(out, config.compress)?;
     let since = writer.state().and_then(|s| built_seq(&s, &state, &head));
@@ -81,6 +98,7 @@ pub fn publish(
     let changes = store.feed_changes()?;
     let mut lines = Vec::with_capacity(metas.len());
     let mut paths = BTreeSet::new();
+    let mut topics = Vec::new();
     // Feeds nothing changed in: their files stay as the last manifest lists them.
     let mut clean = HashSet::new();
     let (mut feeds, mut pages) = (0, 0);
@@ -111,6 +129,9 @@ pub fn publish(
             // bytes did not change), so they are listed from what was rendered.
             paths.extend(outputs.iter().filter(|o| o.kind != OutputKind::ItemPage).map(|o| o.path.clone()));
             pages += outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
+            if site.hub.is_some() {
+                topics.extend(changed_topics(out, &site, &outputs));
+            }
             writer.write(&outputs).map_err(PipelineError::from)
         })?;
         feeds += 1;
@@ -122,7 +143,18 @@ pub fn publish(
     let keep = |p: &str| p.split_once('/').is_some_and(|(slug, _)| clean.contains(slug));
     let report = writer.finish(paths, &keep, Some(&state))?;
     let scope = if since.is_none() { Scope::Full } else { Scope::Changed { feeds, pages } };
-    Ok((report, scope))
+    Ok((report, scope, topics))
+}
+
+/// The URLs of the subscription documents among `outputs` whose bytes differ from the files
+/// under `out`.
+fn changed_topics(out: &Path, site: &SiteMeta, outputs: &[Output]) -> Vec<Url> {
+    let topic = |o: &&Output| {
+        matches!(o.kind, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed)
+            && o.archived == crate::render::archive::Archived::No
+    };
+    let changed = |o: &&Output| std::fs::read(out.join(&o.path)).map_or(true, |on_disk| on_disk != o.bytes);
+    outputs.iter().filter(topic).filter(changed).filter_map(|o| site.base_url.join(&o.path).ok()).collect()
 }
 
 /// Sync, then render the whole site in memory (what `serve` holds).
@@ -140,6 +172,7 @@ pub(super) fn site_meta(config: &Config) -> SiteMeta {
         title: config.title.clone(),
         language: config.language.clone(),
         ttl: config.ttl,
+        hub: config.hub.as_ref().map(|h| h.url().clone()),
     }
 }
 
@@ -154,8 +187,13 @@ fn feed_paths<'a>(slug: &'a str, ids: &'a [ItemId]) -> impl Iterator<Item = Stri
 /// a change in the store is in it: this feedpub's version and the settings renderers and
 /// compression read.
 fn state_line(config: &Config, head: &Head) -> String {
-    let settings =
-        format!("{}|{:?}|{:?}|{:?}|{:?}", config.base_url, config.title, config.language, config.ttl, config.compress);
+    // The hub is in every subscription document (and a site without one keeps the state line
+    // it had before hubs were a setting).
+    let hub = config.hub.as_ref().map_or(String::new(), |h| format!("|{}", h.url()));
+    let settings = format!(
+        "{}|{:?}|{:?}|{:?}|{:?}{hub}",
+        config.base_url, config.title, config.language, config.ttl, config.compress
+    );
     let digest = crate::model::digest::hex(&Sha256::digest(settings.as_bytes()));
     let version = format!("{}+render{}", env!("CARGO_PKG_VERSION"), render::EDITION);
     format!("feedpub {version}\nstore {}\nseq {}\nsettings {digest}\n", head.store_id, head.seq)

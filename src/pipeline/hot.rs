@@ -12,7 +12,7 @@ use crate::config::{Compression, Config};
 use crate::model::{FeedMeta, ItemId};
 use crate::publish::serve::{PageSource, Pages, Site, Unavailable};
 use crate::render::archive::{Archive, PageKey};
-use crate::render::{self, IndexLine, Output, SiteMeta, Urls};
+use crate::render::{self, IndexLine, Output, OutputKind, SiteMeta, Urls};
 use crate::store::{Head, Seq, Store, StoreError, SyncReport};
 
 /// Bytes of item pages kept ready (with their compressed variants): a page is a few KB, so
@@ -170,7 +170,8 @@ impl HotRenderer {
                     .collect()
             })
             .unwrap_or_default();
-        resources.extend(Site::prepare(outputs, compress, previous));
+        let link = |o: &Output| websub_link(&site, o);
+        resources.extend(Site::prepare(outputs, compress, previous, &link));
         let source = Arc::new(StorePages {
             store: self.pages.clone(),
             site,
@@ -188,6 +189,16 @@ impl HotRenderer {
         *shown = Some(Shown { store_id: head.store_id, seq: head.seq, feeds });
         Ok((Site::from_parts(resources, Some(Arc::new(pages)), n, items), report))
     }
+}
+
+/// The `Link` header of a subscription document when the site names a hub (W3C WebSub 4):
+/// `<hub>; rel="hub", <document>; rel="self"`.
+fn websub_link(site: &SiteMeta, o: &Output) -> Option<hyper::header::HeaderValue> {
+    let hub = site.hub.as_ref()?;
+    let topic = matches!(o.kind, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed)
+        && o.archived == crate::render::archive::Archived::No;
+    let own = site.base_url.join(&o.path).ok().filter(|_| topic)?;
+    hyper::header::HeaderValue::from_str(&format!("<{hub}>; rel=\"hub\", <{own}>; rel=\"self\"")).ok()
 }
 
 fn poisoned() -> PipelineError {

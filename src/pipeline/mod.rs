@@ -13,6 +13,7 @@ pub mod hot;
 pub mod poll;
 pub mod serve;
 mod sync;
+mod websub;
 
 pub use build::{BuildOutcome, Scope, build, publish, sync_and_render};
 pub use check::check;

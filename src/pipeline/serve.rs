@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
+use url::Url;
 
 use super::PipelineError;
 use super::hot::{HotRenderer, Reason, SharedStore};
@@ -20,6 +21,7 @@ use super::poll::{PollRequest, PollStatus, Poller, Silent, SourceOutcome};
 use super::sync::Role;
 use crate::config::{Compression, Config};
 use crate::publish::serve::{self, App, Site};
+use crate::publish::websub::Pinger;
 use crate::shutdown::Shutdown;
 use crate::store::{self, StoreError};
 
@@ -52,6 +54,9 @@ pub enum ServeError {
     /// The HTTP server failed.
     #[error(transparent)]
     Http(std::io::Error),
+    /// The client that pings the hub (`[websub] hub`) could not be set up.
+    #[error("the WebSub hub's client: {0}")]
+    Hub(reqwest::Error),
     /// A task of the service panicked (a bug).
     #[error("{task} panicked: {message}")]
     Panicked {
@@ -120,7 +125,8 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     }
     tasks.spawn(follow_store(config.clone(), renderer.clone(), trigger.clone(), shutdown.clone()));
     tasks.spawn(poll_on_schedule(config.clone(), trigger, app.clone(), shutdown.clone()));
-    tasks.spawn(rerender_on_change((changes, files), renderer, config.compress, app.clone(), shutdown.clone()));
+    let hub = super::websub::pinger(&config).map_err(ServeError::Hub)?.map(|p| (p, config.base_url.clone()));
+    tasks.spawn(rerender_on_change((changes, files), renderer, config.compress, hub, app.clone(), shutdown.clone()));
     let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
     // Whatever stopped the server (the signal or an error) stops the other tasks too.
     shutdown.trigger();
@@ -330,6 +336,7 @@ async fn rerender_on_change(
     (mut changes, files): (mpsc::Receiver<()>, Arc<AtomicBool>),
     renderer: Arc<HotRenderer>,
     compress: Compression,
+    hub: Option<(Arc<Pinger>, Url)>,
     app: Arc<App>,
     shutdown: Shutdown,
 ) {
@@ -365,12 +372,18 @@ async fn rerender_on_change(
         let reason = if files.swap(false, Ordering::SeqCst) { Reason::Files } else { Reason::Store };
         let started = Instant::now();
         let (renderer, previous) = (renderer.clone(), app.site());
+        let before = previous.clone();
         let result = tokio::task::spawn_blocking(move || render(&renderer, Some(&previous), compress, reason)).await;
         match result {
             Ok(Ok(site)) => {
                 let seconds = started.elapsed().as_secs_f64();
                 tracing::info!(feeds = site.feeds, items = site.items, seconds, "re-rendered");
+                // Readers get the new bytes first; then the hub is told which feeds changed.
+                let topics = hub.as_ref().map(|(_, base)| super::websub::changed_topics(&before, &site, base));
                 app.swap(site, seconds);
+                if let (Some((pinger, _)), Some(topics)) = (&hub, topics) {
+                    super::websub::ping_in_background(pinger, topics, &shutdown);
+                }
             }
             Ok(Err(e)) => {
                 app.metrics().render_failed();

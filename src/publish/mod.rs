@@ -8,6 +8,7 @@ pub mod build;
 pub mod compress;
 mod manifest;
 pub mod serve;
+pub mod websub;
 
 pub use atomic::write_atomic;
 pub use build::{BuildReport, PublishError, write_site};

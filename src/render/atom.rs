@@ -25,6 +25,8 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
                     .chain(ch.history(OutputKind::Atom))
                     .map(|(rel, url)| link(url.as_str(), rel, "application/atom+xml")),
             )
+            // WebSub discovery (W3C WebSub 4): the hub beside the self link.
+            .chain(ch.hub.iter().map(|hub| Link { href: hub.to_string(), rel: "hub".into(), ..Link::default() }))
             .collect(),
         namespaces: if ch.place.page().is_some() {
             [("fh".to_owned(), archive::FH.to_owned())].into()

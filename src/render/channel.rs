@@ -25,6 +25,9 @@ pub(super) struct Channel<'a> {
     /// Newest `updated` among the feed's items; the epoch for an empty feed (never the clock).
     pub(super) updated: DateTime<Utc>,
     pub(super) ttl_minutes: u32,
+    /// The WebSub hub readers subscribe at: subscription documents only (an archive page is
+    /// no topic; it does not change).
+    pub(super) hub: Option<Url>,
     /// Every item, newest first; the feed documents carry [`Channel::feed_entries`].
     pub(super) entries: Vec<Entry<'a>>,
 }
@@ -148,6 +151,7 @@ impl<'a> Channel<'a> {
             page_url,
             updated,
             ttl_minutes: files::feed_ttl(site, meta, &published),
+            hub: site.hub.clone().filter(|_| place.page().is_none()),
             entries,
         }
     }

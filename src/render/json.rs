@@ -18,8 +18,18 @@ struct Feed<'a> {
     /// newest archive page, and from each archive page to the one before it.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<String>,
+    /// WebSub discovery: JSON Feed 1.1's `hubs`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
     authors: Vec<Author<'a>>,
     items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -57,6 +67,7 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
         description: &meta.description,
         language: meta.language.as_str(),
         next_url: ch.older_url(OutputKind::JsonFeed).map(String::from),
+        hubs: ch.hub.iter().map(|hub| Hub { kind: "WebSub", url: hub.to_string() }).collect(),
         authors: vec![author(&meta.author)],
         items: ch.feed_entries().iter().map(item).collect(),
     };

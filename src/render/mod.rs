@@ -43,6 +43,8 @@ pub struct SiteMeta {
     pub language: Language,
     /// Bounds of the derived `<ttl>`.
     pub ttl: TtlBounds,
+    /// The WebSub hub the subscription documents name (`[websub] hub`).
+    pub hub: Option<Url>,
 }
 
 /// One feed to render: its definition and all its items, newest first.

@@ -34,6 +34,8 @@ pub(super) fn render(ch: &Channel) -> Result<Vec<u8>, RenderError> {
                     mime_type: Some("application/rss+xml".into()),
                     ..Link::default()
                 })
+                // WebSub discovery (W3C WebSub 4): the hub beside the self link.
+                .chain(ch.hub.iter().map(|hub| Link { href: hub.to_string(), rel: "hub".into(), ..Link::default() }))
                 .collect(),
         }),
         namespaces: if ch.place.page().is_some() {

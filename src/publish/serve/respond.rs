@@ -65,6 +65,9 @@ pub fn answer(res: &Resource, headers: &HeaderMap, head: bool) -> Answer {
     out.insert(header::LAST_MODIFIED, res.last_modified_header.clone());
     out.insert(header::CACHE_CONTROL, res.cache_control.clone());
     out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Some(link) = &res.link {
+        out.insert(header::LINK, link.clone());
+    }
     if res.variants.len() > 1 {
         out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }

@@ -66,6 +66,9 @@ pub struct Resource {
     pub last_modified_header: HeaderValue,
     /// `Cache-Control`.
     pub cache_control: HeaderValue,
+    /// `Link` (WebSub discovery: the hub and the topic's own URL), on subscription documents
+    /// when a hub is configured.
+    pub link: Option<HeaderValue>,
     /// Identity first, then the compressed variants that came out smaller.
     pub variants: Vec<Variant>,
 }
@@ -89,7 +92,7 @@ impl Site {
     pub fn new(outputs: Vec<Output>, compress: Compression, previous: Option<&Site>) -> Self {
         let feeds = outputs.iter().filter(|o| o.kind == OutputKind::Rss).count();
         let items = outputs.iter().filter(|o| o.kind == OutputKind::ItemPage).count();
-        Self { resources: Self::prepare(outputs, compress, previous), pages: None, feeds, items }
+        Self { resources: Self::prepare(outputs, compress, previous, &|_| None), pages: None, feeds, items }
     }
 
     /// A site of `resources` (see [`Site::prepare`]), answering other paths from `pages`.
@@ -132,11 +135,13 @@ impl Site {
             .collect()
     }
 
-    /// Prepares rendered outputs for serving, compressing on every core (see [`Site::new`]).
+    /// Prepares rendered outputs for serving, compressing on every core (see [`Site::new`]);
+    /// `link` gives an output's `Link` header.
     pub fn prepare(
         outputs: Vec<Output>,
         compress: Compression,
         previous: Option<&Site>,
+        link: &(dyn Fn(&Output) -> Option<HeaderValue> + Sync),
     ) -> HashMap<String, Arc<Resource>> {
         // Outputs are consumed: each file's bytes move into its identity variant (a 100,000-page
         // site is over a GB of them, and a copy doubled serve's peak memory).
@@ -152,7 +157,8 @@ impl Site {
                     Some(r) => r.variants.clone(),
                     None => variants(&mut o, &tag, compress),
                 };
-                (path, Arc::new(resource(&o, variants)))
+                let link = link(&o);
+                (path, Arc::new(Resource { link, ..resource(&o, variants) }))
             })
             .collect();
         prepared.into_iter().collect()
@@ -274,6 +280,7 @@ impl Resource {
             last_modified: self.last_modified,
             last_modified_header: self.last_modified_header.clone(),
             cache_control: self.cache_control.clone(),
+            link: self.link.clone(),
             variants: Vec::new(),
         }
     }
@@ -301,6 +308,7 @@ fn resource(o: &Output, variants: Vec<Variant>) -> Resource {
         last_modified,
         last_modified_header: HeaderValue::from_str(&lm).expect("an HTTP date is a valid header value"),
         cache_control: HeaderValue::from_str(&cache_control).expect("ASCII"),
+        link: None,
         variants,
     }
 }

@@ -1,0 +1,71 @@
+//! When feeds change, the hub is told (`[websub] hub`): `serve` after a re-render, for the
+//! subscription documents whose bytes changed; `build` for those it wrote.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hyper::header::HeaderValue;
+use url::Url;
+
+use crate::config::Config;
+use crate::publish::serve::{Resource, Site};
+use crate::publish::websub::{PingReport, Pinger};
+use crate::render::OutputKind;
+use crate::render::archive::Archived;
+use crate::shutdown::Shutdown;
+
+/// The pinger for the configured hub, if there is one.
+pub(super) fn pinger(config: &Config) -> Result<Option<Arc<Pinger>>, reqwest::Error> {
+    let Some(hub) = &config.hub else { return Ok(None) };
+    Ok(Some(Arc::new(Pinger::new(hub.url().clone(), &config.base_url, config.poll.allow_private_networks)?)))
+}
+
+/// Whether a resource is a topic: a feed's subscription document (an archive page does not
+/// change, and pages are no feeds).
+fn is_topic(r: &Resource) -> bool {
+    matches!(r.kind, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed) && r.archived == Archived::No
+}
+
+/// The topics of `after` that `before` did not have with the same bytes, as URLs under `base`.
+pub(super) fn changed_topics(before: &Site, after: &Site, base: &Url) -> Vec<Url> {
+    let old: HashMap<&str, &HeaderValue> = before
+        .resources()
+        .iter()
+        .filter(|(_, r)| is_topic(r))
+        .map(|(path, r)| (path.as_str(), &r.variants[0].etag_header))
+        .collect();
+    let mut topics: Vec<Url> = after
+        .resources()
+        .iter()
+        .filter(|(path, r)| is_topic(r) && old.get(path.as_str()) != Some(&&r.variants[0].etag_header))
+        .filter_map(|(path, _)| base.join(path.trim_start_matches('/')).ok())
+        .collect();
+    topics.sort();
+    topics
+}
+
+/// Pings `topics` in the background; a shutdown stops the retries.
+pub(super) fn ping_in_background(pinger: &Arc<Pinger>, topics: Vec<Url>, shutdown: &Shutdown) {
+    if topics.is_empty() {
+        return;
+    }
+    let (pinger, shutdown) = (pinger.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        tokio::select! {
+            report = pinger.ping(&topics) => log(&report),
+            () = shutdown.wait() => {}
+        }
+    });
+}
+
+/// Pings `topics` and waits for the answers (`build`: the process ends after).
+pub(super) fn ping_now(pinger: &Pinger, topics: &[Url]) -> std::io::Result<PingReport> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let report = runtime.block_on(pinger.ping(topics));
+    log(&report);
+    Ok(report)
+}
+
+fn log(report: &PingReport) {
+    tracing::info!(sent = report.sent, failed = report.failed.len(), "told the hub which feeds changed");
+}

@@ -1,0 +1,219 @@
+//! WEBSUB: telling an outside hub which feeds changed, so it fetches them and pushes them to
+//! its subscribers. The ping is `hub.mode=publish&hub.url=<topic>` (form-encoded POST), which
+//! PubSubHubbub 0.4 defined and the hubs in use accept; WebSub leaves it to the hub. One
+//! request per topic (some hubs read one `hub.url` only), retried with growing pauses, so a
+//! hub that is down for a minute misses nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::model::redact;
+use crate::source::upstream::guard::{self, GuardedResolver};
+
+/// Pauses before each retry: a failing ping is tried four times within about 20 seconds.
+const RETRY_PAUSES: [Duration; 3] = [Duration::from_secs(1), Duration::from_secs(4), Duration::from_secs(15)];
+
+/// Pings in flight at once.
+const AT_ONCE: usize = 8;
+
+/// Longest one ping may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends pings to one hub.
+#[derive(Debug, Clone)]
+pub struct Pinger {
+    client: reqwest::Client,
+    hub: Url,
+    pauses: Vec<Duration>,
+    /// Why the guard refuses the hub's address, when it is an address it refuses (a name is
+    /// checked by the resolver at each connection).
+    refused: Option<String>,
+}
+
+/// What pinging did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PingReport {
+    /// Topics the hub took (a 2xx answer).
+    pub sent: usize,
+    /// Topics it did not take after every retry, with the last error.
+    pub failed: Vec<(Url, String)>,
+}
+
+impl Pinger {
+    /// A pinger for `hub`, identifying the site by `contact`. The SSRF guard applies as to
+    /// upstream sources, unless `allow_private_networks` (or the environment) lifts it.
+    pub fn new(hub: Url, contact: &Url, allow_private_networks: bool) -> reqwest::Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(format!("feedpub/{} (+{contact})", env!("CARGO_PKG_VERSION")))
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        let guarded = !(allow_private_networks || guard::lifted_by_env());
+        if guarded {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver));
+        }
+        let ip: Option<std::net::IpAddr> = match hub.host() {
+            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
+            _ => None,
+        };
+        let refused = ip.filter(|ip| guarded && guard::is_blocked(*ip)).map(|ip| {
+            format!("{ip} is not a public address; set {}=true to allow private networks", guard::ALLOW_PRIVATE_ENV)
+        });
+        Ok(Self { client: builder.build()?, hub, pauses: RETRY_PAUSES.to_vec(), refused })
+    }
+
+    /// The same pinger, pausing `pauses` between tries (tests).
+    pub fn with_pauses(mut self, pauses: Vec<Duration>) -> Self {
+        self.pauses = pauses;
+        self
+    }
+
+    /// Tells the hub that each of `topics` changed, retrying each that fails; a few at a time.
+    pub async fn ping(&self, topics: &[Url]) -> PingReport {
+        let at_once = Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
+        let mut tasks = tokio::task::JoinSet::new();
+        for topic in topics {
+            let (pinger, topic, at_once) = (self.clone(), topic.clone(), at_once.clone());
+            tasks.spawn(async move {
+                let _permit = at_once.acquire_owned().await;
+                let result = pinger.ping_one(&topic).await;
+                (topic, result)
+            });
+        }
+        let mut report = PingReport::default();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((_, Ok(()))) => report.sent += 1,
+                Ok((topic, Err(e))) => {
+                    tracing::warn!(hub = %redact::for_logs(&self.hub), topic = %topic, error = %e, "the hub did not take the ping");
+                    report.failed.push((topic, e));
+                }
+                Err(e) => tracing::error!(error = %e, "a ping task failed"),
+            }
+        }
+        report.failed.sort();
+        report
+    }
+
+    async fn ping_one(&self, topic: &Url) -> Result<(), String> {
+        if let Some(reason) = &self.refused {
+            return Err(reason.clone());
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("hub.mode", "publish")
+            .append_pair("hub.url", topic.as_str())
+            .finish();
+        let mut pauses = self.pauses.iter();
+        loop {
+            let sent = self
+                .client
+                .post(self.hub.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .send()
+                .await;
+            let error = match sent {
+                Ok(answer) if answer.status().is_success() => return Ok(()),
+                Ok(answer) => format!("HTTP {}", answer.status()),
+                Err(e) => e.without_url().to_string(),
+            };
+            match pauses.next() {
+                Some(pause) => tokio::time::sleep(*pause).await,
+                None => return Err(error),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+
+    use super::*;
+
+    /// A hub on loopback answering `status` to the first `failing` pings and 202 after; it
+    /// keeps every body it was sent.
+    async fn hub(failing: usize) -> (Url, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
+        let (bodies, hits) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicUsize::new(0)));
+        let (b, h) = (bodies.clone(), hits.clone());
+        let app = Router::new().route(
+            "/hub",
+            post(move |body: String| {
+                let (b, h) = (b.clone(), h.clone());
+                async move {
+                    b.lock().unwrap().push(body);
+                    match h.fetch_add(1, Ordering::SeqCst) < failing {
+                        true => StatusCode::SERVICE_UNAVAILABLE,
+                        false => StatusCode::ACCEPTED,
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/hub", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, bodies, hits)
+    }
+
+    fn topic(name: &str) -> Url {
+        Url::parse(&format!("https://example.org/wire/{name}")).unwrap()
+    }
+
+    fn contact() -> Url {
+        Url::parse("https://example.org/").unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_topic_is_published_and_a_failing_ping_is_retried() {
+        let (url, bodies, hits) = hub(1).await;
+        let pinger = Pinger::new(url, &contact(), true).unwrap().with_pauses(vec![Duration::ZERO; 3]);
+        let report = pinger.ping(&[topic("rss.xml"), topic("atom.xml")]).await;
+        assert_eq!(report, PingReport { sent: 2, failed: Vec::new() });
+        // One of the two was refused once and sent again.
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+        let mut bodies = bodies.lock().unwrap().clone();
+        bodies.sort();
+        bodies.dedup();
+        assert_eq!(
+            bodies,
+            [
+                "hub.mode=publish&hub.url=https%3A%2F%2Fexample.org%2Fwire%2Fatom.xml",
+                "hub.mode=publish&hub.url=https%3A%2F%2Fexample.org%2Fwire%2Frss.xml",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_keeps_failing_is_reported_after_every_retry() {
+        let (url, _, hits) = hub(usize::MAX).await;
+        let pinger = Pinger::new(url, &contact(), true).unwrap().with_pauses(vec![Duration::ZERO; 3]);
+        let report = pinger.ping(&[topic("feed.json")]).await;
+        assert_eq!(report.sent, 0);
+        assert_eq!(report.failed, [(topic("feed.json"), "HTTP 503 Service Unavailable".to_owned())]);
+        assert_eq!(hits.load(Ordering::SeqCst), 4, "one try and three retries");
+    }
+
+    #[tokio::test]
+    async fn the_guard_keeps_pings_off_private_addresses() {
+        if guard::lifted_by_env() {
+            return; // The environment lifts the guard for this whole process.
+        }
+        let (url, _, hits) = hub(0).await;
+        // By name (the resolver refuses it) and by address (refused before any connection).
+        let local = Url::parse(&url.as_str().replace("127.0.0.1", "localhost")).unwrap();
+        for hub in [local, url] {
+            let pinger = Pinger::new(hub, &contact(), false).unwrap().with_pauses(Vec::new());
+            let report = pinger.ping(&[topic("rss.xml")]).await;
+            assert_eq!(report.sent, 0);
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "no connection reached the hub");
+    }
+}

@@ -265,10 +265,12 @@ mod tests {
         assert_eq!(parse(base).unwrap().hub, None);
         let c = parse(&format!("{base}hub = \"https://hub.example/\"")).unwrap();
         assert_eq!(c.hub.unwrap().url().as_str(), "https://hub.example/");
-        for bad in ["ftp://hub.example/", "builtin", "mailto:hub@example.org"] {
+        for bad in ["ftp://hub.example/", "builtin", "mailto:hub@example.org", "https://me:s3cret@hub.example/"] {
             let e = parse(&format!("{base}hub = \"{bad}\"")).unwrap_err().to_string();
-            assert!(e.contains("`websub.hub`"), "{bad}: {e}");
+            assert!(e.contains("`websub.hub`") && !e.contains("s3cret"), "{bad}: {e}");
         }
+        let e = parse(&format!("{base}hub = \"https://hub.example/?token=s3cret\"")).unwrap_err().to_string();
+        assert!(e.contains("publishes") && !e.contains("s3cret"), "{e}");
         let e = parse(&format!("{base}hubs = \"https://hub.example/\"")).unwrap_err().to_string();
         assert!(e.contains("hubs"), "{e}");
     }

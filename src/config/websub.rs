@@ -32,9 +32,14 @@ impl RawWebSub {
     /// The hub, if one is named; the message says what is wrong with `hub` otherwise.
     pub(super) fn validate(self) -> Result<Option<Hub>, String> {
         let Some(hub) = self.hub else { return Ok(None) };
-        let url = Url::parse(hub.trim()).map_err(|e| format!("{hub:?} is not a URL: {e}"))?;
+        // The value is not repeated in the message: it may hold a password.
+        let url = Url::parse(hub.trim()).map_err(|e| format!("not a URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!("{hub:?}: a hub is an http(s) URL"));
+            return Err("a hub is an http(s) URL".into());
+        }
+        // Every feed names the hub: a user name, password or query in it would be published.
+        if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+            return Err("every feed publishes the hub's URL: it may hold no user name, password or query".into());
         }
         Ok(Some(Hub::External(url)))
     }

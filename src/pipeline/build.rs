@@ -56,10 +56,10 @@ pub fn build(config: &Config, out: &Path) -> Result<BuildOutcome, PipelineError>
     let mut store = store::open(&config.database)?;
     let (sync, metas) = sync(config, store.as_mut())?;
     let (report, scope, topics) = publish(config, store.as_ref(), &metas, out)?;
-    let hub = match websub::pinger(config) {
-        Ok(Some(pinger)) if !topics.is_empty() => Some(websub::ping_now(&pinger, &topics)),
-        Ok(_) => None,
-        Err(e) => Some(Err(std::io::Error::other(e))),
+    let hub = match (topics.is_empty(), websub::pinger(config)) {
+        (true, _) | (false, Ok(None)) => None,
+        (false, Ok(Some(pinger))) => Some(websub::ping_now(&pinger, &topics)),
+        (false, Err(e)) => Some(Err(std::io::Error::other(e))),
     };
     let hub = hub.map(|r| {
         r.unwrap_or_else(|e| PingReport {

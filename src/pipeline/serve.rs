@@ -354,6 +354,12 @@ async fn rerender_on_change(
         },
         () = shutdown.wait() => return,
     }
+    // What changed while no `serve` ran (edits, a cron `poll`) is not known: the hub is told
+    // of every feed once (a repeated ping costs it one fetch).
+    if let Some((pinger, base)) = &hub {
+        let topics = super::websub::changed_topics(&Site::default(), &app.site(), base);
+        super::websub::ping_in_background(pinger, topics, &shutdown);
+    }
     loop {
         // A burst of file events settles longer than a burst of commits.
         tokio::select! {

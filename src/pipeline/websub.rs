@@ -58,12 +58,20 @@ pub(super) fn ping_in_background(pinger: &Arc<Pinger>, topics: Vec<Url>, shutdow
     });
 }
 
-/// Pings `topics` and waits for the answers (`build`: the process ends after).
+/// Pings `topics` and waits for the answers (`build`: the process ends after). On a thread of
+/// its own, so a caller inside a tokio runtime (a test, an embedding) does not panic.
 pub(super) fn ping_now(pinger: &Pinger, topics: &[Url]) -> std::io::Result<PingReport> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let report = runtime.block_on(pinger.ping(topics));
-    log(&report);
-    Ok(report)
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let report = runtime.block_on(pinger.ping(topics));
+                log(&report);
+                Ok(report)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("pinging the hub panicked")))
+    })
 }
 
 fn log(report: &PingReport) {

@@ -18,6 +18,10 @@ const RETRY_PAUSES: [Duration; 3] = [Duration::from_secs(1), Duration::from_secs
 /// Pings in flight at once.
 const AT_ONCE: usize = 8;
 
+/// Longest a run of pings may take, retries included: a hub that is down does not hold a
+/// `build` (or a cron slot) for long; what was not sent by then is reported as not told.
+const BUDGET: Duration = Duration::from_secs(60);
+
 /// Longest one ping may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -27,6 +31,7 @@ pub struct Pinger {
     client: reqwest::Client,
     hub: Url,
     pauses: Vec<Duration>,
+    budget: Duration,
     /// Why the guard refuses the hub's address, when it is an address it refuses (a name is
     /// checked by the resolver at each connection).
     refused: Option<String>,
@@ -62,12 +67,13 @@ impl Pinger {
         let refused = ip.filter(|ip| guarded && guard::is_blocked(*ip)).map(|ip| {
             format!("{ip} is not a public address; set {}=true to allow private networks", guard::ALLOW_PRIVATE_ENV)
         });
-        Ok(Self { client: builder.build()?, hub, pauses: RETRY_PAUSES.to_vec(), refused })
+        Ok(Self { client: builder.build()?, hub, pauses: RETRY_PAUSES.to_vec(), budget: BUDGET, refused })
     }
 
-    /// The same pinger, pausing `pauses` between tries (tests).
-    pub fn with_pauses(mut self, pauses: Vec<Duration>) -> Self {
-        self.pauses = pauses;
+    /// The same pinger, pausing `pauses` between tries and giving up on a run after `budget`
+    /// (tests).
+    pub fn with_timing(mut self, pauses: Vec<Duration>, budget: Duration) -> Self {
+        (self.pauses, self.budget) = (pauses, budget);
         self
     }
 
@@ -84,16 +90,28 @@ impl Pinger {
             });
         }
         let mut report = PingReport::default();
-        while let Some(joined) = tasks.join_next().await {
+        let mut pending: Vec<Url> = topics.to_vec();
+        let deadline = tokio::time::Instant::now() + self.budget;
+        while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
             match joined {
-                Ok((_, Ok(()))) => report.sent += 1,
-                Ok((topic, Err(e))) => {
-                    tracing::warn!(hub = %redact::for_logs(&self.hub), topic = %topic, error = %e, "the hub did not take the ping");
-                    report.failed.push((topic, e));
+                Ok((topic, result)) => {
+                    pending.retain(|t| *t != topic);
+                    match result {
+                        Ok(()) => report.sent += 1,
+                        Err(e) => {
+                            tracing::warn!(hub = %redact::for_logs(&self.hub), topic = %topic, error = %e, "the hub did not take the ping");
+                            report.failed.push((topic, e));
+                        }
+                    }
                 }
+                // Left in `pending`: reported as not told below.
                 Err(e) => tracing::error!(error = %e, "a ping task failed"),
             }
         }
+        // Dropping the set stops what is still running.
+        drop(tasks);
+        let late = format!("not sent within {:?}", self.budget);
+        report.failed.extend(pending.into_iter().map(|t| (t, late.clone())));
         report.failed.sort();
         report
     }
@@ -117,6 +135,11 @@ impl Pinger {
                 .await;
             let error = match sent {
                 Ok(answer) if answer.status().is_success() => return Ok(()),
+                // The hub refuses this ping as it stands (a 4xx other than 408 and 429): asking
+                // again changes nothing.
+                Ok(answer) if answer.status().is_client_error() && !matches!(answer.status().as_u16(), 408 | 429) => {
+                    return Err(format!("HTTP {}", answer.status()));
+                }
                 Ok(answer) => format!("HTTP {}", answer.status()),
                 Err(e) => e.without_url().to_string(),
             };
@@ -139,8 +162,8 @@ mod tests {
 
     use super::*;
 
-    /// A hub on loopback answering `status` to the first `failing` pings and 202 after; it
-    /// keeps every body it was sent.
+    /// A hub on loopback answering 503 to the first `failing` pings and 202 after; it keeps
+    /// every body it was sent.
     async fn hub(failing: usize) -> (Url, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
         let (bodies, hits) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicUsize::new(0)));
         let (b, h) = (bodies.clone(), hits.clone());
@@ -174,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn each_topic_is_published_and_a_failing_ping_is_retried() {
         let (url, bodies, hits) = hub(1).await;
-        let pinger = Pinger::new(url, &contact(), true).unwrap().with_pauses(vec![Duration::ZERO; 3]);
+        let pinger = Pinger::new(url, &contact(), true).unwrap().with_timing(vec![Duration::ZERO; 3], BUDGET);
         let report = pinger.ping(&[topic("rss.xml"), topic("atom.xml")]).await;
         assert_eq!(report, PingReport { sent: 2, failed: Vec::new() });
         // One of the two was refused once and sent again.
@@ -194,11 +217,21 @@ mod tests {
     #[tokio::test]
     async fn a_hub_that_keeps_failing_is_reported_after_every_retry() {
         let (url, _, hits) = hub(usize::MAX).await;
-        let pinger = Pinger::new(url, &contact(), true).unwrap().with_pauses(vec![Duration::ZERO; 3]);
+        let pinger = Pinger::new(url, &contact(), true).unwrap().with_timing(vec![Duration::ZERO; 3], BUDGET);
         let report = pinger.ping(&[topic("feed.json")]).await;
         assert_eq!(report.sent, 0);
         assert_eq!(report.failed, [(topic("feed.json"), "HTTP 503 Service Unavailable".to_owned())]);
         assert_eq!(hits.load(Ordering::SeqCst), 4, "one try and three retries");
+    }
+
+    #[tokio::test]
+    async fn a_run_stops_at_its_budget_and_names_what_was_not_sent() {
+        let (url, _, hits) = hub(usize::MAX).await;
+        let pause = Duration::from_secs(3600);
+        let pinger = Pinger::new(url, &contact(), true).unwrap().with_timing(vec![pause], Duration::from_millis(300));
+        let report = pinger.ping(&[topic("rss.xml")]).await;
+        assert_eq!(report.failed, [(topic("rss.xml"), "not sent within 300ms".to_owned())]);
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "tried once, then out of time");
     }
 
     #[tokio::test]
@@ -210,7 +243,7 @@ mod tests {
         // By name (the resolver refuses it) and by address (refused before any connection).
         let local = Url::parse(&url.as_str().replace("127.0.0.1", "localhost")).unwrap();
         for hub in [local, url] {
-            let pinger = Pinger::new(hub, &contact(), false).unwrap().with_pauses(Vec::new());
+            let pinger = Pinger::new(hub, &contact(), false).unwrap().with_timing(Vec::new(), BUDGET);
             let report = pinger.ping(&[topic("rss.xml")]).await;
             assert_eq!(report.sent, 0);
         }

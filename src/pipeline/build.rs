@@ -149,10 +149,7 @@ pub fn publish(
 /// The URLs of the subscription documents among `outputs` whose bytes differ from the files
 /// under `out`.
 fn changed_topics(out: &Path, site: &SiteMeta, outputs: &[Output]) -> Vec<Url> {
-    let topic = |o: &&Output| {
-        matches!(o.kind, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed)
-            && o.archived == crate::render::archive::Archived::No
-    };
+    let topic = |o: &&Output| o.kind.is_topic(o.archived);
     let changed = |o: &&Output| std::fs::read(out.join(&o.path)).map_or(true, |on_disk| on_disk != o.bytes);
     outputs.iter().filter(topic).filter(changed).filter_map(|o| site.base_url.join(&o.path).ok()).collect()
 }

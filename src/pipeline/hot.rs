@@ -12,7 +12,7 @@ use crate::config::{Compression, Config};
 use crate::model::{FeedMeta, ItemId};
 use crate::publish::serve::{PageSource, Pages, Site, Unavailable};
 use crate::render::archive::{Archive, PageKey};
-use crate::render::{self, IndexLine, Output, OutputKind, SiteMeta, Urls};
+use crate::render::{self, IndexLine, Output, SiteMeta, Urls};
 use crate::store::{Head, Seq, Store, StoreError, SyncReport};
 
 /// Bytes of item pages kept ready (with their compressed variants): a page is a few KB, so
@@ -195,9 +195,7 @@ impl HotRenderer {
 /// `<hub>; rel="hub", <document>; rel="self"`.
 fn websub_link(site: &SiteMeta, o: &Output) -> Option<hyper::header::HeaderValue> {
     let hub = site.hub.as_ref()?;
-    let topic = matches!(o.kind, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed)
-        && o.archived == crate::render::archive::Archived::No;
-    let own = site.base_url.join(&o.path).ok().filter(|_| topic)?;
+    let own = site.base_url.join(&o.path).ok().filter(|_| o.kind.is_topic(o.archived))?;
     hyper::header::HeaderValue::from_str(&format!("<{hub}>; rel=\"hub\", <{own}>; rel=\"self\"")).ok()
 }
 

@@ -8,10 +8,8 @@ use hyper::header::HeaderValue;
 use url::Url;
 
 use crate::config::Config;
-use crate::publish::serve::{Resource, Site};
+use crate::publish::serve::Site;
 use crate::publish::websub::{PingReport, Pinger};
-use crate::render::OutputKind;
-use crate::render::archive::Archived;
 use crate::shutdown::Shutdown;
 
 /// The pinger for the configured hub, if there is one.
@@ -20,24 +18,18 @@ pub(super) fn pinger(config: &Config) -> Result<Option<Arc<Pinger>>, reqwest::Er
     Ok(Some(Arc::new(Pinger::new(hub.url().clone(), &config.base_url, config.poll.allow_private_networks)?)))
 }
 
-/// Whether a resource is a topic: a feed's subscription document (an archive page does not
-/// change, and pages are no feeds).
-fn is_topic(r: &Resource) -> bool {
-    matches!(r.kind, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed) && r.archived == Archived::No
-}
-
 /// The topics of `after` that `before` did not have with the same bytes, as URLs under `base`.
 pub(super) fn changed_topics(before: &Site, after: &Site, base: &Url) -> Vec<Url> {
     let old: HashMap<&str, &HeaderValue> = before
         .resources()
         .iter()
-        .filter(|(_, r)| is_topic(r))
+        .filter(|(_, r)| r.kind.is_topic(r.archived))
         .map(|(path, r)| (path.as_str(), &r.variants[0].etag_header))
         .collect();
     let mut topics: Vec<Url> = after
         .resources()
         .iter()
-        .filter(|(path, r)| is_topic(r) && old.get(path.as_str()) != Some(&&r.variants[0].etag_header))
+        .filter(|(path, r)| r.kind.is_topic(r.archived) && old.get(path.as_str()) != Some(&&r.variants[0].etag_header))
         .filter_map(|(path, _)| base.join(path.trim_start_matches('/')).ok())
         .collect();
     topics.sort();

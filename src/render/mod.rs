@@ -95,6 +95,12 @@ pub enum OutputKind {
 }
 
 impl OutputKind {
+    /// Whether a file of this kind, archived as `archived`, is a WebSub topic: a feed's
+    /// subscription document (an archive page is not polled, and a closed one never changes).
+    pub fn is_topic(self, archived: archive::Archived) -> bool {
+        matches!(self, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed) && archived == archive::Archived::No
+    }
+
     /// Media type with charset, as served.
     pub fn media_type(self) -> &'static str {
         match self {

@@ -433,3 +433,103 @@ async fn the_database_password_reaches_no_output() {
     let logs = replica.logs.lock().unwrap().join("\n");
     assert!(logs.contains("serving") && !logs.contains(PASSWORD), "the log showed the password");
 }
+
+/// A WebSub subscriber on loopback: confirms every verification, counts distributions.
+async fn subscriber() -> (String, Arc<AtomicUsize>) {
+    use axum::extract::Query;
+    let pushes = Arc::new(AtomicUsize::new(0));
+    let counted = pushes.clone();
+    let app = Router::new().route(
+        "/cb",
+        get(|Query(q): Query<Vec<(String, String)>>| async move {
+            q.into_iter().find(|(k, _)| k == "hub.challenge").map(|(_, v)| v).unwrap_or_default()
+        })
+        .post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { axum::http::StatusCode::NO_CONTENT }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, pushes)
+}
+
+/// The sum of a counter's samples on `/metrics` whose line contains `labels`.
+async fn counter(replica: &Child, name: &str, labels: &str) -> u64 {
+    let (_, text) = get_text(&replica.url("/metrics")).await;
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(labels))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// WebSub (issue 17): replicas share the built-in hub's state. A subscription made at one
+/// replica is served by all, and each new version of a feed is distributed once, by the one
+/// replica that claims it, though every replica renders it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_hub_distributes_each_change_once_across_replicas() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = blocking(|| common::pg::shared().scratch_db());
+    let up = Upstream::default();
+    let writer = writer(&db, up.start().await, 0..0);
+    let sites: Vec<Site> = (0..3).map(|_| replica_site(5, 10)).collect();
+    for s in &sites {
+        let config = std::fs::read_to_string(s.config()).unwrap();
+        std::fs::write(s.config(), format!("{config}\n[websub]\nhub = \"builtin\"\n")).unwrap();
+    }
+    let replicas: Vec<Child> = sites.iter().map(|s| start(s, &db)).collect();
+    let (callback, pushes) = subscriber().await;
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("hub.mode", "subscribe")
+        .append_pair("hub.topic", &format!("http://localhost:8080/{SLUG}/rss.xml"))
+        .append_pair("hub.callback", &callback)
+        .finish();
+    let answer = client()
+        .post(replicas[0].url("/websub"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    wait_for("the verification", async || {
+        counter(&replicas[0], "feedpub_websub_verifications_total", "verified").await == 1
+    })
+    .await;
+    // Every replica has claimed (or seen claimed) the first versions before the change.
+    for r in &replicas {
+        wait_for("the first versions", async || counter(r, "feedpub_websub_topic_versions_total", "").await >= 3).await;
+    }
+
+    let newer_and_taken = async || {
+        let mut n = 0;
+        for r in &replicas {
+            n += counter(r, "feedpub_websub_topic_versions_total", "newer").await;
+            n += counter(r, "feedpub_websub_topic_versions_total", "taken").await;
+        }
+        n
+    };
+    // At start one replica recorded each topic first, and the two others found it recorded.
+    let before = newer_and_taken().await;
+    assert_eq!(before, 6);
+    writer.write_feed_file("901_pushed.md", "+++\ndate = 2023-11-19\ntitle = \"خبر pushed-901\"\n+++\nنص");
+    sync(&writer, &db);
+    // Three documents changed on each of three replicas: nine new versions rendered, three
+    // claimed, one of them the subscribed topic.
+    wait_for("every replica's claims", async || newer_and_taken().await == before + 9).await;
+    let mut newer = 0;
+    for r in &replicas {
+        newer += counter(r, "feedpub_websub_topic_versions_total", "newer").await;
+    }
+    assert_eq!(newer, 3, "each new version claimed once");
+    let sent = async || {
+        let mut sent = 0;
+        for r in &replicas {
+            sent += counter(r, "feedpub_websub_distributions_total", "sent").await;
+        }
+        sent
+    };
+    wait_for("the distribution", async || sent().await >= 1).await;
+    assert_eq!((pushes.load(Ordering::SeqCst), sent().await), (1, 1), "one distribution for one change");
+}

@@ -18,7 +18,7 @@ mod websub;
 pub use database::{DatabaseUrl, PostgresUrl, redact_lines, redact_url};
 pub use poll::PollConfig;
 pub use serve::ServeConfig;
-pub use websub::Hub;
+pub use websub::{BUILTIN_PATH as HUB_PATH, Builtin, Hub, Leases};
 
 /// Environment variable that overrides `database_url` (keeps credentials out of the file).
 pub const DATABASE_URL_ENV: &str = "FEEDPUB_DATABASE_URL";
@@ -170,7 +170,7 @@ impl Config {
             return Err(invalid("ttl", "need 0 < min_minutes <= max_minutes".into()));
         }
         let serve = raw.serve.validate().map_err(|(key, m)| invalid(key, m))?;
-        let hub = raw.websub.validate().map_err(|m| invalid("websub.hub", m))?;
+        let hub = raw.websub.validate(&base_url).map_err(|(key, m)| invalid(key, m))?;
         if raw.poll.timeout_seconds == 0 {
             return Err(invalid("poll.timeout_seconds", "must be at least 1".into()));
         }
@@ -242,6 +242,8 @@ fn parse_base_url(s: &str) -> Result<Url, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn parse(s: &str) -> Result<Config, ConfigError> {
@@ -265,7 +267,7 @@ mod tests {
         assert_eq!(parse(base).unwrap().hub, None);
         let c = parse(&format!("{base}hub = \"https://hub.example/\"")).unwrap();
         assert_eq!(c.hub.unwrap().url().as_str(), "https://hub.example/");
-        for bad in ["ftp://hub.example/", "builtin", "mailto:hub@example.org", "https://me:s3cret@hub.example/"] {
+        for bad in ["ftp://hub.example/", "built-in", "mailto:hub@example.org", "https://me:s3cret@hub.example/"] {
             let e = parse(&format!("{base}hub = \"{bad}\"")).unwrap_err().to_string();
             assert!(e.contains("`websub.hub`") && !e.contains("s3cret"), "{bad}: {e}");
         }
@@ -273,6 +275,25 @@ mod tests {
         assert!(e.contains("publishes") && !e.contains("s3cret"), "{e}");
         let e = parse(&format!("{base}hubs = \"https://hub.example/\"")).unwrap_err().to_string();
         assert!(e.contains("hubs"), "{e}");
+    }
+
+    #[test]
+    fn the_builtin_hub_is_under_base_url_with_bounded_leases() {
+        let base = "base_url = \"https://e.org/wire/\"\n[websub]\nhub = \"builtin\"\n";
+        let Some(Hub::Builtin(b)) = parse(base).unwrap().hub else { panic!("not the built-in hub") };
+        assert_eq!(b.url.as_str(), "https://e.org/wire/websub");
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!((b.leases.default, b.leases.min, b.leases.max), (10 * day, Duration::from_secs(3600), 30 * day));
+        assert_eq!(b.leases.grant(None), 10 * day);
+        assert_eq!(b.leases.grant(Some(1)), Duration::from_secs(3600));
+        assert_eq!(b.leases.grant(Some(u64::MAX)), 30 * day, "no perpetual lease");
+        let e = parse(&format!("{base}min_lease_seconds = 0")).unwrap_err().to_string();
+        assert!(e.contains("`websub.lease_seconds`"), "{e}");
+        let e = parse(&format!("{base}lease_seconds = 100\nmax_lease_seconds = 50")).unwrap_err().to_string();
+        assert!(e.contains("`websub.lease_seconds`"), "{e}");
+        let outside = "base_url = \"https://e.org/\"\n[websub]\nhub = \"https://hub.example/\"\nlease_seconds = 60";
+        let e = parse(outside).unwrap_err().to_string();
+        assert!(e.contains("outside hub sets its own leases"), "{e}");
     }
 
     #[test]

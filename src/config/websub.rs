@@ -1,5 +1,7 @@
-//! The `[websub]` table: the WebSub hub feedpub's feeds name, so readers that accept pushes
-//! (FreshRSS, Inoreader, NewsBlur, Feedly) subscribe there instead of polling.
+//! The `[websub] hub` table: where readers that accept pushes (FreshRSS, Inoreader, NewsBlur,
+//! Feedly) subscribe instead of polling: an outside hub, or the one `serve` runs itself.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
@@ -9,6 +11,9 @@ use url::Url;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawWebSub {
     hub: Option<String>,
+    lease_seconds: Option<u64>,
+    min_lease_seconds: Option<u64>,
+    max_lease_seconds: Option<u64>,
 }
 
 /// Where readers subscribe to pushes.
@@ -17,29 +22,97 @@ pub enum Hub {
     /// An outside hub (`hub = "https://…"`): every feed names it, and feedpub tells it when a
     /// feed changed (`hub.mode=publish`).
     External(Url),
+    /// `serve`'s own hub (`hub = "builtin"`), at `<base_url>websub`.
+    Builtin(Builtin),
 }
+
+/// The built-in hub's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Builtin {
+    /// Its public URL: `<base_url>websub`.
+    pub url: Url,
+    /// How long subscriptions last.
+    pub leases: Leases,
+}
+
+/// How long a subscription lasts before its subscriber must renew it. The Recommendation
+/// forbids perpetual leases and suggests ten days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leases {
+    /// Granted when the subscriber asks for none (`lease_seconds`, default 10 days).
+    pub default: Duration,
+    /// The shortest granted (`min_lease_seconds`, default 1 hour): a shorter request gets this.
+    pub min: Duration,
+    /// The longest granted (`max_lease_seconds`, default 30 days).
+    pub max: Duration,
+}
+
+impl Leases {
+    /// The lease granted for a request of `asked` seconds.
+    pub fn grant(&self, asked: Option<u64>) -> Duration {
+        asked.map_or(self.default, Duration::from_secs).clamp(self.min, self.max)
+    }
+}
+
+/// The path of the built-in hub under `base_url`, as `serve` routes it. (A feed whose slug is
+/// `websub` keeps its pages, at `/websub/`.)
+pub const BUILTIN_PATH: &str = "/websub";
 
 impl Hub {
     /// The hub's URL, as feeds and `Link` headers name it.
     pub fn url(&self) -> &Url {
         match self {
             Hub::External(url) => url,
+            Hub::Builtin(b) => &b.url,
         }
     }
 }
 
+const DAY: u64 = 24 * 3600;
+
 impl RawWebSub {
-    /// The hub, if one is named; the message says what is wrong with `hub` otherwise.
-    pub(super) fn validate(self) -> Result<Option<Hub>, String> {
-        let Some(hub) = self.hub else { return Ok(None) };
+    /// The hub, if one is named; the key and what is wrong with it otherwise.
+    pub(super) fn validate(self, base_url: &Url) -> Result<Option<Hub>, (&'static str, String)> {
+        let leases_set =
+            [self.lease_seconds, self.min_lease_seconds, self.max_lease_seconds].iter().any(Option::is_some);
+        let Some(hub) = self.hub else {
+            return match leases_set {
+                true => Err(("websub.lease_seconds", "leases are the built-in hub's: set hub = \"builtin\"".into())),
+                false => Ok(None),
+            };
+        };
+        if hub.trim() == "builtin" {
+            let leases = Leases {
+                default: Duration::from_secs(self.lease_seconds.unwrap_or(10 * DAY)),
+                min: Duration::from_secs(self.min_lease_seconds.unwrap_or(3600)),
+                max: Duration::from_secs(self.max_lease_seconds.unwrap_or(30 * DAY)),
+            };
+            // A year at most: the Recommendation forbids perpetual leases.
+            if leases.min.is_zero()
+                || leases.min > leases.default
+                || leases.default > leases.max
+                || leases.max.as_secs() > 365 * DAY
+            {
+                return Err((
+                    "websub.lease_seconds",
+                    "need 0 < min_lease_seconds <= lease_seconds <= max_lease_seconds <= 31536000 (a year)".into(),
+                ));
+            }
+            let url = base_url.join(&BUILTIN_PATH[1..]).map_err(|e| ("websub.hub", e.to_string()))?;
+            return Ok(Some(Hub::Builtin(Builtin { url, leases })));
+        }
+        if leases_set {
+            return Err(("websub.lease_seconds", "an outside hub sets its own leases".into()));
+        }
         // The value is not repeated in the message: it may hold a password.
-        let url = Url::parse(hub.trim()).map_err(|e| format!("not a URL: {e}"))?;
+        let bad = |m: String| ("websub.hub", m);
+        let url = Url::parse(hub.trim()).map_err(|e| bad(format!("not a URL (nor \"builtin\"): {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err("a hub is an http(s) URL".into());
+            return Err(bad("a hub is \"builtin\" or an http(s) URL".into()));
         }
         // Every feed names the hub: a user name, password or query in it would be published.
         if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-            return Err("every feed publishes the hub's URL: it may hold no user name, password or query".into());
+            return Err(bad("every feed publishes the hub's URL: it may hold no user name, password or query".into()));
         }
         Ok(Some(Hub::External(url)))
     }

@@ -10,6 +10,7 @@ mod build;
 mod check;
 pub mod history;
 pub mod hot;
+mod hub;
 pub mod poll;
 pub mod serve;
 mod sync;

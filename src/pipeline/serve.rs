@@ -13,15 +13,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
-use url::Url;
 
 use super::PipelineError;
 use super::hot::{HotRenderer, Reason, SharedStore};
 use super::poll::{PollRequest, PollStatus, Poller, Silent, SourceOutcome};
 use super::sync::Role;
+use super::websub::Pushes;
 use crate::config::{Compression, Config};
 use crate::publish::serve::{self, App, Site};
-use crate::publish::websub::Pinger;
 use crate::shutdown::Shutdown;
 use crate::store::{self, StoreError};
 
@@ -57,6 +56,9 @@ pub enum ServeError {
     /// The client that pings the hub (`[websub] hub`) could not be set up.
     #[error("the WebSub hub's client: {0}")]
     Hub(reqwest::Error),
+    /// The built-in hub (`[websub] hub = "builtin"`) could not start.
+    #[error(transparent)]
+    BuiltinHub(super::hub::HubError),
     /// A task of the service panicked (a bug).
     #[error("{task} panicked: {message}")]
     Panicked {
@@ -100,6 +102,14 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
         seconds = started.elapsed().as_secs_f64(),
         "rendered the site"
     );
+    let hub = {
+        let (config, shutdown) = (config.clone(), shutdown.clone());
+        tokio::task::spawn_blocking(move || super::hub::open(&config, &shutdown))
+            .await
+            .map_err(|e| panicked("opening the hub", e))?
+            .map_err(ServeError::BuiltinHub)?
+            .map(Arc::new)
+    };
     let probe = store.clone();
     let app = App::new(
         site,
@@ -112,6 +122,7 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
             Err(TryLockError::WouldBlock) => Ok(()),
             Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
         }),
+        hub.clone(),
     );
     let (tx, changes) = mpsc::channel(1);
     let files = Arc::new(AtomicBool::new(false));
@@ -125,8 +136,15 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     }
     tasks.spawn(follow_store(config.clone(), renderer.clone(), trigger.clone(), shutdown.clone()));
     tasks.spawn(poll_on_schedule(config.clone(), trigger, app.clone(), shutdown.clone()));
-    let hub = super::websub::pinger(&config).map_err(ServeError::Hub)?.map(|p| (p, config.base_url.clone()));
-    tasks.spawn(rerender_on_change((changes, files), renderer, config.compress, hub, app.clone(), shutdown.clone()));
+    let pushes = match (hub, super::websub::pinger(&config).map_err(ServeError::Hub)?) {
+        (Some(hub), _) => {
+            tasks.spawn(hub.clone().maintain());
+            Pushes::Builtin(hub)
+        }
+        (None, Some(pinger)) => Pushes::Outside(pinger, config.base_url.clone()),
+        (None, None) => Pushes::Off,
+    };
+    tasks.spawn(rerender_on_change((changes, files), renderer, config.compress, pushes, app.clone(), shutdown.clone()));
     let served = serve::run(listener, app, &config.serve, shutdown.clone()).await;
     // Whatever stopped the server (the signal or an error) stops the other tasks too.
     shutdown.trigger();
@@ -140,6 +158,11 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     }
     served.map_err(ServeError::Http)?;
     failed.map_or(Ok(()), Err)
+}
+
+/// The store change the last render showed (0 before any).
+fn seq(renderer: &HotRenderer) -> i64 {
+    renderer.seen().map_or(0, |head| head.seq)
 }
 
 /// A task's panic as the service's error.
@@ -336,7 +359,7 @@ async fn rerender_on_change(
     (mut changes, files): (mpsc::Receiver<()>, Arc<AtomicBool>),
     renderer: Arc<HotRenderer>,
     compress: Compression,
-    hub: Option<(Arc<Pinger>, Url)>,
+    pushes: Pushes,
     app: Arc<App>,
     shutdown: Shutdown,
 ) {
@@ -354,12 +377,10 @@ async fn rerender_on_change(
         },
         () = shutdown.wait() => return,
     }
-    // What changed while no `serve` ran (edits, a cron `poll`) is not known: the hub is told
-    // of every feed once (a repeated ping costs it one fetch).
-    if let Some((pinger, base)) = &hub {
-        let topics = super::websub::changed_topics(&Site::default(), &app.site(), base);
-        super::websub::ping_in_background(pinger, topics, &shutdown);
-    }
+    // What changed while no `serve` ran (edits, a cron `poll`) is not known: an outside hub is
+    // told of every feed once (a repeated ping costs it one fetch); the built-in hub
+    // distributes each feed whose version differs from the one it distributed last.
+    pushes.changed(&Site::default(), &app.site(), seq(&renderer), &shutdown);
     loop {
         // A burst of file events settles longer than a burst of commits.
         tokio::select! {
@@ -377,19 +398,16 @@ async fn rerender_on_change(
         // Files changed anywhere in the burst (or during the last render): sync them.
         let reason = if files.swap(false, Ordering::SeqCst) { Reason::Files } else { Reason::Store };
         let started = Instant::now();
-        let (renderer, previous) = (renderer.clone(), app.site());
+        let (rendering, previous) = (renderer.clone(), app.site());
         let before = previous.clone();
-        let result = tokio::task::spawn_blocking(move || render(&renderer, Some(&previous), compress, reason)).await;
+        let result = tokio::task::spawn_blocking(move || render(&rendering, Some(&previous), compress, reason)).await;
         match result {
             Ok(Ok(site)) => {
                 let seconds = started.elapsed().as_secs_f64();
                 tracing::info!(feeds = site.feeds, items = site.items, seconds, "re-rendered");
                 // Readers get the new bytes first; then the hub is told which feeds changed.
-                let topics = hub.as_ref().map(|(_, base)| super::websub::changed_topics(&before, &site, base));
                 app.swap(site, seconds);
-                if let (Some((pinger, _)), Some(topics)) = (&hub, topics) {
-                    super::websub::ping_in_background(pinger, topics, &shutdown);
-                }
+                pushes.changed(&before, &app.site(), seq(&renderer), &shutdown);
             }
             Ok(Err(e)) => {
                 app.metrics().render_failed();

@@ -6,6 +6,7 @@
 mod atomic;
 pub mod build;
 pub mod compress;
+pub mod hub;
 mod manifest;
 pub mod serve;
 pub mod websub;

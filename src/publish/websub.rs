@@ -25,6 +25,46 @@ const BUDGET: Duration = Duration::from_secs(60);
 /// Longest one ping may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The SSRF guard on requests to URLs someone else chose (a hub, a subscriber's callback),
+/// exactly as on upstream sources: an address literal is refused before any connection, a
+/// name by the resolver at each connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard {
+    on: bool,
+}
+
+impl Guard {
+    /// On, unless `allow_private_networks` (or the environment) lifts it.
+    pub fn new(allow_private_networks: bool) -> Self {
+        Self { on: !(allow_private_networks || guard::lifted_by_env()) }
+    }
+
+    /// A client naming the site by `contact`, following no redirect, through the guard.
+    pub fn client(&self, contact: &Url, timeout: Duration) -> reqwest::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(format!("feedpub/{} (+{contact})", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        if self.on {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver));
+        }
+        builder.build()
+    }
+
+    /// Why the guard refuses `url`'s host, when it is an address the guard refuses.
+    pub fn refuses(&self, url: &Url) -> Option<String> {
+        let ip: std::net::IpAddr = match url.host()? {
+            url::Host::Ipv4(ip) => ip.into(),
+            url::Host::Ipv6(ip) => ip.into(),
+            url::Host::Domain(_) => return None,
+        };
+        (self.on && guard::is_blocked(ip)).then(|| {
+            format!("{ip} is not a public address; set {}=true to allow private networks", guard::ALLOW_PRIVATE_ENV)
+        })
+    }
+}
+
 /// Sends pings to one hub.
 #[derive(Debug, Clone)]
 pub struct Pinger {
@@ -50,24 +90,10 @@ impl Pinger {
     /// A pinger for `hub`, identifying the site by `contact`. The SSRF guard applies as to
     /// upstream sources, unless `allow_private_networks` (or the environment) lifts it.
     pub fn new(hub: Url, contact: &Url, allow_private_networks: bool) -> reqwest::Result<Self> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(format!("feedpub/{} (+{contact})", env!("CARGO_PKG_VERSION")))
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        let guarded = !(allow_private_networks || guard::lifted_by_env());
-        if guarded {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver));
-        }
-        let ip: Option<std::net::IpAddr> = match hub.host() {
-            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
-            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
-            _ => None,
-        };
-        let refused = ip.filter(|ip| guarded && guard::is_blocked(*ip)).map(|ip| {
-            format!("{ip} is not a public address; set {}=true to allow private networks", guard::ALLOW_PRIVATE_ENV)
-        });
-        Ok(Self { client: builder.build()?, hub, pauses: RETRY_PAUSES.to_vec(), budget: BUDGET, refused })
+        let guard = Guard::new(allow_private_networks);
+        let client = guard.client(contact, TIMEOUT)?;
+        let refused = guard.refuses(&hub);
+        Ok(Self { client, hub, pauses: RETRY_PAUSES.to_vec(), budget: BUDGET, refused })
     }
 
     /// The same pinger, pausing `pauses` between tries and giving up on a run after `budget`

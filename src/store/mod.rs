@@ -14,6 +14,7 @@ mod sql_history;
 mod sql_local;
 mod sql_store;
 mod sql_upstream;
+mod sql_websub;
 mod sqlite;
 mod upstream;
 
@@ -31,6 +32,7 @@ pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, 
 pub use sql::{DbError, Engine};
 pub use sql_local::CHANGES_CHANNEL;
 pub use sql_store::SqlStore;
+pub use sql_websub::{Claim as DistributionClaim, HubSecret, Subscription};
 pub use upstream::{Backfill, Claim, KnownItem, PollReport, Polled, SourceState};
 
 /// Store failures; each names the database (a file, or a URL without its password) or the row

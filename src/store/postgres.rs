@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_schema.sql"),
     include_str!("migrations/postgres/0002_raw_hash.sql"),
     include_str!("migrations/postgres/0003_backfill.sql"),
+    include_str!("migrations/postgres/0004_websub.sql"),
 ];
 
 /// A connection to a PostgreSQL database, made again when lost.

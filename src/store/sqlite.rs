@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0006_raw_hash.sql"),
     include_str!("migrations/sqlite/0007_raw_hash_index.sql"),
     include_str!("migrations/sqlite/0008_backfill.sql"),
+    include_str!("migrations/sqlite/0009_websub.sql"),
 ];
 
 /// A connection to one SQLite file.

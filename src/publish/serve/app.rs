@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use headers::HeaderMapExt;
 use hyper::header::{self, HeaderValue};
 use ipnet::IpNet;
@@ -20,6 +20,8 @@ use super::metrics::Metrics;
 use super::readers::{Poll, Readers, client_ip};
 use super::respond;
 use super::site::Site;
+use crate::config::HUB_PATH as HUB_ROUTE;
+use crate::publish::hub::Hub;
 use crate::render::archive::Archived;
 
 /// Reports whether the store can be reached (for `/readyz`); the error says why not.
@@ -32,6 +34,7 @@ pub struct App {
     metrics: Metrics,
     trusted_proxies: Vec<IpNet>,
     ready_check: ReadyCheck,
+    hub: Option<Arc<Hub>>,
 }
 
 impl App {
@@ -43,11 +46,12 @@ impl App {
         min_refetch: Duration,
         trusted_proxies: Vec<IpNet>,
         ready_check: ReadyCheck,
+        hub: Option<Arc<Hub>>,
     ) -> Arc<Self> {
         let readers = Arc::new(Readers::new(min_refetch));
-        let metrics = Metrics::new(readers.clone());
+        let metrics = Metrics::new(readers.clone(), hub.as_deref().map(Hub::metrics));
         metrics.rendered(render_seconds, site.feeds, site.items);
-        Arc::new(Self { site: ArcSwap::from_pointee(site), readers, metrics, trusted_proxies, ready_check })
+        Arc::new(Self { site: ArcSwap::from_pointee(site), readers, metrics, trusted_proxies, ready_check, hub })
     }
 
     /// The site being served now.
@@ -71,6 +75,11 @@ impl App {
         &self.readers
     }
 
+    /// The built-in hub, when it runs.
+    pub fn hub(&self) -> Option<&Arc<Hub>> {
+        self.hub.as_ref()
+    }
+
     /// Answers a request for a published file (or 400/404/405) from `peer`, without a socket:
     /// what the connection loop does for every path but the operations endpoints.
     pub fn answer<B>(&self, peer: IpAddr, request: &hyper::Request<B>) -> Response {
@@ -85,6 +94,7 @@ pub fn router(app: Arc<App>, request_timeout: Duration) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/readers", get(readers))
+        .route(HUB_ROUTE, any(super::hub::endpoint))
         // Pages made from the store (the fallback) and the store probe wait on something, so
         // they get the deadline; held files never reach the router (see `super::run`), and slow
         // clients are cut off at the socket.
@@ -99,7 +109,7 @@ pub(super) fn with_nosniff(mut response: Response) -> Response {
     response
 }
 
-fn plain(app: &App, route: &'static str, status: StatusCode, text: String) -> Response {
+pub(super) fn plain(app: &App, route: &'static str, status: StatusCode, text: String) -> Response {
     app.metrics.request(route, status.as_u16(), text.len());
     let mut r = (status, text).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -149,12 +159,12 @@ async fn readers(State(app): State<Arc<App>>) -> Response {
 
 /// The operations endpoints; every other path is answered by [`published`].
 pub(super) fn is_ops_path(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/readers")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/readers" | HUB_ROUTE)
 }
 
 /// Paths not held in memory (pages made from the store, and 404s): answered on a blocking
 /// thread, so a store read or a render never stalls the threads that answer feed polls.
-async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
+pub(super) async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let peer = peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     let (parts, _) = request.into_parts();

@@ -6,6 +6,7 @@
 //! closes at once while requests in flight get a grace period to finish.
 
 mod app;
+mod hub;
 mod metrics;
 mod negotiate;
 mod pages;

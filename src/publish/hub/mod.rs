@@ -1,0 +1,331 @@
+//! The built-in WebSub hub (`[websub] hub = "builtin"`, W3C WebSub Recommendation): `serve`
+//! takes subscriptions at `<base_url>websub`, verifies each with its callback, and pushes each
+//! new version of a feed document, the bytes readers get, to every live subscriber, signed
+//! with its secret. Subscriptions live in the store, so they survive restarts and every
+//! replica serves them; a version is distributed once, by the replica that claims it.
+//!
+//! The hub knows when a feed changes (it rendered it), so it needs no `hub.mode=publish`.
+
+mod deliver;
+mod metrics;
+pub mod request;
+mod verify;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use tokio::sync::Semaphore;
+use url::Url;
+
+pub use deliver::{Document, RETRY_PAUSES, callback_for_logs, signature};
+pub use metrics::HubMetrics;
+use request::{Mode, Refused, Request};
+
+use crate::config::Leases;
+use crate::publish::websub::Guard;
+use crate::shutdown::Shutdown;
+use crate::store::{DistributionClaim, HubSecret, StoreError, Subscription};
+
+/// The hub's state in the store (blocking calls: the hub makes them off the async threads).
+pub trait Subscriptions: Send + Sync + 'static {
+    /// Records a verified subscription for `lease` from now.
+    fn subscribe(
+        &self,
+        path: &str,
+        callback: &Url,
+        secret: Option<&HubSecret>,
+        lease: Duration,
+    ) -> Result<(), StoreError>;
+    /// Ends one; whether it existed.
+    fn unsubscribe(&self, path: &str, callback: &Url) -> Result<bool, StoreError>;
+    /// The live subscriptions to `path`.
+    fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError>;
+    /// Whether this caller distributes `path` at `etag`, rendered at store change `seq`: only
+    /// the one caller that moves a known topic to a new version does.
+    fn claim(&self, path: &str, etag: &str, seq: i64) -> Result<DistributionClaim, StoreError>;
+    /// Drops the subscriptions whose lease ended; how many.
+    fn expire(&self) -> Result<u64, StoreError>;
+    /// Live subscriptions per topic path.
+    fn counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+}
+
+/// Verifications waiting or under way at once; past this, requests get 503 and Retry-After
+/// (a flood of subscription requests must not become a flood of requests to callbacks).
+const PENDING_VERIFICATIONS: usize = 1024;
+
+/// Verifications and distributions in flight at once.
+const IN_FLIGHT: usize = 64;
+
+/// Longest a verification or a distribution may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often ended leases are dropped and the subscriber counts refreshed.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(60);
+
+/// How the hub is set up.
+pub struct HubOptions {
+    /// Its public URL.
+    pub url: Url,
+    /// The site's `base_url`: a topic is a URL under it.
+    pub base: Url,
+    /// Lease bounds.
+    pub leases: Leases,
+    /// `[poll] allow_private_networks`: lifts the SSRF guard on callbacks.
+    pub allow_private_networks: bool,
+}
+
+/// The hub.
+pub struct Hub {
+    url: Url,
+    base: Url,
+    leases: Leases,
+    store: Arc<dyn Subscriptions>,
+    client: reqwest::Client,
+    guard: Guard,
+    pending: Arc<Semaphore>,
+    in_flight: Arc<Semaphore>,
+    /// The newest distribution to each (topic, callback): a retry of an older one stops.
+    latest: Mutex<HashMap<(String, Url), u64>>,
+    next: AtomicU64,
+    pauses: Vec<Duration>,
+    metrics: HubMetrics,
+    shutdown: Shutdown,
+}
+
+impl Hub {
+    /// A hub keeping its state in `store`; its tasks stop at `shutdown`.
+    pub fn new(options: HubOptions, store: Arc<dyn Subscriptions>, shutdown: Shutdown) -> reqwest::Result<Self> {
+        let guard = Guard::new(options.allow_private_networks);
+        let client = guard.client(&options.base, TIMEOUT)?;
+        Ok(Self {
+            url: options.url,
+            base: options.base,
+            leases: options.leases,
+            store,
+            client,
+            guard,
+            pending: Arc::new(Semaphore::new(PENDING_VERIFICATIONS)),
+            in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+            latest: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+            pauses: RETRY_PAUSES.to_vec(),
+            metrics: HubMetrics::default(),
+            shutdown,
+        })
+    }
+
+    /// The same hub, pausing `pauses` between distribution tries (tests).
+    pub fn with_pauses(self, pauses: Vec<Duration>) -> Self {
+        Self { pauses, ..self }
+    }
+
+    /// Its public URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Its counters, to register on `/metrics`.
+    pub fn metrics(&self) -> &HubMetrics {
+        &self.metrics
+    }
+
+    /// The path on the site of a topic URL under `base_url`.
+    pub fn path_of(&self, topic: &Url) -> Option<String> {
+        let rest = topic.as_str().strip_prefix(self.base.as_str())?;
+        (topic.query().is_none() && topic.fragment().is_none()).then(|| format!("/{rest}"))
+    }
+
+    /// Answers a subscription request (a form body): 202 and verification in the background,
+    /// or the status and text of a refusal. `is_topic` says whether a path is a subscription
+    /// document of the site being served.
+    pub fn request(self: &Arc<Self>, body: &[u8], is_topic: impl Fn(&str) -> bool) -> (StatusCode, String) {
+        let topic_path = |url: &Url| self.path_of(url).filter(|p| is_topic(p));
+        let parsed = request::parse(body, topic_path, |callback| self.guard.refuses(callback));
+        let request = match parsed {
+            Ok(r) => r,
+            Err(Refused(why)) => {
+                self.metrics.request("unknown", "refused");
+                return (StatusCode::BAD_REQUEST, format!("{why}\n"));
+            }
+        };
+        let mode = request.mode.as_str();
+        let Ok(slot) = self.pending.clone().try_acquire_owned() else {
+            self.metrics.request(mode, "refused");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many subscriptions waiting for verification; retry in a minute\n".into(),
+            );
+        };
+        self.metrics.request(mode, "accepted");
+        let (hub, shutdown) = (self.clone(), self.shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = hub.verify_and_apply(request) => {}
+                () = shutdown.wait() => {}
+            }
+            drop(slot);
+        });
+        (StatusCode::ACCEPTED, "accepted: the hub now asks the callback to confirm\n".into())
+    }
+
+    async fn verify_and_apply(self: Arc<Self>, r: Request) {
+        let lease = (r.mode == Mode::Subscribe).then(|| self.leases.grant(r.lease_seconds));
+        let confirmed = {
+            let _permit = self.in_flight.acquire().await;
+            verify::confirm(&self.client, &r.callback, r.mode, &r.topic, lease).await
+        };
+        let (mode, callback) = (r.mode.as_str(), callback_for_logs(&r.callback));
+        if let Err(why) = confirmed {
+            self.metrics.verification(mode, "failed");
+            tracing::info!(topic = %r.path, %callback, mode, why, "the callback did not confirm; nothing changed");
+            return;
+        }
+        let store = self.store.clone();
+        let applied = tokio::task::spawn_blocking(move || match lease {
+            Some(lease) => store.subscribe(&r.path, &r.callback, r.secret.as_ref(), lease).map(|()| r),
+            None => store.unsubscribe(&r.path, &r.callback).map(|_| r),
+        })
+        .await;
+        match applied {
+            Ok(Ok(r)) => {
+                self.metrics.verification(mode, "verified");
+                tracing::info!(topic = %r.path, %callback, mode, lease_seconds = lease.map(|l| l.as_secs()), "subscription verified");
+                if r.mode == Mode::Unsubscribe {
+                    // Stops the retries of a distribution in progress.
+                    self.latest.lock().expect("never poisoned").remove(&(r.path, r.callback));
+                }
+                self.refresh_counts().await;
+            }
+            Ok(Err(e)) => tracing::error!(%callback, mode, "the store did not take a verified subscription: {e}"),
+            Err(e) => tracing::error!(error = %e, "recording a subscription panicked"),
+        }
+    }
+
+    /// Distributes each of `docs` (rendered at store change `seq`) to its live subscribers,
+    /// in the background: each version once across replicas (the store's claim decides).
+    pub fn distribute(self: &Arc<Self>, docs: Vec<Document>, seq: i64) {
+        if docs.is_empty() {
+            return;
+        }
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let store = hub.store.clone();
+            let claimed = tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                for doc in docs {
+                    let claim = store.claim(&doc.path, &doc.etag, seq)?;
+                    let subs = match claim {
+                        DistributionClaim::Newer => store.subscribers(&doc.path)?,
+                        DistributionClaim::First | DistributionClaim::Taken => Vec::new(),
+                    };
+                    out.push((claim, Arc::new(doc), subs));
+                }
+                Ok::<_, StoreError>(out)
+            })
+            .await;
+            let claimed = match claimed {
+                Ok(Ok(claimed)) => claimed,
+                Ok(Err(e)) => {
+                    return tracing::error!("the hub could not read its subscriptions; nothing distributed: {e}");
+                }
+                Err(e) => return tracing::error!(error = %e, "claiming distributions panicked"),
+            };
+            for (claim, doc, subs) in claimed {
+                hub.metrics.claim(claim);
+                if claim != DistributionClaim::Newer {
+                    continue;
+                }
+                tracing::info!(topic = %doc.path, subscribers = subs.len(), "distributing");
+                for sub in subs {
+                    let (hub, doc, shutdown) = (hub.clone(), doc.clone(), hub.shutdown.clone());
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            () = hub.deliver(doc, sub) => {}
+                            () = shutdown.wait() => {}
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    /// One distribution with its retries; stops when a newer one to the same subscriber starts.
+    async fn deliver(self: Arc<Self>, doc: Arc<Document>, sub: Subscription) {
+        let key = (sub.topic.clone(), sub.callback.clone());
+        let generation = self.next.fetch_add(1, Ordering::Relaxed);
+        self.latest.lock().expect("never poisoned").insert(key.clone(), generation);
+        let current = || self.latest.lock().expect("never poisoned").get(&key) == Some(&generation);
+        let signed = sub.secret.as_ref().map(|s| signature(s, &doc.bytes));
+        let mut pauses = self.pauses.iter();
+        let callback = callback_for_logs(&sub.callback);
+        let result = loop {
+            if !current() {
+                break "superseded";
+            }
+            let attempt = {
+                let _permit = self.in_flight.acquire().await;
+                deliver::attempt(&self.client, &doc, &sub, signed.as_deref()).await
+            };
+            match attempt {
+                deliver::Attempt::Sent => break "sent",
+                deliver::Attempt::Gone => {
+                    // 7: a 410 says the subscriber ended the subscription.
+                    let store = self.store.clone();
+                    let (topic, cb) = (sub.topic.clone(), sub.callback.clone());
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.unsubscribe(&topic, &cb)).await {
+                        tracing::error!(%callback, "ending a subscription its callback said is gone: {e}");
+                    }
+                    break "gone";
+                }
+                deliver::Attempt::Failed(why) => match pauses.next() {
+                    Some(pause) => {
+                        self.metrics.retries.inc();
+                        tracing::debug!(topic = %doc.path, %callback, why, "distribution failed; retrying");
+                        tokio::time::sleep(*pause).await;
+                    }
+                    None => {
+                        tracing::warn!(topic = %doc.path, %callback, why, "distribution failed after every retry");
+                        break "failed";
+                    }
+                },
+            }
+        };
+        self.metrics.distribution(result);
+        let mut latest = self.latest.lock().expect("never poisoned");
+        if latest.get(&key) == Some(&generation) {
+            latest.remove(&key);
+        }
+    }
+
+    /// Drops ended leases and refreshes the subscriber counts now and every minute, until
+    /// shutdown.
+    pub async fn maintain(self: Arc<Self>) {
+        let mut every = tokio::time::interval(MAINTAIN_EVERY);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                () = self.shutdown.wait() => return,
+            }
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.expire()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(subscriptions = n, "leases ended"),
+                Ok(Err(e)) => tracing::warn!("dropping ended leases: {e}"),
+                Err(e) => tracing::error!(error = %e, "dropping ended leases panicked"),
+            }
+            self.refresh_counts().await;
+        }
+    }
+
+    async fn refresh_counts(&self) {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.counts()).await {
+            Ok(Ok(counts)) => self.metrics.set_subscribers(&counts),
+            Ok(Err(e)) => tracing::warn!("counting subscribers: {e}"),
+            Err(e) => tracing::error!(error = %e, "counting subscribers panicked"),
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The built-in WebSub hub's state on either backend: subscriptions with their leases, and
+//! which version of each topic was distributed (so replicas distribute a change once).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::sql::{Row, params};
+use super::sql_store::SqlStore;
+use super::{StoreError, parse_timestamp, timestamp};
+
+/// A subscriber's `hub.secret`: it keys the signature of every distribution, so it is kept
+/// (the hub must sign with it) but never shown: `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HubSecret(String);
+
+impl HubSecret {
+    /// Wraps a secret.
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    /// The secret's bytes, to key an HMAC.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for HubSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HubSecret(…)")
+    }
+}
+
+/// One verified subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The topic's path on the site (`/<slug>/rss.xml`).
+    pub topic: String,
+    /// Where distributions go.
+    pub callback: Url,
+    /// Signs distributions when the subscriber gave one.
+    pub secret: Option<HubSecret>,
+    /// When the lease ends, by the store's clock.
+    pub expires: DateTime<Utc>,
+}
+
+impl SqlStore {
+    /// Records a verified subscription for `lease` from now (by the store's clock), replacing
+    /// any earlier one of the same topic and callback (its secret and lease too); returns when
+    /// it expires.
+    pub fn subscribe(
+        &mut self,
+        topic: &str,
+        callback: &Url,
+        secret: Option<&HubSecret>,
+        lease: Duration,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        self.write(|c| {
+            let now = c.clock()?;
+            let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+            let expires = now.checked_add_signed(lease).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            c.execute(
+                "INSERT INTO websub_subscriptions (topic, callback, secret, expires_at, renewed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret, \
+                 expires_at = excluded.expires_at, renewed_at = excluded.renewed_at",
+                params![topic, callback.as_str(), secret.map(|s| s.0.clone()), timestamp(expires), timestamp(now)],
+            )?;
+            Ok(expires)
+        })
+    }
+
+    /// Ends the subscription of `callback` to `topic`; whether there was one.
+    pub fn unsubscribe(&mut self, topic: &str, callback: &Url) -> Result<bool, StoreError> {
+        self.write(|c| {
+            let n = c.execute(
+                "DELETE FROM websub_subscriptions WHERE topic = ?1 AND callback = ?2",
+                params![topic, callback.as_str()],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    /// The subscriptions to `topic` whose lease has not ended, by callback.
+    pub fn subscribers(&self, topic: &str) -> Result<Vec<Subscription>, StoreError> {
+        let rows = self.read(|c| {
+            let now = timestamp(c.clock()?);
+            c.query(
+                "SELECT topic, callback, secret, expires_at FROM websub_subscriptions \
+                 WHERE topic = ?1 AND expires_at > ?2 ORDER BY callback",
+                params![topic, now],
+            )
+        })?;
+        rows.iter().map(|r| self.subscription_from(r)).collect()
+    }
+
+    fn subscription_from(&self, row: &Row) -> Result<Subscription, StoreError> {
+        let corrupt = |what: String| self.err()(super::sql::DbError::Type(what));
+        let topic = row.text(0).map_err(self.err())?;
+        let callback = row.text(1).map_err(self.err())?;
+        let callback = Url::parse(&callback).map_err(|e| corrupt(format!("a subscription's callback: {e}")))?;
+        let secret = row.opt_text(2).map_err(self.err())?.map(HubSecret);
+        let expires = row.text(3).map_err(self.err())?;
+        let expires = parse_timestamp(&expires).map_err(|e| corrupt(format!("a subscription's expiry: {e}")))?;
+        Ok(Subscription { topic, callback, secret, expires })
+    }
+
+    /// Removes the subscriptions whose lease ended; how many.
+    pub fn expire_subscriptions(&mut self) -> Result<u64, StoreError> {
+        self.write(|c| {
+            let now = timestamp(c.clock()?);
+            c.execute("DELETE FROM websub_subscriptions WHERE expires_at <= ?1", params![now])
+        })
+    }
+
+    /// Live subscriptions per topic.
+    pub fn subscriber_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = self.read(|c| {
+            let now = timestamp(c.clock()?);
+            c.query(
+                "SELECT topic, COUNT(*) FROM websub_subscriptions WHERE expires_at > ?1 \
+                 GROUP BY topic ORDER BY topic",
+                params![now],
+            )
+        })?;
+        rows.iter().map(|r| Ok((r.text(0).map_err(self.err())?, r.int(1).map_err(self.err())?))).collect()
+    }
+
+    /// Takes the distribution of `topic` at `etag`, rendered at store change `seq`. Only the
+    /// caller that moves a known topic to a new version distributes it ([`Claim::Newer`]): a
+    /// topic seen for the first time has no subscriber who missed anything.
+    pub fn claim_distribution(&mut self, topic: &str, etag: &str, seq: i64) -> Result<Claim, StoreError> {
+        self.write(|c| {
+            let first = c.execute(
+                "INSERT INTO websub_topics (topic, etag, seq) VALUES (?1, ?2, ?3) ON CONFLICT (topic) DO NOTHING",
+                params![topic, etag, seq],
+            )?;
+            if first > 0 {
+                return Ok(Claim::First);
+            }
+            // PostgreSQL: a second replica's UPDATE waits for the first's row lock, then finds
+            // the version already taken.
+            let newer = c.execute(
+                "UPDATE websub_topics SET etag = ?2, seq = ?3 WHERE topic = ?1 AND etag <> ?2 AND seq <= ?3",
+                params![topic, etag, seq],
+            )?;
+            Ok(if newer > 0 { Claim::Newer } else { Claim::Taken })
+        })
+    }
+}
+
+/// What [`SqlStore::claim_distribution`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The topic was not known: recorded, nothing to distribute.
+    First,
+    /// A new version, claimed by this caller: it distributes it.
+    Newer,
+    /// This version (or a newer one) was already claimed.
+    Taken,
+}

@@ -117,11 +117,6 @@ impl Hub {
         })
     }
 
-    /// The same hub, pausing `pauses` between distribution tries (tests).
-    pub fn with_pauses(self, pauses: Vec<Duration>) -> Self {
-        Self { pauses, ..self }
-    }
-
     /// Its public URL.
     pub fn url(&self) -> &Url {
         &self.url
@@ -173,9 +168,12 @@ impl Hub {
 
     async fn verify_and_apply(self: Arc<Self>, r: Request) {
         let lease = (r.mode == Mode::Subscribe).then(|| self.leases.grant(r.lease_seconds));
-        let confirmed = {
-            let _permit = self.in_flight.acquire().await;
-            verify::confirm(&self.client, &r.callback, r.mode, &r.topic, lease).await
+        let confirmed = match self.guard.refuses(&r.callback) {
+            Some(why) => Err(why),
+            None => {
+                let _permit = self.in_flight.acquire().await;
+                verify::confirm(&self.client, &r.callback, r.mode, &r.topic, lease).await
+            }
         };
         let (mode, callback) = (r.mode.as_str(), callback_for_logs(&r.callback));
         if let Err(why) = confirmed {
@@ -264,6 +262,12 @@ impl Hub {
         let result = loop {
             if !current() {
                 break "superseded";
+            }
+            // A callback stored while private networks were allowed is checked again: an
+            // address literal never reaches the guarded resolver.
+            if let Some(why) = self.guard.refuses(&sub.callback) {
+                tracing::warn!(topic = %doc.path, %callback, why, "distribution refused by the SSRF guard");
+                break "failed";
             }
             let attempt = {
                 let _permit = self.in_flight.acquire().await;

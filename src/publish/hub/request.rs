@@ -108,6 +108,10 @@ pub fn parse(
     if let Some(reason) = private_refused(&callback) {
         return refuse(format!("hub.callback: {reason}"));
     }
+    // 5.1: lease and secret belong to a subscription; an unsubscription's are ignored.
+    if mode == Mode::Unsubscribe {
+        (lease, secret) = (None, None);
+    }
     let lease_seconds = match lease.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => match s.parse::<u64>() {
@@ -147,7 +151,7 @@ mod tests {
         assert_eq!(r.lease_seconds, Some(600));
         assert_eq!(r.secret, Some(HubSecret::new("s3cret".into())));
         assert!(!format!("{r:?}").contains("s3cret"), "Debug hides the secret");
-        let r = read(&OK.replace("=subscribe", "=unsubscribe")).unwrap();
+        let r = read(&format!("{}&hub.lease_seconds=0&hub.secret=", OK.replace("=subscribe", "=unsubscribe"))).unwrap();
         assert_eq!((r.mode, r.lease_seconds, r.secret), (Mode::Unsubscribe, None, None));
     }
 

@@ -71,6 +71,7 @@ fn main() {
             validators: Default::default(),
             moved_to: None,
             freshness: Default::default(),
+            links: Default::default(),
         };
         let times = time_with(repeats, open_store, |input| {
             let (_, s) = input.as_mut().unwrap();

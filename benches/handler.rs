@@ -24,7 +24,7 @@ fn app() -> (std::sync::Arc<App>, String) {
         .to_str()
         .unwrap()
         .to_owned();
-    let app = App::new(site, 0.0, Duration::ZERO, Vec::new(), Box::new(|| Ok(())), None);
+    let app = App::new(site, 0.0, Duration::ZERO, Vec::new(), Box::new(|| Ok(())), Default::default());
     (app, etag)
 }
 

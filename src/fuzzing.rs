@@ -148,7 +148,7 @@ static APP: LazyLock<Arc<App>> = LazyLock::new(|| {
         archived: Default::default(),
     };
     let site = Site::new(vec![output], Compression { gzip: true, brotli: true }, None);
-    App::new(site, 0.0, Duration::ZERO, Vec::new(), Box::new(|| Ok(())), None)
+    App::new(site, 0.0, Duration::ZERO, Vec::new(), Box::new(|| Ok(())), Default::default())
 });
 
 /// A request's conditional and negotiation headers: the bytes split at newlines give the

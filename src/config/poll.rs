@@ -20,6 +20,11 @@ pub struct PollConfig {
     /// How often `serve` looks for due sources, in seconds (default 60); each source keeps its
     /// own schedule.
     pub tick_seconds: u64,
+    /// Subscribes to the WebSub hub a source advertises, so its new items are pushed rather
+    /// than waited for (default true). Only `serve` subscribes, and only when `base_url` is
+    /// an address a hub can call back (public, or any with `allow_private_networks`); a
+    /// subscribed source is still polled, at its `max_interval_minutes`.
+    pub websub: bool,
 }
 
 impl PollConfig {
@@ -32,6 +37,6 @@ impl PollConfig {
 
 impl Default for PollConfig {
     fn default() -> Self {
-        Self { allow_private_networks: false, timeout_seconds: 60, lease_seconds: None, tick_seconds: 60 }
+        Self { allow_private_networks: false, timeout_seconds: 60, lease_seconds: None, tick_seconds: 60, websub: true }
     }
 }

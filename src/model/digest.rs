@@ -40,6 +40,14 @@ pub fn blake3_keyed_hex128(key: &[u8; 32], data: &[u8]) -> String {
     hex(&blake3::keyed_hash(key, data).as_bytes()[..16])
 }
 
+/// `N` bytes from the operating system's random source, as hex: for what must not be guessed
+/// (WebSub challenges, callback ids, secrets). [`random_hex`] is not for those.
+pub fn secure_random_hex<const N: usize>() -> Result<String, getrandom::Error> {
+    let mut random = [0_u8; N];
+    getrandom::fill(&mut random)?;
+    Ok(hex(&random))
+}
+
 /// 128 unpredictable bits as hex, without a random-number crate: the standard library's
 /// per-process random hash keys, the time and the process id, digested. For names that must
 /// not collide across processes and machines (a replica's lease holder), not for secrets.

@@ -13,6 +13,7 @@ pub mod hot;
 mod hub;
 pub mod poll;
 pub mod serve;
+mod subscriber;
 mod sync;
 mod websub;
 

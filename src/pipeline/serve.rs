@@ -17,10 +17,11 @@ use tokio::time::MissedTickBehavior;
 use super::PipelineError;
 use super::hot::{HotRenderer, Reason, SharedStore};
 use super::poll::{PollRequest, PollStatus, Poller, Silent, SourceOutcome};
+use super::subscriber::Subscriber;
 use super::sync::Role;
 use super::websub::Pushes;
 use crate::config::{Compression, Config};
-use crate::publish::serve::{self, App, Site};
+use crate::publish::serve::{self, App, Site, WebSub};
 use crate::shutdown::Shutdown;
 use crate::store::{self, StoreError};
 
@@ -59,6 +60,9 @@ pub enum ServeError {
     /// The built-in hub (`[websub] hub = "builtin"`) could not start.
     #[error(transparent)]
     BuiltinHub(super::hub::HubError),
+    /// The WebSub subscriber for upstream sources could not start.
+    #[error(transparent)]
+    Subscriber(super::subscriber::SubscriberError),
     /// A task of the service panicked (a bug).
     #[error("{task} panicked: {message}")]
     Panicked {
@@ -110,7 +114,23 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
             .map_err(ServeError::BuiltinHub)?
             .map(Arc::new)
     };
+    let (tx, changes) = mpsc::channel(1);
+    let files = Arc::new(AtomicBool::new(false));
+    let trigger = Wake { files: files.clone(), tx };
+    let subscriber = {
+        let (config, wake) = (config.clone(), trigger.clone());
+        let wake = Box::new(move || wake.send(Reason::Store));
+        tokio::task::spawn_blocking(move || super::subscriber::open(&config, wake))
+            .await
+            .map_err(|e| panicked("opening the WebSub subscriber", e))?
+            .map_err(ServeError::Subscriber)?
+            .map(Arc::new)
+    };
     let probe = store.clone();
+    let websub = WebSub {
+        hub: hub.clone(),
+        callbacks: subscriber.clone().map(|s| s as Arc<dyn crate::publish::serve::callback::Callbacks>),
+    };
     let app = App::new(
         site,
         started.elapsed().as_secs_f64(),
@@ -122,11 +142,8 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
             Err(TryLockError::WouldBlock) => Ok(()),
             Err(TryLockError::Poisoned(_)) => Err("a render panicked while holding the store".into()),
         }),
-        hub.clone(),
+        websub,
     );
-    let (tx, changes) = mpsc::channel(1);
-    let files = Arc::new(AtomicBool::new(false));
-    let trigger = Wake { files: files.clone(), tx };
     let mut tasks = JoinSet::new();
     let role = Role::of(&config);
     if role == Role::Replica {
@@ -135,7 +152,7 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
         tasks.spawn(watch_until(config.feeds_dir.clone(), trigger.clone(), shutdown.clone()));
     }
     tasks.spawn(follow_store(config.clone(), renderer.clone(), trigger.clone(), shutdown.clone()));
-    tasks.spawn(poll_on_schedule(config.clone(), trigger, app.clone(), shutdown.clone()));
+    tasks.spawn(poll_on_schedule(config.clone(), trigger, app.clone(), subscriber, shutdown.clone()));
     let pushes = match (hub, super::websub::pinger(&config).map_err(ServeError::Hub)?) {
         (Some(hub), _) => {
             tasks.spawn(hub.clone().maintain());
@@ -303,7 +320,13 @@ async fn follow_store(config: Arc<Config>, renderer: Arc<HotRenderer>, trigger: 
 /// rounds doubles, up to ten minutes, and returns to the tick once a round succeeds. Stops at
 /// once on `shutdown`, between ticks or in the middle of a round (the sources already written
 /// stay written; the others are polled next time).
-async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, app: Arc<App>, shutdown: Shutdown) {
+async fn poll_on_schedule(
+    config: Arc<Config>,
+    trigger: Wake,
+    app: Arc<App>,
+    subscriber: Option<Arc<Subscriber>>,
+    shutdown: Shutdown,
+) {
     let mut poller = Poller::default();
     let request = PollRequest::default();
     let tick = Duration::from_secs(config.poll.tick_seconds);
@@ -339,6 +362,12 @@ async fn poll_on_schedule(config: Arc<Config>, trigger: Wake, app: Arc<App>, shu
                     trigger.send(Reason::Store);
                 }
                 failures = 0;
+                if let Some(subscriber) = &subscriber {
+                    tokio::select! {
+                        () = subscriber.after_round(&outcomes) => {}
+                        () = shutdown.wait() => return,
+                    }
+                }
             }
             Err(e) => {
                 failures = failures.saturating_add(1);

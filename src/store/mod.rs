@@ -13,6 +13,7 @@ mod sql;
 mod sql_history;
 mod sql_local;
 mod sql_store;
+mod sql_subscriber;
 mod sql_upstream;
 mod sql_websub;
 mod sqlite;
@@ -32,6 +33,7 @@ pub use local::{FeedChange, FeedDates, FileRecord, Head, LocalDelta, LocalSync, 
 pub use sql::{DbError, Engine};
 pub use sql_local::CHANGES_CHANNEL;
 pub use sql_store::SqlStore;
+pub use sql_subscriber::{UpstreamState, UpstreamSubscription};
 pub use sql_websub::{Claim as DistributionClaim, HubSecret, Subscription};
 pub use upstream::{Backfill, Claim, KnownItem, PollReport, Polled, SourceState};
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0007_raw_hash_index.sql"),
     include_str!("migrations/sqlite/0008_backfill.sql"),
     include_str!("migrations/sqlite/0009_websub.sql"),
+    include_str!("migrations/sqlite/0010_websub_upstream.sql"),
 ];
 
 /// A connection to one SQLite file.

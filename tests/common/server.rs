@@ -32,7 +32,14 @@ impl Server {
     /// Serves exactly `outputs`.
     pub async fn with_outputs(outputs: Vec<Output>, config: Config, ready: ReadyCheck) -> Self {
         let site = Site::new(outputs, config.compress, None);
-        let app = App::new(site, 0.0, config.serve.min_refetch, config.serve.trusted_proxies.clone(), ready, None);
+        let app = App::new(
+            site,
+            0.0,
+            config.serve.min_refetch,
+            config.serve.trusted_proxies.clone(),
+            ready,
+            Default::default(),
+        );
         let listener = serve::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = Shutdown::new();

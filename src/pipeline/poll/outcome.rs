@@ -9,6 +9,7 @@ use url::Url;
 
 use super::{Fetch, caught};
 use crate::model::{Slug, UpstreamSource, redact};
+use crate::source::upstream::discover::{Advertised, HubLinks};
 use crate::source::upstream::{self, Fetched, Reading, schedule};
 use crate::store::{KnownItem, PollReport, Polled, SourceState, Store, StoreError};
 pub use take::NotKept;
@@ -33,6 +34,10 @@ pub struct SourceOutcome {
     pub not_kept: NotKept,
     /// What the walk of its history did, when one ran (`backfill = true`).
     pub backfill: Option<super::Backfilled>,
+    /// What its document says of a WebSub hub (`Unread` when no document was read).
+    pub websub: Advertised,
+    /// Its definition, when it was polled (the subscriber schedules by it).
+    pub(in crate::pipeline) source: Option<UpstreamSource>,
     /// Its document's link to the page of history before it.
     pub(super) prev_archive: Option<Url>,
 }
@@ -62,6 +67,8 @@ impl SourceOutcome {
             reading: None,
             not_kept: NotKept::default(),
             backfill: None,
+            websub: Advertised::Unread,
+            source: None,
             prev_archive: None,
         }
     }
@@ -175,10 +182,10 @@ fn apply_here(
 ) -> Result<SourceOutcome, StoreError> {
     state.last_polled = Some(now);
     let (mut items, mut unchanged, mut reading, mut not_kept) = (Vec::new(), Vec::new(), None, NotKept::default());
-    let mut prev_archive = None;
+    let (mut prev_archive, mut websub) = (None, Advertised::Unread);
     // The status, or the error and the Retry-After it came with.
     let result = match result {
-        Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness }) => {
+        Ok(Fetched::Document { bytes, charset, url, validators, moved_to, freshness, links }) => {
             // Items stored as their raw text is now are not read again.
             let known = store.raw_hashes(feed, &src.url)?;
             // A panic while reading is that source's error: its state is written and it backs
@@ -187,6 +194,8 @@ fn apply_here(
                 Ok(taken) => {
                     let parsed = taken.feed;
                     prev_archive = parsed.prev_archive.clone();
+                    let document = HubLinks { hub: parsed.hub.clone(), topic: parsed.self_link.clone() };
+                    websub = Advertised::of(&links, &document, &url);
                     (items, unchanged, reading, not_kept) =
                         (taken.articles, taken.unchanged, Some(taken.reading), taken.not_kept);
                     if let Some(to) = moved_to {
@@ -268,6 +277,8 @@ fn apply_here(
         reading,
         not_kept,
         backfill: None,
+        websub,
+        source: Some(src.clone()),
         prev_archive,
     })
 }

@@ -20,9 +20,8 @@ pub(super) async fn confirm(
 ) -> Result<(), String> {
     // 5.3 and 8: random and single-use; 128 bits from the operating system, since whoever
     // could guess it could confirm a subscription for a callback they do not control.
-    let mut random = [0_u8; 16];
-    getrandom::fill(&mut random).map_err(|e| format!("no randomness for the challenge: {e}"))?;
-    let challenge = crate::model::digest::hex(&random);
+    let challenge =
+        crate::model::digest::secure_random_hex::<16>().map_err(|e| format!("no randomness for the challenge: {e}"))?;
     let mut url = callback.clone();
     {
         // 5.1.1: the callback's own query is kept; ours is appended after it.

@@ -16,6 +16,7 @@ use hyper::header::{self, HeaderValue};
 use ipnet::IpNet;
 use tower_http::timeout::TimeoutLayer;
 
+use super::callback::{CALLBACK_ROUTE, Callbacks};
 use super::metrics::Metrics;
 use super::readers::{Poll, Readers, client_ip};
 use super::respond;
@@ -34,7 +35,16 @@ pub struct App {
     metrics: Metrics,
     trusted_proxies: Vec<IpNet>,
     ready_check: ReadyCheck,
-    hub: Option<Arc<Hub>>,
+    websub: WebSub,
+}
+
+/// The WebSub parts of the service, each when it runs.
+#[derive(Clone, Default)]
+pub struct WebSub {
+    /// The built-in hub (`[websub] hub = "builtin"`).
+    pub hub: Option<Arc<Hub>>,
+    /// The subscriber for upstream sources, answering at its callback route.
+    pub callbacks: Option<Arc<dyn Callbacks>>,
 }
 
 impl App {
@@ -46,12 +56,16 @@ impl App {
         min_refetch: Duration,
         trusted_proxies: Vec<IpNet>,
         ready_check: ReadyCheck,
-        hub: Option<Arc<Hub>>,
+        websub: WebSub,
     ) -> Arc<Self> {
         let readers = Arc::new(Readers::new(min_refetch));
-        let metrics = Metrics::new(readers.clone(), hub.as_deref().map(Hub::metrics));
+        let metrics = Metrics::new(
+            readers.clone(),
+            websub.hub.as_deref().map(Hub::metrics),
+            websub.callbacks.as_deref().map(Callbacks::metrics),
+        );
         metrics.rendered(render_seconds, site.feeds, site.items);
-        Arc::new(Self { site: ArcSwap::from_pointee(site), readers, metrics, trusted_proxies, ready_check, hub })
+        Arc::new(Self { site: ArcSwap::from_pointee(site), readers, metrics, trusted_proxies, ready_check, websub })
     }
 
     /// The site being served now.
@@ -77,7 +91,12 @@ impl App {
 
     /// The built-in hub, when it runs.
     pub fn hub(&self) -> Option<&Arc<Hub>> {
-        self.hub.as_ref()
+        self.websub.hub.as_ref()
+    }
+
+    /// The subscriber for upstream sources, when it runs.
+    pub fn callbacks(&self) -> Option<&Arc<dyn Callbacks>> {
+        self.websub.callbacks.as_ref()
     }
 
     /// Answers a request for a published file (or 400/404/405) from `peer`, without a socket:
@@ -95,6 +114,7 @@ pub fn router(app: Arc<App>, request_timeout: Duration) -> Router {
         .route("/metrics", get(metrics))
         .route("/readers", get(readers))
         .route(HUB_ROUTE, any(super::hub::endpoint))
+        .route(CALLBACK_ROUTE, any(super::callback::endpoint))
         // Pages made from the store (the fallback) and the store probe wait on something, so
         // they get the deadline; held files never reach the router (see `super::run`), and slow
         // clients are cut off at the socket.
@@ -160,6 +180,7 @@ async fn readers(State(app): State<Arc<App>>) -> Response {
 /// The operations endpoints; every other path is answered by [`published`].
 pub(super) fn is_ops_path(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/readers" | HUB_ROUTE)
+        || path.starts_with(super::callback::CALLBACK_PREFIX)
 }
 
 /// Paths not held in memory (pages made from the store, and 404s): answered on a blocking

@@ -71,10 +71,17 @@ struct Ratios {
 impl Metrics {
     /// Registers everything; the reader report is read from `readers` on every scrape.
     /// The built-in hub's counters are registered too when it runs.
-    pub fn new(readers: Arc<Readers>, hub: Option<&crate::publish::hub::HubMetrics>) -> Self {
+    pub fn new(
+        readers: Arc<Readers>,
+        hub: Option<&crate::publish::hub::HubMetrics>,
+        subscriber: Option<&super::callback::SubscriberMetrics>,
+    ) -> Self {
         let mut registry = Registry::with_prefix("feedpub");
         if let Some(hub) = hub {
             hub.register(&mut registry);
+        }
+        if let Some(subscriber) = subscriber {
+            subscriber.register(&mut registry);
         }
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());

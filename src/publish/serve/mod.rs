@@ -6,6 +6,7 @@
 //! closes at once while requests in flight get a grace period to finish.
 
 mod app;
+pub mod callback;
 mod hub;
 mod metrics;
 mod negotiate;
@@ -28,7 +29,7 @@ use tower::ServiceExt as _;
 use crate::config::ServeConfig;
 use crate::shutdown::Shutdown;
 
-pub use app::{App, ReadyCheck, router};
+pub use app::{App, ReadyCheck, WebSub, router};
 pub use pages::{PageSource, Pages, Unavailable};
 pub use readers::AgentReport;
 pub use site::{Coding, Resource, Site, Variant};

@@ -94,6 +94,9 @@ pub enum Fetched {
         moved_to: Option<Url>,
         /// Freshness hints.
         freshness: Freshness,
+        /// What its `Link` headers say of a WebSub hub (boxed: most responses name none, and
+        /// the variant stays small).
+        links: Box<super::discover::HubLinks>,
     },
     /// `410 Gone`: the source is retired.
     Gone,
@@ -214,8 +217,9 @@ impl Fetcher {
                         etag: header_text(response.headers(), header::ETAG),
                         last_modified: header_text(response.headers(), header::LAST_MODIFIED),
                     };
+                    let links = Box::new(super::discover::from_headers(response.headers(), &current));
                     let bytes = self.read_capped(&current, response, deadline).await?;
-                    Ok(Fetched::Document { bytes, charset, url: current, validators, moved_to, freshness })
+                    Ok(Fetched::Document { bytes, charset, url: current, validators, moved_to, freshness, links })
                 }
                 s => Err(FetchError::Status {
                     url: current,

@@ -99,6 +99,7 @@ mod tests {
             title: Some("Wire".into()),
             link: None,
             self_link: None,
+            hub: None,
             prev_archive: None,
             ttl_minutes: None,
             items: vec![UpstreamItem {

@@ -3,6 +3,7 @@
 //! sanitize, schedule.
 
 pub mod decode;
+pub mod discover;
 mod entry;
 pub mod fetch;
 pub mod guard;
@@ -17,6 +18,7 @@ mod rss2;
 pub mod sanitize;
 pub mod schedule;
 pub mod split;
+pub mod subscribe;
 #[cfg(test)]
 pub(crate) mod xorshift;
 

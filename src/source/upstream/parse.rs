@@ -22,6 +22,8 @@ pub struct UpstreamFeed {
     pub link: Option<Url>,
     /// Where it says it lives (`atom:link rel="self"`), for provenance.
     pub self_link: Option<Url>,
+    /// Its WebSub hub (`atom:link rel="hub"` in RSS and Atom, `hubs` in JSON Feed). Only http(s).
+    pub hub: Option<Url>,
     /// The page of its history before this document: RFC 5005's `prev-archive` link (RSS and
     /// Atom), or JSON Feed's `next_url`. Only http(s).
     pub prev_archive: Option<Url>,
@@ -118,6 +120,10 @@ pub(super) fn read_feed_rs(text: &str, url: &Url) -> Result<(UpstreamFeed, Chann
         _ => links.iter().find(|l| l.rel.as_deref() == Some("prev-archive")).map(|l| l.href.clone()),
     }
     .and_then(|href| absolute(&href, url));
+    let hub = match feed.feed_type {
+        FeedType::JSON => super::discover::json_hub(text, url),
+        _ => links.iter().find(|l| l.rel.as_deref() == Some("hub")).and_then(|l| absolute(&l.href, url)),
+    };
     let kind = feed.feed_type;
     let entries = feed.entries.into_iter().map(|e| Entry::from_feed_rs(e, &kind)).collect();
     let shell = UpstreamFeed {
@@ -125,6 +131,7 @@ pub(super) fn read_feed_rs(text: &str, url: &Url) -> Result<(UpstreamFeed, Chann
         title: feed.title.map(|t| sanitize::plain_text(&t.content, true, sanitize::MAX_TITLE_CHARS)),
         link: alternate(&links, url),
         self_link,
+        hub,
         prev_archive,
         ttl_minutes: feed.ttl,
         items: Vec::new(),

@@ -201,12 +201,34 @@ fn stored_times(site: &Site) -> (chrono::DateTime<chrono::Utc>, Option<chrono::D
     (parse(&next), renew.as_deref().map(parse))
 }
 
-/// Makes the source due now, and its renewal too (as time passing would).
-fn time_passes(site: &Site) {
+/// Makes the source due now.
+fn due_now(site: &Site) {
     let db = rusqlite::Connection::open(site.db()).unwrap();
     db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
     db.execute("UPDATE sources SET next_poll = '2000-01-01T00:00:00Z'", []).unwrap();
+}
+
+/// Makes the source due now, its renewal too, and every wait for a hub over (as a day passing
+/// would).
+fn time_passes(site: &Site) {
+    let db = rusqlite::Connection::open(site.db()).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    db.execute("UPDATE websub_upstream SET requested_at = '2000-01-01T00:00:00Z'", []).unwrap();
     db.execute("UPDATE websub_upstream SET renew_at = '2000-01-01T00:00:00Z' WHERE renew_at IS NOT NULL", []).unwrap();
+    due_now(site);
+}
+
+/// Waits until the server has polled `n` times in all (by its log).
+async fn polled(server: &Child, n: usize) {
+    wait_for(&format!("poll {n}"), async || {
+        let logs = server.logs.lock().unwrap();
+        logs.iter().filter(|l| l.contains(r#""message":"polled""#)).count() >= n
+    })
+    .await;
+}
+
+fn polls(server: &Child) -> usize {
+    server.logs.lock().unwrap().iter().filter(|l| l.contains(r#""message":"polled""#)).count()
 }
 
 /// 4 (discovery) and 5.1 (subscriber sends a subscription request): a hub named in the `Link`
@@ -287,7 +309,7 @@ async fn signed_pushes_are_stored_and_forged_ones_rejected() {
     let unknown = format!("{BASE}websub/callback/{}", "f".repeat(64));
     assert_eq!(push(&server, &unknown, &forged, None).await, 410);
 
-    let pushed = rss(&items(&["pushed <b>one</b><script>alert(1)</script>"]), "");
+    let pushed = rss(&items(&["pushed &lt;b&gt;one&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;"]), "");
     let signature = sign::<hmac::Hmac<sha2::Sha256>>("sha256", secret, &pushed);
     assert_eq!(push(&server, callback, &pushed, Some(signature)).await, 200);
     wait_for("the pushed item", async || served(&server).await.contains("pushed")).await;
@@ -300,6 +322,10 @@ async fn signed_pushes_are_stored_and_forged_ones_rejected() {
     let feed = served(&server).await;
     assert!(!feed.contains("forged"), "a forged push stored nothing");
     assert!(!feed.contains("alert(1)"), "sanitised as a poll is");
+    assert!(feed.contains("<b>one</b>"), "markup sanitising keeps is kept");
+    let logs = server.logs.lock().unwrap().join("\n");
+    let id = callback.rsplit('/').next().unwrap();
+    assert!(!logs.contains(secret) && !logs.contains(id), "neither the secret nor the callback id is logged");
     assert_eq!(metric(&server, r#"feedpub_websub_pushes_total{result="stored"}"#).await, 2);
     assert_eq!(metric(&server, r#"feedpub_websub_pushes_total{result="bad_signature"}"#).await, 1);
     assert_eq!(metric(&server, r#"feedpub_websub_pushes_total{result="unsigned"}"#).await, 1);
@@ -322,7 +348,27 @@ async fn leases_are_renewed_and_polling_falls_back_to_the_longest_interval() {
     let renew = renew.expect("active");
     let expected = before + chrono::Duration::seconds(2880);
     assert!((renew - expected).num_seconds().abs() < 30, "renew at {renew}, expected about {expected}");
-    assert!(next <= renew, "next poll {next} is no later than the renewal {renew}");
+    assert!((next - renew).num_seconds().abs() < 5, "next poll {next} at the renewal {renew}");
+    // A push is stored; it puts the next poll off, but not past the renewal.
+    let (callback, secret) = (param(&request, "hub.callback"), param(&request, "hub.secret"));
+    let pushed = rss(&[("p1".into(), "pushed while subscribed".into())], "");
+    let signature = sign::<hmac::Hmac<sha2::Sha256>>("sha256", secret, &pushed);
+    assert_eq!(push(&server, callback, &pushed, Some(signature)).await, 200);
+    wait_for("the pushed item", async || served(&server).await.contains("pushed while subscribed")).await;
+    let (next, _) = stored_times(&site);
+    assert!((next - renew).num_seconds().abs() < 5, "after a push, next poll {next} at the renewal {renew}");
+
+    // A poll before the renewal is due renews nothing.
+    let (n, requests) = (polls(&server), upstream.requests().len());
+    due_now(&site);
+    polled(&server, n + 1).await;
+    // The subscriber acts after the round, in the background: its choice shows in the store.
+    wait_for("the poll to be put off again", async || {
+        let (next, _) = stored_times(&site);
+        (next - renew).num_seconds().abs() < 5
+    })
+    .await;
+    assert_eq!(upstream.requests().len(), requests, "not due for renewal");
 
     // Time passes: the source is polled, and the subscription renewed at the same callback.
     time_passes(&site);
@@ -332,20 +378,10 @@ async fn leases_are_renewed_and_polling_falls_back_to_the_longest_interval() {
     assert_eq!(param(&renewal, "hub.secret"), param(&request, "hub.secret"));
     confirm(&server, &renewal, "864000").await;
     // With a ten-day lease, the longest interval (600 minutes) is the sooner.
-    wait_for("the source to be put off", async || {
-        let (next, _) = stored_times(&site);
-        let off = next - chrono::Utc::now();
-        off > chrono::Duration::minutes(590) && off <= chrono::Duration::minutes(600)
-    })
-    .await;
-    // A push is stored, and puts the next poll off by the longest interval again.
-    let pushed = rss(&[("p1".into(), "pushed while subscribed".into())], "");
-    let (callback, secret) = (param(&request, "hub.callback"), param(&request, "hub.secret"));
-    let signature = sign::<hmac::Hmac<sha2::Sha256>>("sha256", secret, &pushed);
-    assert_eq!(push(&server, callback, &pushed, Some(signature)).await, 200);
-    wait_for("the pushed item", async || served(&server).await.contains("pushed while subscribed")).await;
-    let (next, _) = stored_times(&site);
-    assert!(next - chrono::Utc::now() > chrono::Duration::minutes(590), "next poll {next}");
+    let (next, renew) = stored_times(&site);
+    let off = next - chrono::Utc::now();
+    assert!(off > chrono::Duration::minutes(590) && off <= chrono::Duration::minutes(600), "next poll {next}");
+    assert!(renew.unwrap() - chrono::Utc::now() > chrono::Duration::days(7));
 }
 
 /// 5.1 unsubscription and 5.2 denial: a source that stops advertising its hub is unsubscribed
@@ -372,21 +408,35 @@ async fn a_source_without_its_hub_is_unsubscribed_and_a_denial_ends_it() {
         410
     );
 
-    // The hub comes back, refusing at first: asked again once the wait for it has passed.
+    // The hub comes back, refusing at first: asked again at a later poll, once the wait for
+    // it has passed, not before.
     upstream.advertise.store(true, Ordering::SeqCst);
     upstream.refuse.store(true, Ordering::SeqCst);
-    time_passes(&site);
+    due_now(&site);
     let again = upstream.request(3).await;
-    assert_ne!(param(&again, "hub.callback"), callback, "a new subscription, a new callback");
-    assert_eq!(
-        metric(&server, r#"feedpub_websub_upstream_requests_total{mode="subscribe",result="refused"}"#).await,
-        1
-    );
-    // Denied: forgotten, and its pushes answered 410.
-    let (new_callback, new_topic) = (param(&again, "hub.callback"), param(&again, "hub.topic"));
-    let denied = [("hub.mode", "denied"), ("hub.topic", new_topic), ("hub.reason", "not today")];
-    assert_eq!(verify(&server, new_callback, &denied).await.0, 200);
-    assert_eq!(push(&server, new_callback, &body, None).await, 410);
+    let new_callback = param(&again, "hub.callback").to_owned();
+    assert_ne!(new_callback, callback, "a new subscription, a new callback");
+    let refused = r#"feedpub_websub_upstream_requests_total{mode="subscribe",result="refused"}"#;
+    wait_for("the refusal to be counted", async || metric(&server, refused).await == 1).await;
+    let n = polls(&server);
+    due_now(&site);
+    polled(&server, n + 1).await;
+    upstream.refuse.store(false, Ordering::SeqCst);
+    time_passes(&site);
+    let asked = upstream.request(4).await;
+    assert_eq!(param(&asked, "hub.callback"), new_callback, "the same subscription, asked again");
+    assert_eq!(upstream.requests().len(), 4, "not asked at the poll before the wait was over");
+
+    // Denied: not taken (410), and not asked for again at the next poll.
+    let denied = [("hub.mode", "denied"), ("hub.topic", param(&asked, "hub.topic")), ("hub.reason", "not today")];
+    assert_eq!(verify(&server, &new_callback, &denied).await.0, 200);
+    assert_eq!(push(&server, &new_callback, &body, None).await, 410);
+    let n = polls(&server);
+    due_now(&site);
+    polled(&server, n + 1).await;
+    let subscribe = [("hub.mode", "subscribe"), ("hub.topic", param(&asked, "hub.topic")), ("hub.challenge", "c")];
+    assert_eq!(verify(&server, &new_callback, &subscribe).await.0, 404, "a denied subscription is not pending");
+    assert_eq!(upstream.requests().len(), 4, "a hub that denied is left alone");
 }
 
 /// Without a `base_url` a hub could call back (the shipped `localhost`, with the SSRF guard

@@ -287,10 +287,18 @@ mod tests {
         assert_eq!(b.leases.grant(None), 10 * day);
         assert_eq!(b.leases.grant(Some(1)), Duration::from_secs(3600));
         assert_eq!(b.leases.grant(Some(u64::MAX)), 30 * day, "no perpetual lease");
-        let e = parse(&format!("{base}min_lease_seconds = 0")).unwrap_err().to_string();
-        assert!(e.contains("`websub.lease_seconds`"), "{e}");
-        let e = parse(&format!("{base}lease_seconds = 100\nmax_lease_seconds = 50")).unwrap_err().to_string();
-        assert!(e.contains("`websub.lease_seconds`"), "{e}");
+        // Each error names the key that is wrong.
+        for (lines, key) in [
+            ("min_lease_seconds = 0", "min_lease_seconds"),
+            ("max_lease_seconds = 40000000", "max_lease_seconds"),
+            ("min_lease_seconds = 900000", "min_lease_seconds"),
+            ("max_lease_seconds = 3600", "max_lease_seconds"),
+            ("lease_seconds = 100\nmax_lease_seconds = 50", "lease_seconds"),
+            ("lease_seconds = 60", "lease_seconds"),
+        ] {
+            let e = parse(&format!("{base}{lines}")).unwrap_err().to_string();
+            assert!(e.contains(&format!("`websub.{key}`")), "{lines}: {e}");
+        }
         let outside = "base_url = \"https://e.org/\"\n[websub]\nhub = \"https://hub.example/\"\nlease_seconds = 60";
         let e = parse(outside).unwrap_err().to_string();
         assert!(e.contains("outside hub sets its own leases"), "{e}");

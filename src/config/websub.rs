@@ -73,12 +73,17 @@ const DAY: u64 = 24 * 3600;
 impl RawWebSub {
     /// The hub, if one is named; the key and what is wrong with it otherwise.
     pub(super) fn validate(self, base_url: &Url) -> Result<Option<Hub>, (&'static str, String)> {
-        let leases_set =
-            [self.lease_seconds, self.min_lease_seconds, self.max_lease_seconds].iter().any(Option::is_some);
+        let keys = [
+            ("websub.lease_seconds", self.lease_seconds),
+            ("websub.min_lease_seconds", self.min_lease_seconds),
+            ("websub.max_lease_seconds", self.max_lease_seconds),
+        ];
+        // The first lease key the config sets, to name in an error.
+        let set = keys.iter().find(|(_, v)| v.is_some()).map(|(k, _)| *k);
         let Some(hub) = self.hub else {
-            return match leases_set {
-                true => Err(("websub.lease_seconds", "leases are the built-in hub's: set hub = \"builtin\"".into())),
-                false => Ok(None),
+            return match set {
+                Some(key) => Err((key, "leases are the built-in hub's: set hub = \"builtin\"".into())),
+                None => Ok(None),
             };
         };
         if hub.trim() == "builtin" {
@@ -87,22 +92,29 @@ impl RawWebSub {
                 min: Duration::from_secs(self.min_lease_seconds.unwrap_or(3600)),
                 max: Duration::from_secs(self.max_lease_seconds.unwrap_or(30 * DAY)),
             };
+            // The key to blame: of two bounds that disagree, the one the config set.
+            let either = |a: usize, b: usize| if keys[a].1.is_some() { keys[a].0 } else { keys[b].0 };
             // A year at most: the Recommendation forbids perpetual leases.
-            if leases.min.is_zero()
-                || leases.min > leases.default
-                || leases.default > leases.max
-                || leases.max.as_secs() > 365 * DAY
-            {
-                return Err((
-                    "websub.lease_seconds",
-                    "need 0 < min_lease_seconds <= lease_seconds <= max_lease_seconds <= 31536000 (a year)".into(),
-                ));
+            let wrong = if leases.min.is_zero() {
+                Some(keys[1].0)
+            } else if leases.max.as_secs() > 365 * DAY {
+                Some(keys[2].0)
+            } else if leases.min > leases.default {
+                Some(either(1, 0))
+            } else if leases.default > leases.max {
+                Some(either(0, 2))
+            } else {
+                None
+            };
+            if let Some(key) = wrong {
+                let need = "need 0 < min_lease_seconds <= lease_seconds <= max_lease_seconds <= 31536000 (a year)";
+                return Err((key, need.into()));
             }
             let url = base_url.join(&BUILTIN_PATH[1..]).map_err(|e| ("websub.hub", e.to_string()))?;
             return Ok(Some(Hub::Builtin(Builtin { url, leases })));
         }
-        if leases_set {
-            return Err(("websub.lease_seconds", "an outside hub sets its own leases".into()));
+        if let Some(key) = set {
+            return Err((key, "an outside hub sets its own leases".into()));
         }
         // The value is not repeated in the message: it may hold a password.
         let bad = |m: String| ("websub.hub", m);

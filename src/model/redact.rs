@@ -47,6 +47,12 @@ pub fn bare(url: &Url) -> Url {
     url
 }
 
+/// A capability URL (a WebSub callback) as logs and `Debug` may show it: scheme and host only,
+/// since its path and query are as secret as a password.
+pub fn capability(url: &Url) -> String {
+    format!("{}://{}/…", url.scheme(), url.host_str().unwrap_or("?"))
+}
+
 /// `text` (an error message, a line of a config file) with every URL-like `scheme://user:pw@`
 /// and every secret-looking `key=value` query pair redacted: for text that may hold a URL that
 /// never parsed, so [`for_logs`] cannot be used. Everything from `://` to the last `@` of a

@@ -8,6 +8,7 @@
 
 mod backfill;
 mod outcome;
+mod push;
 mod run;
 
 use std::future::Future;
@@ -21,12 +22,13 @@ use url::Url;
 
 pub use self::backfill::{Backfilled, MAX_PAGES as MAX_BACKFILL_PAGES, WalkEnd};
 pub use self::outcome::{NotKept, PollStatus, SourceOutcome};
+pub(super) use self::push::{Pushed, receive, source_definition};
 use super::sync::Role;
 use crate::config::Config;
 use crate::model::{Slug, UpstreamSource};
 use crate::source::upstream::{self, FetchOptions, Fetched, Fetcher};
 use crate::source::{self, SourceErrors};
-use crate::store::{self, Claim, SourceState, Store, StoreError};
+use crate::store::{self, SourceState, Store, StoreError};
 
 /// Sources fetched at once, and from one host at once.
 const GLOBAL_CONCURRENCY: usize = 16;
@@ -199,10 +201,10 @@ struct Plan {
 fn plan(config: &Config, request: &PollRequest, mut kept: Option<Box<dyn Store>>) -> Result<Plan, PollError> {
     let open = |kept: Option<Box<dyn Store>>| kept.map_or_else(|| store::open(&config.database), Ok);
     let feeds = match Role::of(config) {
-        Role::Writer => definitions(config, None)?,
+        Role::Writer => definitions_of(config, None)?,
         Role::Replica => {
             let store = open(kept.take())?;
-            let feeds = definitions(config, Some(store.as_ref()));
+            let feeds = definitions_of(config, Some(store.as_ref()));
             kept = Some(store);
             feeds?
         }
@@ -242,7 +244,10 @@ fn plan(config: &Config, request: &PollRequest, mut kept: Option<Box<dyn Store>>
 
 /// The feed definitions polling goes by: `feeds/` on the writer, the store on a replica
 /// (`store`, which a writer need not pass).
-fn definitions(config: &Config, store: Option<&dyn Store>) -> Result<Vec<crate::model::FeedMeta>, PollError> {
+pub(super) fn definitions_of(
+    config: &Config,
+    store: Option<&dyn Store>,
+) -> Result<Vec<crate::model::FeedMeta>, PollError> {
     Ok(match (Role::of(config), store) {
         (Role::Replica, Some(store)) => source::stored_definitions(store.definitions()?)?,
         _ => source::definitions(&config.feeds_dir)?,
@@ -282,68 +287,6 @@ pub fn ingest(
 ) -> Result<SourceOutcome, StoreError> {
     let state = store.source_state(feed, &src.url)?.unwrap_or_else(|| SourceState::new(&src.url, now));
     outcome::apply(store, feed, src, state, Ok(fetched), now)
-}
-
-/// The definition of `source` of `feed`, as polling reads the definitions; `None` when it is
-/// no longer defined.
-pub(super) fn source_definition(
-    config: &Config,
-    store: &dyn Store,
-    feed: &Slug,
-    source: &Url,
-) -> Result<Option<UpstreamSource>, PollError> {
-    let feed = definitions(config, Some(store))?.into_iter().find(|f| f.slug == *feed);
-    Ok(feed.and_then(|f| f.sources.into_iter().find(|s| s.url == *source)))
-}
-
-/// A document a hub pushed for `source` of `feed`, from `topic`.
-#[derive(Debug)]
-pub(super) struct Pushed<'a> {
-    pub feed: &'a Slug,
-    pub source: &'a Url,
-    pub topic: &'a Url,
-    pub bytes: Vec<u8>,
-    pub charset: Option<String>,
-}
-
-/// Stores a pushed document as a poll stores a fetched one (read, leaving out what is stored
-/// unchanged; import; record), with two differences: the validators stay those of the last
-/// poll (a push carries none), and the next poll comes at the source's longest interval — a
-/// push is as fresh as it gets, and the poll only catches what pushes missed. `None` when the
-/// source is no longer defined; [`PollStatus::Elsewhere`] when a poll of it holds it now,
-/// [`PollStatus::Retired`] when it is gone upstream.
-pub(super) fn receive(
-    store: &mut dyn Store,
-    config: &Config,
-    pushed: Pushed<'_>,
-) -> Result<Option<SourceOutcome>, PollError> {
-    let Some(src) = source_definition(config, store, pushed.feed, pushed.source)? else { return Ok(None) };
-    let now = store.clock()?;
-    // Claimed as a poll claims it: a poll of it in flight (here or on another replica) would
-    // otherwise write its older state over the push's.
-    let state = match store.claim(pushed.feed, &src.url, now, now + config.poll.lease(), true)? {
-        Claim::Taken(state) => state,
-        Claim::NotDue(state) | Claim::Retired(state) if state.retired => {
-            return Ok(Some(SourceOutcome::skipped(pushed.feed, &src.url, PollStatus::Retired, &state)));
-        }
-        Claim::NotDue(state) | Claim::Retired(state) => state,
-        Claim::Elsewhere => {
-            let state = SourceState::new(&src.url, now);
-            return Ok(Some(SourceOutcome::skipped(pushed.feed, &src.url, PollStatus::Elsewhere, &state)));
-        }
-    };
-    let validators = upstream::Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-    let longest = std::time::Duration::from_secs(u64::from(src.max_interval_minutes) * 60);
-    let fetched = Fetched::Document {
-        bytes: pushed.bytes,
-        charset: pushed.charset,
-        url: pushed.topic.clone(),
-        validators,
-        moved_to: None,
-        freshness: upstream::Freshness { max_age: Some(longest), expires: None },
-        links: Default::default(),
-    };
-    Ok(Some(outcome::apply(store, pushed.feed, &src, state, Ok(fetched), now)?))
 }
 
 /// `f()` on the blocking pool; its panic is the round's error.

@@ -118,9 +118,9 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     let files = Arc::new(AtomicBool::new(false));
     let trigger = Wake { files: files.clone(), tx };
     let subscriber = {
-        let (config, wake) = (config.clone(), trigger.clone());
+        let (config, wake, shutdown) = (config.clone(), trigger.clone(), shutdown.clone());
         let wake = Box::new(move || wake.send(Reason::Store));
-        tokio::task::spawn_blocking(move || super::subscriber::open(&config, wake))
+        tokio::task::spawn_blocking(move || super::subscriber::open(&config, wake, &shutdown))
             .await
             .map_err(|e| panicked("opening the WebSub subscriber", e))?
             .map_err(ServeError::Subscriber)?
@@ -363,10 +363,7 @@ async fn poll_on_schedule(
                 }
                 failures = 0;
                 if let Some(subscriber) = &subscriber {
-                    tokio::select! {
-                        () = subscriber.after_round(&outcomes) => {}
-                        () = shutdown.wait() => return,
-                    }
+                    subscriber.after_round(&outcomes);
                 }
             }
             Err(e) => {

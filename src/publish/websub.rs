@@ -39,6 +39,11 @@ impl Guard {
         Self { on: !(allow_private_networks || guard::lifted_by_env()) }
     }
 
+    /// Whether private networks are allowed (the guard is off).
+    pub fn allows_private_networks(&self) -> bool {
+        !self.on
+    }
+
     /// A client naming the site by `contact`, following no redirect, through the guard.
     pub fn client(&self, contact: &Url, timeout: Duration) -> reqwest::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()

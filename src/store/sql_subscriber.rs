@@ -19,6 +19,8 @@ pub enum UpstreamState {
     Active,
     /// Asked to end; the hub has not verified that yet.
     Unsubscribing,
+    /// The hub denied it (WebSub 5.2): not asked again for a while.
+    Denied,
 }
 
 impl UpstreamState {
@@ -27,11 +29,12 @@ impl UpstreamState {
             UpstreamState::Requested => "requested",
             UpstreamState::Active => "active",
             UpstreamState::Unsubscribing => "unsubscribing",
+            UpstreamState::Denied => "denied",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [UpstreamState::Requested, UpstreamState::Active, UpstreamState::Unsubscribing]
+        [UpstreamState::Requested, UpstreamState::Active, UpstreamState::Unsubscribing, UpstreamState::Denied]
             .into_iter()
             .find(|s| s.as_str() == text)
     }
@@ -115,7 +118,7 @@ impl SqlStore {
                     s.callback_id.as_str(),
                     s.hub.as_str(),
                     s.topic.as_str(),
-                    String::from_utf8_lossy(s.secret.expose()).into_owned(),
+                    s.secret.expose_str(),
                     s.state.as_str(),
                     timestamp(now),
                     s.lease_until.map(timestamp),
@@ -128,7 +131,8 @@ impl SqlStore {
 
     /// The hub verified the subscription `id`: active for `lease` from now (by the store's
     /// clock), asked again after `renew` from now. When it is due for renewal, or `None` when
-    /// there was no such subscription to verify.
+    /// there was no such subscription to verify (none, or one being ended or denied meanwhile:
+    /// the state is checked in the same statement, so a replica's unsubscription is not undone).
     pub fn activate_upstream(
         &mut self,
         id: &str,
@@ -139,8 +143,15 @@ impl SqlStore {
             let now = c.clock()?;
             let at = |d| now.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
             let n = c.execute(
-                "UPDATE websub_upstream SET state = ?2, lease_until = ?3, renew_at = ?4 WHERE callback_id = ?1",
-                params![id, UpstreamState::Active.as_str(), timestamp(at(lease)), timestamp(at(renew))],
+                "UPDATE websub_upstream SET state = ?2, lease_until = ?3, renew_at = ?4 \
+                 WHERE callback_id = ?1 AND state IN (?5, ?2)",
+                params![
+                    id,
+                    UpstreamState::Active.as_str(),
+                    timestamp(at(lease)),
+                    timestamp(at(renew)),
+                    UpstreamState::Requested.as_str()
+                ],
             )?;
             Ok((n > 0).then(|| at(renew)))
         })
@@ -151,15 +162,17 @@ impl SqlStore {
         self.write(|c| Ok(c.execute("DELETE FROM websub_upstream WHERE callback_id = ?1", params![id])? > 0))
     }
 
-    /// Sets when `source` of `feed` is polled next: a source that gets pushes is polled only
-    /// to catch what pushes missed, and to renew its lease.
-    pub fn poll_source_at(&mut self, feed: &Slug, source: &Url, at: DateTime<Utc>) -> Result<(), StoreError> {
+    /// The hub denied the subscription `id` (WebSub 5.2): kept as denied, from now, so the
+    /// same hub is not asked again at every poll. Whether there was one.
+    pub fn deny_upstream(&mut self, id: &str) -> Result<bool, StoreError> {
         self.write(|c| {
-            c.execute(
-                "UPDATE sources SET next_poll = ?3 WHERE feed = ?1 AND url = ?2",
-                params![feed.as_str(), source.as_str(), timestamp(at)],
-            )
-            .map(drop)
+            let now = timestamp(c.clock()?);
+            let n = c.execute(
+                "UPDATE websub_upstream SET state = ?2, requested_at = ?3, lease_until = NULL, renew_at = NULL \
+                 WHERE callback_id = ?1",
+                params![id, UpstreamState::Denied.as_str(), now],
+            )?;
+            Ok(n > 0)
         })
     }
 

@@ -56,6 +56,18 @@ fn prune(
 }
 
 impl SqlStore {
+    /// Sets when `source` of `feed` is polled next: a source that gets pushes is polled only
+    /// to catch what pushes missed, and to renew its lease.
+    pub fn poll_source_at(&mut self, feed: &Slug, source: &Url, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE sources SET next_poll = ?3 WHERE feed = ?1 AND url = ?2",
+                params![feed.as_str(), source.as_str(), timestamp(at)],
+            )
+            .map(drop)
+        })
+    }
+
     pub(super) fn read_source_state(&self, feed: &Slug, source: &Url) -> Result<Option<SourceState>, StoreError> {
         let row = self.read(|c| source_state(c, feed, source))?;
         row.map(|row| self.state_from(feed, source, &row)).transpose()

@@ -25,6 +25,11 @@ impl HubSecret {
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// The secret as text, to send as `hub.secret`.
+    pub fn expose_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for HubSecret {
@@ -34,7 +39,7 @@ impl std::fmt::Debug for HubSecret {
 }
 
 /// One verified subscription.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Subscription {
     /// The topic's path on the site (`/<slug>/rss.xml`).
     pub topic: String,
@@ -44,6 +49,18 @@ pub struct Subscription {
     pub secret: Option<HubSecret>,
     /// When the lease ends, by the store's clock.
     pub expires: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The callback is a capability URL; the secret hides itself.
+        f.debug_struct("Subscription")
+            .field("topic", &self.topic)
+            .field("callback", &crate::model::redact::capability(&self.callback))
+            .field("secret", &self.secret)
+            .field("expires", &self.expires)
+            .finish()
+    }
 }
 
 impl SqlStore {

@@ -8,7 +8,6 @@ use bytes::Bytes;
 use hmac::{KeyInit, Mac};
 use hyper::header::{self, HeaderValue};
 use sha2::Sha256;
-use url::Url;
 
 use crate::store::{HubSecret, Subscription};
 
@@ -73,12 +72,6 @@ pub(super) async fn attempt(
         Ok(answer) => Attempt::Failed(format!("HTTP {}", answer.status())),
         Err(e) => Attempt::Failed(e.without_url().to_string()),
     }
-}
-
-/// A callback as logs may show it: its host only (a callback is a capability URL, so its path
-/// and query are as secret as a password).
-pub fn callback_for_logs(callback: &Url) -> String {
-    format!("{}://{}/…", callback.scheme(), callback.host_str().unwrap_or("?"))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl Mode {
 }
 
 /// A request that passed every check; verification of intent comes next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     /// What the subscriber asks for.
     pub mode: Mode,
@@ -40,6 +40,19 @@ pub struct Request {
     pub lease_seconds: Option<u64>,
     /// `hub.secret`, if given.
     pub secret: Option<HubSecret>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The callback is a capability URL; the secret hides itself.
+        f.debug_struct("Request")
+            .field("mode", &self.mode)
+            .field("path", &self.path)
+            .field("callback", &crate::model::redact::capability(&self.callback))
+            .field("lease_seconds", &self.lease_seconds)
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Longest request body read: a subscription form is a few hundred bytes.

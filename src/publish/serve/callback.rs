@@ -37,6 +37,10 @@ pub const MAX_PUSH: usize = 15 << 20;
 /// A future answering one callback request.
 pub type Answering = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
+/// A future telling whether a callback id is a subscription that may push (or the answer
+/// when that cannot be told).
+pub type Knowing = Pin<Box<dyn Future<Output = Result<bool, Answer>> + Send>>;
+
 /// What the subscriber makes of a callback request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -59,10 +63,12 @@ pub struct Push {
 
 /// The subscriber behind the callback route.
 pub trait Callbacks: Send + Sync {
+    /// A slot to answer one request in, or `None` when too many are being answered.
+    fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit>;
     /// Answers the hub's verification of intent (`query` as received) for subscription `id`.
     fn verify(self: Arc<Self>, id: String, query: String) -> Answering;
     /// Whether `id` is a subscription that may push (checked before the body is read).
-    fn knows(self: Arc<Self>, id: String) -> Pin<Box<dyn Future<Output = Result<bool, Answer>> + Send>>;
+    fn knows(self: Arc<Self>, id: String) -> Knowing;
     /// Takes a push for subscription `id`.
     fn push(self: Arc<Self>, id: String, push: Push) -> Answering;
     /// Its counters.
@@ -72,6 +78,12 @@ pub trait Callbacks: Send + Sync {
 /// Answers a hub's call back.
 pub(super) async fn endpoint(State(app): State<Arc<App>>, Path(id): Path<String>, request: Request) -> Response {
     let Some(subscriber) = app.callbacks().cloned() else { return fallback(State(app), request).await };
+    let Some(_slot) = subscriber.admit() else {
+        let text = "too many callback requests at once; retry in a minute\n".to_owned();
+        let mut r = plain(&app, "websub_callback", StatusCode::SERVICE_UNAVAILABLE, text);
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return r;
+    };
     let answer = match *request.method() {
         Method::GET => subscriber.verify(id, request.uri().query().unwrap_or("").to_owned()).await,
         Method::POST => match subscriber.clone().knows(id.clone()).await {

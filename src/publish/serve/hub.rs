@@ -40,5 +40,10 @@ pub(super) async fn endpoint(State(app): State<Arc<App>>, request: Request) -> R
     let site = app.site();
     let is_topic = |path: &str| site.resources().get(path).is_some_and(|r| r.kind.is_topic(r.archived));
     let (status, text) = hub.request(&body, is_topic);
-    plain(&app, "websub", status, text)
+    let mut r = plain(&app, "websub", status, text);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Too many verifications waiting: a minute is about how long a thousand take.
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    }
+    r
 }

@@ -58,7 +58,7 @@ pub enum AskError {
 }
 
 /// One request to a hub.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     /// Subscribe or unsubscribe.
     pub ask: Ask,
@@ -69,7 +69,18 @@ pub struct Request<'a> {
     /// Where the hub calls back (a capability: never logged).
     pub callback: &'a Url,
     /// `hub.secret` (subscribe only).
-    pub secret: &'a [u8],
+    pub secret: &'a str,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The callback is a capability URL and the secret a secret: neither is shown.
+        f.debug_struct("Request")
+            .field("ask", &self.ask)
+            .field("hub", &redact::for_logs(self.hub))
+            .field("callback", &redact::capability(self.callback))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Sends `request` with `client` (which goes through the SSRF guard); `Ok` when the hub took it
@@ -86,8 +97,7 @@ pub async fn ask(client: &reqwest::Client, request: Request<'_>, refused: Option
             .append_pair("hub.topic", request.topic.as_str())
             .append_pair("hub.callback", request.callback.as_str());
         if request.ask == Ask::Subscribe {
-            // Hex, so always valid text: the hub stores and signs with it as given.
-            form.append_pair("hub.secret", std::str::from_utf8(request.secret).unwrap_or_default());
+            form.append_pair("hub.secret", request.secret);
         }
         form.finish()
     };
@@ -272,7 +282,7 @@ mod tests {
             Ok(Verification::Subscribe { topic: "https://a.example/".into(), challenge: "abc".into(), lease })
         );
         let v = verification("hub.mode=denied&hub.topic=t&hub.reason=no%0Away");
-        assert_eq!(v, Ok(Verification::Denied { topic: "t".into(), reason: Some("no away".into()) }));
+        assert_eq!(v, Ok(Verification::Denied { topic: "t".into(), reason: Some("no way".into()) }));
         assert!(verification("hub.mode=unsubscribe&hub.topic=t").unwrap_err().contains("hub.challenge"));
         assert!(verification("hub.mode=subscribe&hub.challenge=c").unwrap_err().contains("hub.topic"));
         assert!(verification("hub.mode=publish&hub.topic=t").unwrap_err().contains("hub.mode"));

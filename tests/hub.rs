@@ -436,3 +436,24 @@ async fn subscriptions_survive_a_restart() {
     let third = has(1, "والخادم متوقف");
     wait_for("the push of what changed while down", async || third()).await;
 }
+
+/// 7 (hub), at least once: a new version claimed by a server that dies before the subscriber
+/// took it is owed in the store; after a restart (or on another replica) it is delivered,
+/// once the dead sender's hold on it ran out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_owed_when_the_server_died_is_delivered_after_a_restart() {
+    let subs = Subscribers::start().await;
+    let site = site("");
+    let server = serve(&site).await;
+    subscribe(&server, &topic("rss.xml"), &subs.callback("flaky", "k"), &[]).await;
+    subscribed(&server, 1).await;
+    new_article(&site, "002_second.txt");
+    // The first attempt is refused (503); the server dies in the pause before its retry.
+    wait_for("the first attempt", async || subs.pushes.lock().unwrap().get("k").is_some_and(|n| *n >= 1)).await;
+    drop(server);
+    assert!(subs.pushes("k").is_empty(), "nothing was taken before the server died");
+    let _server = serve(&site).await;
+    wait_for("the owed version, delivered after the restart", async || !subs.pushes("k").is_empty()).await;
+    let (_, body, _) = subs.pushes("k").remove(0);
+    assert!(String::from_utf8_lossy(&body).contains("ثاني مقال"), "the version that was owed");
+}

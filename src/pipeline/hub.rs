@@ -39,8 +39,20 @@ impl Subscriptions for Store {
     fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError> {
         self.with(|s| s.subscribers(path))
     }
-    fn claim(&self, path: &str, etag: &str, seq: i64) -> Result<DistributionClaim, StoreError> {
-        self.with(|s| s.claim_distribution(path, etag, seq))
+    fn claim(&self, path: &str, etag: &str, seq: i64, hold: Duration) -> Result<DistributionClaim, StoreError> {
+        self.with(|s| s.claim_distribution(path, etag, seq, hold))
+    }
+    fn hold(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<Option<Subscription>, StoreError> {
+        self.with(|s| s.hold_owed(path, callback, etag, hold))
+    }
+    fn settle(&self, done: &[(String, Url, String)]) -> Result<(), StoreError> {
+        self.with(|s| s.settle_owed(done))
+    }
+    fn overdue(&self) -> Result<Vec<(Subscription, String)>, StoreError> {
+        self.with(|s| s.overdue())
+    }
+    fn take_overdue(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<bool, StoreError> {
+        self.with(|s| s.take_overdue(path, callback, etag, hold))
     }
     fn expire(&self) -> Result<u64, StoreError> {
         self.with(SqlStore::expire_subscriptions)
@@ -74,20 +86,24 @@ pub(super) fn open(config: &Config, shutdown: &Shutdown) -> Result<Option<Hub>, 
     Ok(Some(Hub::new(options, store, shutdown.clone())?))
 }
 
+/// The subscription document `site` serves at `path`, as the hub distributes it.
+pub(super) fn document(site: &Site, path: &str) -> Option<Document> {
+    let r = site.resources().get(path)?;
+    if !r.kind.is_topic(r.archived) {
+        return None;
+    }
+    let identity = &r.variants[0];
+    Some(Document {
+        path: path.to_owned(),
+        etag: identity.etag_header.to_str().ok()?.to_owned(),
+        content_type: r.content_type.clone(),
+        link: r.link.clone()?,
+        bytes: identity.bytes.clone(),
+    })
+}
+
 /// The subscription documents of `after` whose bytes `before` did not have, as the hub
 /// distributes them.
 pub(super) fn documents(before: &Site, after: &Site) -> Vec<Document> {
-    super::websub::changed(before, after)
-        .into_iter()
-        .filter_map(|(path, r)| {
-            let identity = &r.variants[0];
-            Some(Document {
-                path: path.to_owned(),
-                etag: identity.etag_header.to_str().ok()?.to_owned(),
-                content_type: r.content_type.clone(),
-                link: r.link.clone()?,
-                bytes: identity.bytes.clone(),
-            })
-        })
-        .collect()
+    super::websub::changed(before, after).into_iter().filter_map(|(path, _)| document(after, path)).collect()
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_backfill.sql"),
     include_str!("migrations/postgres/0004_websub.sql"),
     include_str!("migrations/postgres/0005_websub_upstream.sql"),
+    include_str!("migrations/postgres/0006_websub_owed.sql"),
 ];
 
 /// A connection to a PostgreSQL database, made again when lost.

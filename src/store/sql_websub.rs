@@ -147,8 +147,16 @@ impl SqlStore {
 
     /// Takes the distribution of `topic` at `etag`, rendered at store change `seq`. Only the
     /// caller that moves a known topic to a new version distributes it ([`Claim::Newer`]): a
-    /// topic seen for the first time has no subscriber who missed anything.
-    pub fn claim_distribution(&mut self, topic: &str, etag: &str, seq: i64) -> Result<Claim, StoreError> {
+    /// topic seen for the first time has no subscriber who missed anything. A claim marks every
+    /// live subscriber as owed `etag`, held by the caller for `hold` (see [`Self::hold_owed`]),
+    /// in the same transaction: a caller that dies after the claim loses nothing.
+    pub fn claim_distribution(
+        &mut self,
+        topic: &str,
+        etag: &str,
+        seq: i64,
+        hold: Duration,
+    ) -> Result<Claim, StoreError> {
         self.write(|c| {
             let first = c.execute(
                 "INSERT INTO websub_topics (topic, etag, seq) VALUES (?1, ?2, ?3) ON CONFLICT (topic) DO NOTHING",
@@ -163,9 +171,97 @@ impl SqlStore {
                 "UPDATE websub_topics SET etag = ?2, seq = ?3 WHERE topic = ?1 AND etag <> ?2 AND seq <= ?3",
                 params![topic, etag, seq],
             )?;
-            Ok(if newer > 0 { Claim::Newer } else { Claim::Taken })
+            if newer == 0 {
+                return Ok(Claim::Taken);
+            }
+            let now = c.clock()?;
+            c.execute(
+                "UPDATE websub_subscriptions SET owed_etag = ?2, owed_until = ?3 WHERE topic = ?1 AND expires_at > ?4",
+                params![topic, etag, timestamp(later(now, hold)), timestamp(now)],
+            )?;
+            Ok(Claim::Newer)
         })
     }
+
+    /// Holds the delivery of `etag` to `callback` for `hold` more (by the store's clock), and
+    /// returns the subscription as it is now (its secret may have been renewed); `None` when
+    /// it is not owed `etag` any more: a newer version superseded it, or it ended.
+    pub fn hold_owed(
+        &mut self,
+        topic: &str,
+        callback: &Url,
+        etag: &str,
+        hold: Duration,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let row = self.write(|c| {
+            let now = c.clock()?;
+            let n = c.execute(
+                "UPDATE websub_subscriptions SET owed_until = ?4 \
+                 WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3 AND expires_at > ?5",
+                params![topic, callback.as_str(), etag, timestamp(later(now, hold)), timestamp(now)],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let sql = "SELECT topic, callback, secret, expires_at FROM websub_subscriptions \
+                       WHERE topic = ?1 AND callback = ?2";
+            c.query_opt(sql, params![topic, callback.as_str()])
+        })?;
+        row.map(|r| self.subscription_from(&r)).transpose()
+    }
+
+    /// Takes over the delivery of `etag` to `callback` when its sender's hold ran out (it died,
+    /// or its retries ended without settling); whether this caller now holds it, for `hold`.
+    pub fn take_overdue(
+        &mut self,
+        topic: &str,
+        callback: &Url,
+        etag: &str,
+        hold: Duration,
+    ) -> Result<bool, StoreError> {
+        self.write(|c| {
+            let now = c.clock()?;
+            let n = c.execute(
+                "UPDATE websub_subscriptions SET owed_until = ?4 \
+                 WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3 AND owed_until <= ?5 AND expires_at > ?5",
+                params![topic, callback.as_str(), etag, timestamp(later(now, hold)), timestamp(now)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Deliveries whose sender's hold ran out, by topic: (subscription, owed ETag).
+    pub fn overdue(&self) -> Result<Vec<(Subscription, String)>, StoreError> {
+        let rows = self.read(|c| {
+            let now = timestamp(c.clock()?);
+            c.query(
+                "SELECT topic, callback, secret, expires_at, owed_etag FROM websub_subscriptions \
+                 WHERE owed_until <= ?1 AND owed_etag IS NOT NULL AND expires_at > ?1 ORDER BY topic, callback",
+                params![now],
+            )
+        })?;
+        rows.iter().map(|r| Ok((self.subscription_from(r)?, r.text(4).map_err(self.err())?))).collect()
+    }
+
+    /// These deliveries (topic, callback, ETag) are over (sent, gone, or given up): nothing is
+    /// owed, unless a newer version is. One transaction for the lot.
+    pub fn settle_owed(&mut self, done: &[(String, Url, String)]) -> Result<(), StoreError> {
+        self.write(|c| {
+            for (topic, callback, etag) in done {
+                c.execute(
+                    "UPDATE websub_subscriptions SET owed_etag = NULL, owed_until = NULL \
+                     WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3",
+                    params![topic.as_str(), callback.as_str(), etag.as_str()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// `now + d`, or the end of time.
+fn later(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// What [`SqlStore::claim_distribution`] decided.

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0008_backfill.sql"),
     include_str!("migrations/sqlite/0009_websub.sql"),
     include_str!("migrations/sqlite/0010_websub_upstream.sql"),
+    include_str!("migrations/sqlite/0011_websub_owed.sql"),
 ];
 
 /// A connection to one SQLite file.

@@ -1,7 +1,6 @@
 //! Content distribution (W3C WebSub 7): the new document, as readers get it, POSTed to each
 //! subscriber's callback, signed when it gave a secret, retried with growing pauses.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -54,7 +53,7 @@ pub(super) enum Attempt {
 /// POSTs `doc` to `sub`'s callback once.
 pub(super) async fn attempt(
     client: &reqwest::Client,
-    doc: &Arc<Document>,
+    doc: &Document,
     sub: &Subscription,
     signed: Option<&str>,
 ) -> Attempt {

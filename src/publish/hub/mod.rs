@@ -7,17 +7,18 @@
 //! The hub knows when a feed changes (it rendered it), so it needs no `hub.mode=publish`.
 
 mod deliver;
+mod distribute;
 mod metrics;
 pub mod request;
 mod verify;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use url::Url;
 
 pub use deliver::{Document, RETRY_PAUSES, signature};
@@ -44,8 +45,18 @@ pub trait Subscriptions: Send + Sync + 'static {
     /// The live subscriptions to `path`.
     fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError>;
     /// Whether this caller distributes `path` at `etag`, rendered at store change `seq`: only
-    /// the one caller that moves a known topic to a new version does.
-    fn claim(&self, path: &str, etag: &str, seq: i64) -> Result<DistributionClaim, StoreError>;
+    /// the one caller that moves a known topic to a new version does. A claim marks each live
+    /// subscriber as owed `etag`, held by this caller for `hold`.
+    fn claim(&self, path: &str, etag: &str, seq: i64, hold: Duration) -> Result<DistributionClaim, StoreError>;
+    /// Holds the delivery of `etag` to `callback` for `hold` more: the subscription as it is
+    /// now, or `None` when it is owed `etag` no more (superseded, or ended).
+    fn hold(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<Option<Subscription>, StoreError>;
+    /// These deliveries (topic path, callback, ETag) are over.
+    fn settle(&self, done: &[(String, Url, String)]) -> Result<(), StoreError>;
+    /// Deliveries whose sender's hold ran out: (subscription, owed ETag).
+    fn overdue(&self) -> Result<Vec<(Subscription, String)>, StoreError>;
+    /// Takes over one of them for `hold`; whether this caller got it.
+    fn take_overdue(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<bool, StoreError>;
     /// Drops the subscriptions whose lease ended; how many.
     fn expire(&self) -> Result<u64, StoreError>;
     /// Live subscriptions per topic path.
@@ -90,9 +101,12 @@ pub struct Hub {
     guard: Guard,
     pending: Arc<Semaphore>,
     in_flight: Arc<Semaphore>,
-    /// The newest distribution to each (topic, callback): a retry of an older one stops.
-    latest: Mutex<HashMap<(String, Url), u64>>,
-    next: AtomicU64,
+    /// Deliveries under way in this process, by (topic, callback): the hold in the store
+    /// covers them, but a recovery here must not take what this process is still sending.
+    sending: Mutex<HashMap<(String, Url), usize>>,
+    /// Deliveries that are over, to settle in the store in batches ([`Hub::settle`]).
+    settled: mpsc::UnboundedSender<distribute::Settled>,
+    settled_rx: Mutex<Option<mpsc::UnboundedReceiver<distribute::Settled>>>,
     /// A recount of the subscribers is scheduled: a burst of verifications is counted once.
     recount: AtomicBool,
     pauses: Vec<Duration>,
@@ -105,6 +119,7 @@ impl Hub {
     pub fn new(options: HubOptions, store: Arc<dyn Subscriptions>, shutdown: Shutdown) -> reqwest::Result<Self> {
         let guard = Guard::new(options.allow_private_networks);
         let client = guard.client(&options.base, TIMEOUT)?;
+        let (settled, settled_rx) = mpsc::unbounded_channel();
         Ok(Self {
             url: options.url,
             base: options.base,
@@ -114,8 +129,9 @@ impl Hub {
             guard,
             pending: Arc::new(Semaphore::new(PENDING_VERIFICATIONS)),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
-            latest: Mutex::new(HashMap::new()),
-            next: AtomicU64::new(0),
+            sending: Mutex::new(HashMap::new()),
+            settled,
+            settled_rx: Mutex::new(Some(settled_rx)),
             recount: AtomicBool::new(false),
             pauses: RETRY_PAUSES.to_vec(),
             metrics: HubMetrics::default(),
@@ -197,10 +213,6 @@ impl Hub {
             Ok(Ok(r)) => {
                 self.metrics.verification(mode, "verified");
                 tracing::info!(topic = %r.path, %callback, mode, lease_seconds = lease.map(|l| l.as_secs()), "subscription verified");
-                if r.mode == Mode::Unsubscribe {
-                    // Stops the retries of a distribution in progress.
-                    self.latest.lock().expect("never poisoned").remove(&(r.path, r.callback));
-                }
                 self.recount_soon();
             }
             Ok(Err(e)) => tracing::error!(%callback, mode, "the store did not take a verified subscription: {e}"),
@@ -208,114 +220,21 @@ impl Hub {
         }
     }
 
-    /// Distributes each of `docs` (rendered at store change `seq`) to its live subscribers,
-    /// in the background: each version once across replicas (the store's claim decides).
-    pub fn distribute(self: &Arc<Self>, docs: Vec<Document>, seq: i64) {
-        if docs.is_empty() {
-            return;
+    /// The hub's upkeep until shutdown: settles finished deliveries in the store, delivers
+    /// what a sender left overdue every few seconds (`current` gives the document this process
+    /// serves at a path), and drops ended leases and recounts subscribers every minute.
+    pub async fn maintain(self: Arc<Self>, current: impl Fn(&str) -> Option<Document> + Send + Sync + 'static) {
+        if let Some(settled) = self.settled_rx.lock().expect("never poisoned").take() {
+            tokio::spawn(self.clone().settle(settled));
         }
-        let hub = self.clone();
-        tokio::spawn(async move {
-            let store = hub.store.clone();
-            let claimed = tokio::task::spawn_blocking(move || {
-                let mut out = Vec::new();
-                for doc in docs {
-                    let claim = store.claim(&doc.path, &doc.etag, seq)?;
-                    let subs = match claim {
-                        DistributionClaim::Newer => store.subscribers(&doc.path)?,
-                        DistributionClaim::First | DistributionClaim::Taken => Vec::new(),
-                    };
-                    out.push((claim, Arc::new(doc), subs));
-                }
-                Ok::<_, StoreError>(out)
-            })
-            .await;
-            let claimed = match claimed {
-                Ok(Ok(claimed)) => claimed,
-                Ok(Err(e)) => {
-                    return tracing::error!("the hub could not read its subscriptions; nothing distributed: {e}");
-                }
-                Err(e) => return tracing::error!(error = %e, "claiming distributions panicked"),
-            };
-            for (claim, doc, subs) in claimed {
-                hub.metrics.claim(claim);
-                if claim != DistributionClaim::Newer {
-                    continue;
-                }
-                tracing::info!(topic = %doc.path, subscribers = subs.len(), "distributing");
-                for sub in subs {
-                    let (hub, doc, shutdown) = (hub.clone(), doc.clone(), hub.shutdown.clone());
-                    tokio::spawn(async move {
-                        tokio::select! {
-                            () = hub.deliver(doc, sub) => {}
-                            () = shutdown.wait() => {}
-                        }
-                    });
-                }
-            }
-        });
-    }
-
-    /// One distribution with its retries; stops when a newer one to the same subscriber starts.
-    async fn deliver(self: Arc<Self>, doc: Arc<Document>, sub: Subscription) {
-        let key = (sub.topic.clone(), sub.callback.clone());
-        let generation = self.next.fetch_add(1, Ordering::Relaxed);
-        self.latest.lock().expect("never poisoned").insert(key.clone(), generation);
-        let current = || self.latest.lock().expect("never poisoned").get(&key) == Some(&generation);
-        let signed = sub.secret.as_ref().map(|s| signature(s, &doc.bytes));
-        let mut pauses = self.pauses.iter();
-        let callback = crate::model::redact::capability(&sub.callback);
-        let result = loop {
-            if !current() {
-                break "superseded";
-            }
-            // A callback stored while private networks were allowed is checked again: an
-            // address literal never reaches the guarded resolver.
-            if let Some(why) = self.guard.refuses(&sub.callback) {
-                tracing::warn!(topic = %doc.path, %callback, why, "distribution refused by the SSRF guard");
-                break "failed";
-            }
-            let attempt = {
-                let _permit = self.in_flight.acquire().await;
-                deliver::attempt(&self.client, &doc, &sub, signed.as_deref()).await
-            };
-            match attempt {
-                deliver::Attempt::Sent => break "sent",
-                deliver::Attempt::Gone => {
-                    // 7: a 410 says the subscriber ended the subscription.
-                    let store = self.store.clone();
-                    let (topic, cb) = (sub.topic.clone(), sub.callback.clone());
-                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.unsubscribe(&topic, &cb)).await {
-                        tracing::error!(%callback, "ending a subscription its callback said is gone: {e}");
-                    }
-                    break "gone";
-                }
-                deliver::Attempt::Failed(why) => match pauses.next() {
-                    Some(pause) => {
-                        self.metrics.retries.inc();
-                        tracing::debug!(topic = %doc.path, %callback, why, "distribution failed; retrying");
-                        tokio::time::sleep(*pause).await;
-                    }
-                    None => {
-                        tracing::warn!(topic = %doc.path, %callback, why, "distribution failed after every retry");
-                        break "failed";
-                    }
-                },
-            }
-        };
-        self.metrics.distribution(result);
-        let mut latest = self.latest.lock().expect("never poisoned");
-        if latest.get(&key) == Some(&generation) {
-            latest.remove(&key);
-        }
-    }
-
-    /// Drops ended leases and refreshes the subscriber counts now and every minute, until
-    /// shutdown.
-    pub async fn maintain(self: Arc<Self>) {
+        let mut recover = tokio::time::interval(distribute::RECOVER_EVERY);
         let mut every = tokio::time::interval(MAINTAIN_EVERY);
         loop {
             tokio::select! {
+                _ = recover.tick() => {
+                    self.recover(&current).await;
+                    continue;
+                }
                 _ = every.tick() => {}
                 () = self.shutdown.wait() => return,
             }

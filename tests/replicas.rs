@@ -19,6 +19,9 @@ use common::child::Child;
 use common::server::{client, wait_for};
 use common::{SLUG, Site};
 
+/// A form-encoded request body, its pairs in order.
+type Form = Vec<(String, String)>;
+
 /// The tests start several servers each and one asserts a latency: one test at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -32,11 +35,16 @@ struct Upstream {
     /// Sources whose first request never gets an answer (a replica killed mid-poll).
     hang_first: Arc<Mutex<Vec<u32>>>,
     total: Arc<AtomicUsize>,
+    /// When set, every source names this server's `/hub` in its `Link` header (WebSub).
+    hub: Arc<Mutex<Option<String>>>,
+    /// Subscription requests `/hub` received, each form in order.
+    hub_requests: Arc<Mutex<Vec<Form>>>,
 }
 
 impl Upstream {
     async fn start(&self) -> std::net::SocketAddr {
-        let app = Router::new().route("/s/{n}", get(feed)).with_state(self.clone());
+        let app =
+            Router::new().route("/s/{n}", get(feed)).route("/hub", axum::routing::post(hub)).with_state(self.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -50,6 +58,11 @@ impl Upstream {
     fn publish(&self, id: &str) {
         self.extra.lock().unwrap().insert(0, id.to_owned());
     }
+}
+
+async fn hub(State(up): State<Upstream>, body: String) -> axum::http::StatusCode {
+    up.hub_requests.lock().unwrap().push(url::form_urlencoded::parse(body.as_bytes()).into_owned().collect());
+    axum::http::StatusCode::ACCEPTED
 }
 
 async fn feed(State(up): State<Upstream>, Path(n): Path<u32>) -> impl IntoResponse {
@@ -78,7 +91,13 @@ async fn feed(State(up): State<Upstream>, Path(n): Path<u32>) -> impl IntoRespon
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>wire {n}</title>\
          <link>https://wire.example/</link>{items}</channel></rss>"
     );
-    ([(header::CONTENT_TYPE, "application/rss+xml")], body)
+    let link = up.hub.lock().unwrap().as_ref().map(|hub| format!("<{hub}>; rel=\"hub\""));
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, "application/rss+xml".parse().unwrap());
+    if let Some(link) = link {
+        headers.insert(header::LINK, link.parse().unwrap());
+    }
+    (headers, body)
 }
 
 /// The shipped config, made for tests: polls every second, short timeouts and leases, no 429
@@ -532,4 +551,55 @@ async fn the_builtin_hub_distributes_each_change_once_across_replicas() {
     };
     wait_for("the distribution", async || sent().await >= 1).await;
     assert_eq!((pushes.load(Ordering::SeqCst), sent().await), (1, 1), "one distribution for one change");
+}
+
+/// WebSub subscriber (issue 17) with replicas: a source that advertises a hub is subscribed
+/// once, by the replica that polled it; the hub's verification and its push may reach any
+/// replica (they share the subscription in the store), and what one replica stores from a push
+/// every replica serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_to_any_replica_is_stored_once_and_served_by_all() {
+    use hmac::{KeyInit, Mac};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = blocking(|| common::pg::shared().scratch_db());
+    let up = Upstream::default();
+    let addr = up.start().await;
+    *up.hub.lock().unwrap() = Some(format!("http://{addr}/hub"));
+    let _writer = writer(&db, addr, 0..1);
+    let sites: Vec<Site> = (0..2).map(|_| replica_site(5, 10)).collect();
+    let replicas: Vec<Child> = sites.iter().map(|s| start(s, &db)).collect();
+    wait_for("the subscription request", async || !up.hub_requests.lock().unwrap().is_empty()).await;
+    let form = up.hub_requests.lock().unwrap()[0].clone();
+    let param = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    let path = param("hub.callback").strip_prefix("http://localhost:8080").unwrap().to_owned();
+    // Verified at one replica, pushed to the other.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("hub.mode", "subscribe")
+        .append_pair("hub.topic", &param("hub.topic"))
+        .append_pair("hub.challenge", "both")
+        .append_pair("hub.lease_seconds", "86400")
+        .finish();
+    assert_eq!(get_text(&replicas[0].url(&format!("{path}?{query}"))).await, (200, "both".to_owned()));
+    let body = String::from(
+        "<rss version=\"2.0\"><channel><title>wire 0</title><link>https://wire.example/</link>\
+         <item><guid>pushed-1</guid><title>خبر pushed-1</title><link>https://wire.example/pushed-1</link>\
+         <pubDate>21 Nov 2023 08:00:00 GMT</pubDate><description>نص</description></item></channel></rss>",
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(param("hub.secret").as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let signature: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let answer = client()
+        .post(replicas[1].url(&path))
+        .header("content-type", "application/rss+xml")
+        .header("x-hub-signature", format!("sha256={signature}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    for r in &replicas {
+        wait_for("the pushed item on every replica", async || items_named(r, "pushed-1").await == 1).await;
+    }
+    assert_eq!(rows(&db, "pushed-1"), 1, "stored once");
+    assert_eq!(up.hub_requests.lock().unwrap().len(), 1, "subscribed once, by one replica");
 }

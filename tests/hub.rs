@@ -31,12 +31,14 @@ enum Seen {
 
 /// Subscribers on loopback, one per callback path `/<behaviour>/<id>`: `ok` confirms and takes
 /// pushes, `wrong` echoes something else, `gone` answers pushes 410, `flaky` answers the first
-/// push 503.
+/// push 503, `down` answers 503 while [`Subscribers::down`] is set.
 #[derive(Clone, Default)]
 struct Subscribers {
     seen: Arc<Mutex<Vec<Seen>>>,
     pushes: Arc<Mutex<HashMap<String, usize>>>,
     addr: String,
+    /// While set, `down` callbacks answer pushes 503.
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 async fn verify(
@@ -64,7 +66,7 @@ async fn push(
         *n += 1;
         *n
     };
-    if how == "flaky" && n == 1 {
+    if how == "flaky" && n == 1 || how == "down" && s.down.load(std::sync::atomic::Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     s.seen.lock().unwrap().push(Seen::Push { id, headers, body: body.to_vec(), at: SystemTime::now() });
@@ -442,18 +444,30 @@ async fn subscriptions_survive_a_restart() {
 /// once the dead sender's hold on it ran out.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_version_owed_when_the_server_died_is_delivered_after_a_restart() {
+    use std::sync::atomic::Ordering;
     let subs = Subscribers::start().await;
+    subs.down.store(true, Ordering::SeqCst);
     let site = site("");
     let server = serve(&site).await;
-    subscribe(&server, &topic("rss.xml"), &subs.callback("flaky", "k"), &[]).await;
+    subscribe(&server, &topic("rss.xml"), &subs.callback("down", "k"), &[]).await;
     subscribed(&server, 1).await;
     new_article(&site, "002_second.txt");
-    // The first attempt is refused (503); the server dies in the pause before its retry.
-    wait_for("the first attempt", async || subs.pushes.lock().unwrap().get("k").is_some_and(|n| *n >= 1)).await;
+    // Refused, and held in the store for the pause before a retry: then the server dies.
+    wait_for("a retry to be held", async || {
+        let m = common::server::client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        m.lines().any(|l| l.strip_prefix("feedpub_websub_distribution_retries_total ").is_some_and(|n| n != "0"))
+    })
+    .await;
     drop(server);
+    subs.down.store(false, Ordering::SeqCst);
     assert!(subs.pushes("k").is_empty(), "nothing was taken before the server died");
     let _server = serve(&site).await;
-    wait_for("the owed version, delivered after the restart", async || !subs.pushes("k").is_empty()).await;
+    // The hold was the 1 s pause and a 15 s attempt: taken over at most 5 s after it ran out.
+    let started = std::time::Instant::now();
+    while subs.pushes("k").is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the owed version was never delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let (_, body, _) = subs.pushes("k").remove(0);
     assert!(String::from_utf8_lossy(&body).contains("ثاني مقال"), "the version that was owed");
 }

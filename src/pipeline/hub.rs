@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::hot::HotRenderer;
 use crate::config::{Config, Hub as HubConfig};
-use crate::publish::hub::{Document, Hub, HubOptions, Subscriptions};
-use crate::publish::serve::Site;
+use crate::publish::hub::{Document, Hub, HubOptions, Served, Subscriptions};
+use crate::publish::serve::{App, Site};
 use crate::shutdown::Shutdown;
-use crate::store::{self, DistributionClaim, HubSecret, SqlStore, StoreError, Subscription};
+use crate::store::{self, DistributionClaim, HubSecret, Owed, SqlStore, StoreError, Subscription};
 
 /// The hub's store: a connection of its own, so a subscription never waits for a render.
 struct Store(Mutex<SqlStore>);
@@ -39,20 +40,30 @@ impl Subscriptions for Store {
     fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError> {
         self.with(|s| s.subscribers(path))
     }
-    fn claim(&self, path: &str, etag: &str, seq: i64, hold: Duration) -> Result<DistributionClaim, StoreError> {
-        self.with(|s| s.claim_distribution(path, etag, seq, hold))
+    fn claim(
+        &self,
+        path: &str,
+        etag: &str,
+        seq: i64,
+        holder: &str,
+        hold: Duration,
+    ) -> Result<DistributionClaim, StoreError> {
+        self.with(|s| s.claim_distribution(path, etag, seq, holder, hold))
     }
-    fn hold(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<Option<Subscription>, StoreError> {
-        self.with(|s| s.hold_owed(path, callback, etag, hold))
+    fn hold(&self, owed: &Owed, holder: &str, hold: Duration) -> Result<Option<Subscription>, StoreError> {
+        self.with(|s| s.hold_owed(owed, holder, hold))
     }
-    fn settle(&self, done: &[(String, Url, String)]) -> Result<(), StoreError> {
-        self.with(|s| s.settle_owed(done))
+    fn settle(&self, done: &[Owed], holder: &str) -> Result<(), StoreError> {
+        self.with(|s| s.settle_owed(done, holder))
     }
-    fn overdue(&self) -> Result<Vec<(Subscription, String)>, StoreError> {
+    fn overdue(&self) -> Result<Vec<(Subscription, Owed)>, StoreError> {
         self.with(|s| s.overdue())
     }
-    fn take_overdue(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<bool, StoreError> {
-        self.with(|s| s.take_overdue(path, callback, etag, hold))
+    fn take_overdue(&self, owed: &Owed, holder: &str, hold: Duration) -> Result<bool, StoreError> {
+        self.with(|s| s.take_overdue(owed, holder, hold))
+    }
+    fn claimed_versions(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        self.with(|s| s.claimed_versions())
     }
     fn expire(&self) -> Result<u64, StoreError> {
         self.with(SqlStore::expire_subscriptions)
@@ -84,6 +95,24 @@ pub(super) fn open(config: &Config, shutdown: &Shutdown) -> Result<Option<Hub>, 
         allow_private_networks: config.poll.allow_private_networks,
     };
     Ok(Some(Hub::new(options, store, shutdown.clone())?))
+}
+
+/// What this process serves, for the hub's upkeep.
+pub(super) struct ServedSite {
+    pub app: Arc<App>,
+    pub renderer: Arc<HotRenderer>,
+}
+
+impl Served for ServedSite {
+    fn document(&self, path: &str) -> Option<Document> {
+        document(&self.app.site(), path)
+    }
+
+    fn documents(&self) -> (Vec<Document>, i64) {
+        let site = self.app.site();
+        let seq = self.renderer.seen().map_or(0, |head| head.seq);
+        (site.resources().keys().filter_map(|path| document(&site, path)).collect(), seq)
+    }
 }
 
 /// The subscription document `site` serves at `path`, as the hub distributes it.

@@ -155,8 +155,8 @@ pub async fn run(config: Config, listen: Option<SocketAddr>, shutdown: Shutdown)
     tasks.spawn(poll_on_schedule(config.clone(), trigger, app.clone(), subscriber, shutdown.clone()));
     let pushes = match (hub, super::websub::pinger(&config).map_err(ServeError::Hub)?) {
         (Some(hub), _) => {
-            let served = app.clone();
-            tasks.spawn(hub.clone().maintain(move |path| super::hub::document(&served.site(), path)));
+            let served = super::hub::ServedSite { app: app.clone(), renderer: renderer.clone() };
+            tasks.spawn(hub.clone().maintain(served));
             Pushes::Builtin(hub)
         }
         (None, Some(pinger)) => Pushes::Outside(pinger, config.base_url.clone()),

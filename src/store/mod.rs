@@ -34,7 +34,7 @@ pub use sql::{DbError, Engine};
 pub use sql_local::CHANGES_CHANNEL;
 pub use sql_store::SqlStore;
 pub use sql_subscriber::{UpstreamState, UpstreamSubscription};
-pub use sql_websub::{Claim as DistributionClaim, HubSecret, Subscription};
+pub use sql_websub::{Claim as DistributionClaim, HubSecret, Owed, Subscription};
 pub use upstream::{Backfill, Claim, KnownItem, PollReport, Polled, SourceState};
 
 /// Store failures; each names the database (a file, or a URL without its password) or the row
@@ -332,6 +332,13 @@ pub(crate) fn fingerprint_json(content_json: &str, article: &Article) -> String 
 /// The one text form of a time in every backend: RFC 3339, UTC, seconds (sorts as text).
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `now + d`, for a stored time: past the year 9999 (which [`timestamp`] could not write at a
+/// fixed width, so text order would no longer be time order) it is the last second of 9999.
+pub(crate) fn later(now: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
+    let end = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").expect("a valid time").with_timezone(&Utc);
+    chrono::Duration::from_std(d).ok().and_then(|d| now.checked_add_signed(d)).map_or(end, |t| t.min(end))
 }
 
 /// The inverse of [`timestamp`].

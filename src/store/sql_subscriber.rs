@@ -7,7 +7,7 @@ use url::Url;
 use super::sql::{Row, params};
 use super::sql_store::SqlStore;
 use super::sql_websub::HubSecret;
-use super::{StoreError, parse_timestamp, timestamp};
+use super::{StoreError, later, parse_timestamp, timestamp};
 use crate::model::Slug;
 
 /// Where a subscription stands.
@@ -141,7 +141,7 @@ impl SqlStore {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.write(|c| {
             let now = c.clock()?;
-            let at = |d| now.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let at = |d: chrono::TimeDelta| later(now, d.to_std().unwrap_or_default());
             let n = c.execute(
                 "UPDATE websub_upstream SET state = ?2, lease_until = ?3, renew_at = ?4 \
                  WHERE callback_id = ?1 AND state IN (?5, ?2)",

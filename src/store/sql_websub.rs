@@ -8,7 +8,7 @@ use url::Url;
 
 use super::sql::{Row, params};
 use super::sql_store::SqlStore;
-use super::{StoreError, parse_timestamp, timestamp};
+use super::{StoreError, later, parse_timestamp, timestamp};
 
 /// A subscriber's `hub.secret`: it keys the signature of every distribution, so it is kept
 /// (the hub must sign with it) but never shown: `Debug` hides it.
@@ -76,8 +76,7 @@ impl SqlStore {
     ) -> Result<DateTime<Utc>, StoreError> {
         self.write(|c| {
             let now = c.clock()?;
-            let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-            let expires = now.checked_add_signed(lease).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let expires = later(now, lease);
             c.execute(
                 "INSERT INTO websub_subscriptions (topic, callback, secret, expires_at, renewed_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -128,6 +127,14 @@ impl SqlStore {
     pub fn expire_subscriptions(&mut self) -> Result<u64, StoreError> {
         self.write(|c| {
             let now = timestamp(c.clock()?);
+            // Owed for longer than every retry takes (about 80 minutes): a version no replica
+            // serves any more (the topic moved on or went); not looked at again.
+            let stale = timestamp(c.clock()? - chrono::Duration::hours(2));
+            c.execute(
+                "UPDATE websub_subscriptions SET owed_etag = NULL, owed_seq = NULL, owed_by = NULL, owed_until = NULL \
+                 WHERE owed_until IS NOT NULL AND owed_until < ?1",
+                params![stale],
+            )?;
             c.execute("DELETE FROM websub_subscriptions WHERE expires_at <= ?1", params![now])
         })
     }
@@ -148,13 +155,14 @@ impl SqlStore {
     /// Takes the distribution of `topic` at `etag`, rendered at store change `seq`. Only the
     /// caller that moves a known topic to a new version distributes it ([`Claim::Newer`]): a
     /// topic seen for the first time has no subscriber who missed anything. A claim marks every
-    /// live subscriber as owed `etag`, held by the caller for `hold` (see [`Self::hold_owed`]),
-    /// in the same transaction: a caller that dies after the claim loses nothing.
+    /// live subscriber as owed that version, sent by `holder` and held for `hold` (see
+    /// [`Self::hold_owed`]), in the same transaction: a caller that dies after it loses nothing.
     pub fn claim_distribution(
         &mut self,
         topic: &str,
         etag: &str,
         seq: i64,
+        holder: &str,
         hold: Duration,
     ) -> Result<Claim, StoreError> {
         self.write(|c| {
@@ -176,92 +184,132 @@ impl SqlStore {
             }
             let now = c.clock()?;
             c.execute(
-                "UPDATE websub_subscriptions SET owed_etag = ?2, owed_until = ?3 WHERE topic = ?1 AND expires_at > ?4",
-                params![topic, etag, timestamp(later(now, hold)), timestamp(now)],
+                "UPDATE websub_subscriptions SET owed_etag = ?2, owed_seq = ?3, owed_by = ?4, owed_until = ?5 \
+                 WHERE topic = ?1 AND expires_at > ?6",
+                params![topic, etag, seq, holder, timestamp(later(now, hold)), timestamp(now)],
             )?;
             Ok(Claim::Newer)
         })
     }
 
-    /// Holds the delivery of `etag` to `callback` for `hold` more (by the store's clock), and
-    /// returns the subscription as it is now (its secret may have been renewed); `None` when
-    /// it is not owed `etag` any more: a newer version superseded it, or it ended.
-    pub fn hold_owed(
-        &mut self,
-        topic: &str,
-        callback: &Url,
-        etag: &str,
-        hold: Duration,
-    ) -> Result<Option<Subscription>, StoreError> {
+    /// Holds `owed` for `hold` more (by the store's clock), for `holder`, and returns the
+    /// subscription as it is now (its secret may have been renewed); `None` when it is not
+    /// `holder`'s to send any more: a newer version superseded it, it ended, or another
+    /// replica took it over.
+    pub fn hold_owed(&mut self, owed: &Owed, holder: &str, hold: Duration) -> Result<Option<Subscription>, StoreError> {
         let row = self.write(|c| {
             let now = c.clock()?;
             let n = c.execute(
-                "UPDATE websub_subscriptions SET owed_until = ?4 \
-                 WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3 AND expires_at > ?5",
-                params![topic, callback.as_str(), etag, timestamp(later(now, hold)), timestamp(now)],
+                "UPDATE websub_subscriptions SET owed_until = ?6 WHERE topic = ?1 AND callback = ?2 \
+                 AND owed_etag = ?3 AND owed_seq = ?4 AND owed_by = ?5 AND expires_at > ?7",
+                params![
+                    owed.topic.as_str(),
+                    owed.callback.as_str(),
+                    owed.etag.as_str(),
+                    owed.seq,
+                    holder,
+                    timestamp(later(now, hold)),
+                    timestamp(now)
+                ],
             )?;
             if n == 0 {
                 return Ok(None);
             }
             let sql = "SELECT topic, callback, secret, expires_at FROM websub_subscriptions \
                        WHERE topic = ?1 AND callback = ?2";
-            c.query_opt(sql, params![topic, callback.as_str()])
+            c.query_opt(sql, params![owed.topic.as_str(), owed.callback.as_str()])
         })?;
         row.map(|r| self.subscription_from(&r)).transpose()
     }
 
-    /// Takes over the delivery of `etag` to `callback` when its sender's hold ran out (it died,
-    /// or its retries ended without settling); whether this caller now holds it, for `hold`.
-    pub fn take_overdue(
-        &mut self,
-        topic: &str,
-        callback: &Url,
-        etag: &str,
-        hold: Duration,
-    ) -> Result<bool, StoreError> {
+    /// Takes `owed` over for `holder` when its sender's hold ran out (it died, or the store
+    /// did not take its settlement); whether `holder` now sends it, for `hold`.
+    pub fn take_overdue(&mut self, owed: &Owed, holder: &str, hold: Duration) -> Result<bool, StoreError> {
         self.write(|c| {
             let now = c.clock()?;
             let n = c.execute(
-                "UPDATE websub_subscriptions SET owed_until = ?4 \
-                 WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3 AND owed_until <= ?5 AND expires_at > ?5",
-                params![topic, callback.as_str(), etag, timestamp(later(now, hold)), timestamp(now)],
+                "UPDATE websub_subscriptions SET owed_by = ?5, owed_until = ?6 WHERE topic = ?1 AND callback = ?2 \
+                 AND owed_etag = ?3 AND owed_seq = ?4 AND owed_until <= ?7 AND expires_at > ?7",
+                params![
+                    owed.topic.as_str(),
+                    owed.callback.as_str(),
+                    owed.etag.as_str(),
+                    owed.seq,
+                    holder,
+                    timestamp(later(now, hold)),
+                    timestamp(now)
+                ],
             )?;
             Ok(n > 0)
         })
     }
 
-    /// Deliveries whose sender's hold ran out, by topic: (subscription, owed ETag).
-    pub fn overdue(&self) -> Result<Vec<(Subscription, String)>, StoreError> {
+    /// Deliveries whose sender's hold ran out, with their subscriptions.
+    pub fn overdue(&self) -> Result<Vec<(Subscription, Owed)>, StoreError> {
         let rows = self.read(|c| {
             let now = timestamp(c.clock()?);
             c.query(
-                "SELECT topic, callback, secret, expires_at, owed_etag FROM websub_subscriptions \
-                 WHERE owed_until <= ?1 AND owed_etag IS NOT NULL AND expires_at > ?1 ORDER BY topic, callback",
+                "SELECT topic, callback, secret, expires_at, owed_etag, owed_seq FROM websub_subscriptions \
+                 WHERE owed_until IS NOT NULL AND owed_until <= ?1 AND expires_at > ?1 ORDER BY topic, callback",
                 params![now],
             )
         })?;
-        rows.iter().map(|r| Ok((self.subscription_from(r)?, r.text(4).map_err(self.err())?))).collect()
+        rows.iter()
+            .map(|r| {
+                let sub = self.subscription_from(r)?;
+                let (etag, seq) = (r.text(4).map_err(self.err())?, r.int(5).map_err(self.err())?);
+                let owed = Owed { topic: sub.topic.clone(), callback: sub.callback.clone(), etag, seq };
+                Ok((sub, owed))
+            })
+            .collect()
     }
 
-    /// These deliveries (topic, callback, ETag) are over (sent, gone, or given up): nothing is
-    /// owed, unless a newer version is. One transaction for the lot.
-    pub fn settle_owed(&mut self, done: &[(String, Url, String)]) -> Result<(), StoreError> {
+    /// These deliveries by `holder` are over (sent, gone, or given up): nothing is owed, unless
+    /// a newer version is (or another replica took one over). One transaction for the lot.
+    pub fn settle_owed(&mut self, done: &[Owed], holder: &str) -> Result<(), StoreError> {
         self.write(|c| {
-            for (topic, callback, etag) in done {
+            for owed in done {
                 c.execute(
-                    "UPDATE websub_subscriptions SET owed_etag = NULL, owed_until = NULL \
-                     WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3",
-                    params![topic.as_str(), callback.as_str(), etag.as_str()],
+                    "UPDATE websub_subscriptions SET owed_etag = NULL, owed_seq = NULL, owed_by = NULL, \
+                     owed_until = NULL WHERE topic = ?1 AND callback = ?2 AND owed_etag = ?3 AND owed_seq = ?4 \
+                     AND owed_by = ?5",
+                    params![owed.topic.as_str(), owed.callback.as_str(), owed.etag.as_str(), owed.seq, holder],
                 )?;
             }
             Ok(())
         })
     }
+
+    /// The version of each topic claimed last, by topic.
+    pub fn claimed_versions(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let rows = self.read(|c| c.query("SELECT topic, etag FROM websub_topics", &[]))?;
+        rows.iter().map(|r| Ok((r.text(0).map_err(self.err())?, r.text(1).map_err(self.err())?))).collect()
+    }
 }
 
-/// `now + d`, or the end of time.
-fn later(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(d).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+/// A delivery owed: this version of `topic` to `callback`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Owed {
+    /// The topic's path.
+    pub topic: String,
+    /// The subscriber's callback (a capability URL).
+    pub callback: Url,
+    /// The version's ETag.
+    pub etag: String,
+    /// The store change it was rendered at: the same bytes claimed again later (a revert) are
+    /// another delivery.
+    pub seq: i64,
+}
+
+impl std::fmt::Debug for Owed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Owed")
+            .field("topic", &self.topic)
+            .field("callback", &crate::model::redact::capability(&self.callback))
+            .field("etag", &self.etag)
+            .field("seq", &self.seq)
+            .finish()
+    }
 }
 
 /// What [`SqlStore::claim_distribution`] decided.

@@ -1,22 +1,23 @@
 //! Content distribution (WebSub 7) with the store as the ledger: a claim marks each live
-//! subscriber as owed the new version; the sender holds each delivery in the store while it
-//! tries, and settles it when done. A newer version overwrites what is owed, which stops the
-//! older one's retries on every replica; a sender that dies leaves its deliveries overdue, and
-//! whichever replica serves that version delivers them ([`Hub::recover`]).
+//! subscriber as owed the new version, sent by this process; the sender holds each delivery in
+//! the store while it tries, and settles it when done. A newer version overwrites what is owed,
+//! which stops the older one's retries on every replica; a sender that dies leaves its
+//! deliveries overdue, and whichever replica serves that version takes them over
+//! ([`Hub::recover`]). Delivery is at least once: a push sent just before a crash may go again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use url::Url;
 
 use super::deliver::{self, Document, signature};
 use super::{Hub, TIMEOUT};
 use crate::model::redact;
-use crate::store::{DistributionClaim, StoreError, Subscription};
+use crate::store::{DistributionClaim, Owed, Subscription};
 
 /// How long a claim holds its first attempts: time to queue for a slot and try once. Only a
-/// sender that died lets it run out.
+/// sender that died lets it run out; one still queued past half of it holds again first.
 const FIRST_HOLD: Duration = Duration::from_secs(120);
 
 /// Added to every hold: the store's and the clock's slack.
@@ -28,6 +29,15 @@ pub(super) const RECOVER_EVERY: Duration = Duration::from_secs(5);
 /// Settled deliveries written at once, at most.
 const SETTLE_BATCH: usize = 512;
 
+/// The documents this process serves, for deliveries it takes over and versions it finds
+/// unclaimed.
+pub trait Served: Send + Sync + 'static {
+    /// The subscription document at `path`, if it is one.
+    fn document(&self, path: &str) -> Option<Document>;
+    /// Every subscription document, and the store change they were rendered at.
+    fn documents(&self) -> (Vec<Document>, i64);
+}
+
 /// What became of a distribution, after its retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Delivered {
@@ -37,7 +47,8 @@ pub(super) enum Delivered {
     Failed,
     /// 410: the subscription ended.
     Gone,
-    /// A newer version went instead, or the subscription ended meanwhile.
+    /// Not this process's to send any more: a newer version went instead, the subscription
+    /// ended, or another replica took the delivery over.
     Superseded,
 }
 
@@ -52,85 +63,107 @@ impl Delivered {
     }
 }
 
-/// A delivery that is over, to settle in the store: (topic, callback, ETag).
-pub(super) type Settled = (String, Url, String);
-
 impl Hub {
     /// Distributes each of `docs` (rendered at store change `seq`) to its live subscribers,
-    /// in the background: each version once across replicas (the store's claim decides).
+    /// in the background: each version once across replicas (the store's claim decides). A
+    /// document the store fails to claim is claimed at the next reconciliation ([`Hub::maintain`]).
     pub fn distribute(self: &Arc<Self>, docs: Vec<Document>, seq: i64) {
         if docs.is_empty() {
             return;
         }
+        self.start_settling();
         let hub = self.clone();
         tokio::spawn(async move {
-            let store = hub.store.clone();
-            let claimed = tokio::task::spawn_blocking(move || {
-                let mut out = Vec::new();
-                for doc in docs {
-                    let claim = store.claim(&doc.path, &doc.etag, seq, FIRST_HOLD)?;
+            for doc in docs {
+                let (store, holder, path) = (hub.store.clone(), hub.holder.clone(), doc.path.clone());
+                let (etag, at) = (doc.etag.clone(), seq);
+                let claimed = tokio::task::spawn_blocking(move || {
+                    let claim = store.claim(&path, &etag, at, &holder, FIRST_HOLD)?;
                     let subs = match claim {
-                        DistributionClaim::Newer => store.subscribers(&doc.path)?,
+                        DistributionClaim::Newer => store.subscribers(&path)?,
                         DistributionClaim::First | DistributionClaim::Taken => Vec::new(),
                     };
-                    out.push((claim, Arc::new(doc), subs));
-                }
-                Ok::<_, StoreError>(out)
-            })
-            .await;
-            let claimed = match claimed {
-                Ok(Ok(claimed)) => claimed,
-                // What was claimed is owed in the store: recovered once the hold runs out.
-                Ok(Err(e)) => return tracing::error!("the hub could not claim or read its subscriptions: {e}"),
-                Err(e) => return tracing::error!(error = %e, "claiming distributions panicked"),
-            };
-            for (claim, doc, subs) in claimed {
+                    Ok::<_, crate::store::StoreError>((claim, subs))
+                })
+                .await;
+                let (claim, subs) = match claimed {
+                    Ok(Ok(claimed)) => claimed,
+                    // Claimed but unread: owed in the store, taken over once the hold runs out.
+                    Ok(Err(e)) => {
+                        tracing::error!(topic = %doc.path, "the hub could not claim or read its subscriptions: {e}");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "claiming a distribution panicked");
+                        continue;
+                    }
+                };
                 hub.metrics.claim(claim);
                 if claim != DistributionClaim::Newer {
                     continue;
                 }
                 tracing::info!(topic = %doc.path, subscribers = subs.len(), "distributing");
+                let doc = Arc::new(doc);
                 for sub in subs {
-                    hub.spawn_delivery(doc.clone(), sub);
+                    let owed =
+                        Owed { topic: doc.path.clone(), callback: sub.callback.clone(), etag: doc.etag.clone(), seq };
+                    hub.spawn_delivery(doc.clone(), sub, owed);
                 }
             }
         });
     }
 
-    fn spawn_delivery(self: &Arc<Self>, doc: Arc<Document>, sub: Subscription) {
-        let key = (sub.topic.clone(), sub.callback.clone());
-        *self.sending.lock().expect("never poisoned").entry(key.clone()).or_default() += 1;
+    /// Starts writing settled deliveries, once.
+    pub(super) fn start_settling(self: &Arc<Self>) {
+        if let Some(settled) = self.settled_rx.lock().expect("never poisoned").take() {
+            tokio::spawn(self.clone().settle(settled));
+        }
+    }
+
+    fn spawn_delivery(self: &Arc<Self>, doc: Arc<Document>, sub: Subscription, owed: Owed) {
+        *self.sending.lock().expect("never poisoned").entry(owed.clone()).or_default() += 1;
         let hub = self.clone();
         tokio::spawn(async move {
             let result = tokio::select! {
-                result = hub.deliver(&doc, sub) => Some(result),
+                result = hub.deliver(&doc, sub, &owed) => Some(result),
                 () = hub.shutdown.wait() => None,
             };
-            // Shut down mid-delivery: the hold runs out, and a replica (or the next start)
-            // delivers it.
-            if let Some(result) = result {
-                hub.metrics.distribution(result.as_str());
-                if result != Delivered::Superseded {
-                    let _ = hub.settled.send((key.0.clone(), key.1.clone(), doc.etag.clone()));
+            match result {
+                // Settled in the store first; this process stops counting it as its own after
+                // (see `settle`), so a recovery here cannot take it in between.
+                Some(r) if r != Delivered::Superseded => {
+                    hub.metrics.distribution(r.as_str());
+                    if hub.settled.send(owed.clone()).is_ok() {
+                        return;
+                    }
                 }
+                Some(r) => hub.metrics.distribution(r.as_str()),
+                // Shut down mid-delivery: the hold runs out, and a replica (or the next start)
+                // delivers it.
+                None => {}
             }
-            let mut sending = hub.sending.lock().expect("never poisoned");
-            if let Some(n) = sending.get_mut(&key) {
-                *n -= 1;
-                if *n == 0 {
-                    sending.remove(&key);
-                }
-            }
+            hub.done_sending(&[owed]);
         });
     }
 
-    /// Holds the delivery of `doc` to `callback` for `hold`: the subscription as it is now,
-    /// or `None` when it is not owed `doc` any more. A store that fails holds nothing, and the
-    /// attempt goes ahead with what was known.
-    async fn hold(&self, doc: &Document, sub: &Subscription, hold: Duration) -> Option<Subscription> {
-        let (store, path, callback, etag) =
-            (self.store.clone(), doc.path.clone(), sub.callback.clone(), doc.etag.clone());
-        match tokio::task::spawn_blocking(move || store.hold(&path, &callback, &etag, hold + GRACE)).await {
+    fn done_sending(&self, done: &[Owed]) {
+        let mut sending = self.sending.lock().expect("never poisoned");
+        for owed in done {
+            if let Some(n) = sending.get_mut(owed) {
+                *n -= 1;
+                if *n == 0 {
+                    sending.remove(owed);
+                }
+            }
+        }
+    }
+
+    /// Holds `owed` for `hold`: the subscription as it is now, or `None` when it is not this
+    /// process's to send any more. A store that fails holds nothing, and the attempt goes ahead
+    /// with what was known.
+    async fn hold(&self, owed: &Owed, sub: &Subscription, hold: Duration) -> Option<Subscription> {
+        let (store, owed, holder) = (self.store.clone(), owed.clone(), self.holder.clone());
+        match tokio::task::spawn_blocking(move || store.hold(&owed, &holder, hold + GRACE)).await {
             Ok(Ok(now)) => now,
             Ok(Err(e)) => {
                 tracing::warn!("the hub could not hold a delivery: {e}");
@@ -143,32 +176,32 @@ impl Hub {
         }
     }
 
-    /// One distribution with its retries. Before each retry the delivery is held again in the
-    /// store, which also says whether it is still owed (a newer version or an unsubscription
-    /// on any replica stops it) and with which secret.
-    async fn deliver(&self, doc: &Document, mut sub: Subscription) -> Delivered {
+    /// One distribution with its retries. Each attempt that does not follow its claim at once
+    /// holds the delivery again once it has a slot, which also says whether it is still this
+    /// process's to send (a newer version, an unsubscription or a takeover on any replica
+    /// stops it) and with which secret.
+    async fn deliver(&self, doc: &Document, mut sub: Subscription, owed: &Owed) -> Delivered {
         let started = Instant::now();
         let mut pauses = self.pauses.iter();
         let callback = redact::capability(&sub.callback);
         let mut first = true;
         loop {
-            // The claim held the first attempt, unless it waited long for a slot.
-            if !first || started.elapsed() > FIRST_HOLD / 2 {
-                match self.hold(doc, &sub, TIMEOUT).await {
-                    Some(now) => sub = now,
-                    None => return Delivered::Superseded,
-                }
-            }
-            first = false;
-            // A callback stored while private networks were allowed is checked again: an
-            // address literal never reaches the guarded resolver.
-            if let Some(why) = self.guard.refuses(&sub.callback) {
-                tracing::warn!(topic = %doc.path, %callback, why, "distribution refused by the SSRF guard");
-                return Delivered::Failed;
-            }
-            let signed = sub.secret.as_ref().map(|s| signature(s, &doc.bytes));
             let attempt = {
                 let _permit = self.in_flight.acquire().await;
+                if !first || started.elapsed() > FIRST_HOLD / 2 {
+                    match self.hold(owed, &sub, TIMEOUT).await {
+                        Some(now) => sub = now,
+                        None => return Delivered::Superseded,
+                    }
+                }
+                first = false;
+                // A callback stored while private networks were allowed is checked again: an
+                // address literal never reaches the guarded resolver.
+                if let Some(why) = self.guard.refuses(&sub.callback) {
+                    tracing::warn!(topic = %doc.path, %callback, why, "distribution refused by the SSRF guard");
+                    return Delivered::Failed;
+                }
+                let signed = sub.secret.as_ref().map(|s| signature(s, &doc.bytes));
                 deliver::attempt(&self.client, doc, &sub, signed.as_deref()).await
             };
             let why = match attempt {
@@ -188,60 +221,87 @@ impl Hub {
                 tracing::warn!(topic = %doc.path, %callback, why, "distribution failed after every retry");
                 return Delivered::Failed;
             };
-            self.metrics.retries.inc();
-            tracing::debug!(topic = %doc.path, %callback, why, "distribution failed; retrying");
-            // Held through the pause and the next attempt; a newer version ends it here.
-            match self.hold(doc, &sub, *pause + TIMEOUT).await {
+            // Held through the pause (and the wait for a slot after it).
+            match self.hold(owed, &sub, *pause + TIMEOUT).await {
                 Some(now) => sub = now,
                 None => return Delivered::Superseded,
             }
+            self.metrics.retries.inc();
+            tracing::debug!(topic = %doc.path, %callback, why, "distribution failed; retrying");
             tokio::time::sleep(*pause).await;
         }
     }
 
     /// Writes settled deliveries to the store in batches (one transaction for a burst, not one
-    /// per subscriber), until shutdown.
-    pub(super) async fn settle(self: Arc<Self>, mut settled: mpsc::UnboundedReceiver<Settled>) {
+    /// per subscriber); at shutdown, what is queued goes in one last batch.
+    async fn settle(self: Arc<Self>, mut settled: mpsc::UnboundedReceiver<Owed>) {
         let mut batch = Vec::new();
         loop {
-            let n = tokio::select! {
-                n = settled.recv_many(&mut batch, SETTLE_BATCH) => n,
-                () = self.shutdown.wait() => return,
+            let stopping = tokio::select! {
+                n = settled.recv_many(&mut batch, SETTLE_BATCH) => n == 0,
+                () = self.shutdown.wait() => {
+                    while let Ok(owed) = settled.try_recv() {
+                        batch.push(owed);
+                    }
+                    true
+                }
             };
-            if n == 0 {
-                return;
+            if !batch.is_empty() {
+                let done = std::mem::take(&mut batch);
+                let (store, settling, holder) = (self.store.clone(), done.clone(), self.holder.clone());
+                match tokio::task::spawn_blocking(move || store.settle(&settling, &holder)).await {
+                    Ok(Ok(())) => {}
+                    // Left owed: delivered once more after the hold (at least once, never lost).
+                    Ok(Err(e)) => tracing::warn!("the hub could not settle deliveries: {e}"),
+                    Err(e) => tracing::error!(error = %e, "settling deliveries panicked"),
+                }
+                self.done_sending(&done);
             }
-            let (store, done) = (self.store.clone(), std::mem::take(&mut batch));
-            match tokio::task::spawn_blocking(move || store.settle(&done)).await {
-                Ok(Ok(())) => {}
-                // Left owed: delivered once more after the hold (at least once, never lost).
-                Ok(Err(e)) => tracing::warn!("the hub could not settle deliveries: {e}"),
-                Err(e) => tracing::error!(error = %e, "settling deliveries panicked"),
+            if stopping {
+                return;
             }
         }
     }
 
-    /// Delivers what a sender left overdue (it died, or the store failed to settle), when
-    /// this process serves that version now (`current` gives the served document of a path).
-    pub(super) async fn recover(self: &Arc<Self>, current: &(dyn Fn(&str) -> Option<Document> + Sync)) {
+    /// Takes over what a sender left overdue (it died, or the store did not take its
+    /// settlement), when this process serves that version now.
+    pub(super) async fn recover(self: &Arc<Self>, served: &dyn Served) {
         let store = self.store.clone();
         let overdue = match tokio::task::spawn_blocking(move || store.overdue()).await {
             Ok(Ok(overdue)) => overdue,
             Ok(Err(e)) => return tracing::warn!("looking for overdue deliveries: {e}"),
             Err(e) => return tracing::error!(error = %e, "looking for overdue deliveries panicked"),
         };
-        for (sub, etag) in overdue {
-            let key = (sub.topic.clone(), sub.callback.clone());
-            if self.sending.lock().expect("never poisoned").contains_key(&key) {
+        let mut docs: HashMap<String, Option<Arc<Document>>> = HashMap::new();
+        for (sub, owed) in overdue {
+            if self.sending.lock().expect("never poisoned").contains_key(&owed) {
                 continue;
             }
-            let Some(doc) = current(&sub.topic).filter(|d| d.etag == etag) else { continue };
-            let (store, path, cb) = (self.store.clone(), sub.topic.clone(), sub.callback.clone());
-            let taken = tokio::task::spawn_blocking(move || store.take_overdue(&path, &cb, &etag, FIRST_HOLD)).await;
+            let doc = docs.entry(owed.topic.clone()).or_insert_with(|| served.document(&owed.topic).map(Arc::new));
+            let Some(doc) = doc.clone().filter(|d| d.etag == owed.etag) else { continue };
+            let (store, taking, holder) = (self.store.clone(), owed.clone(), self.holder.clone());
+            let taken = tokio::task::spawn_blocking(move || store.take_overdue(&taking, &holder, FIRST_HOLD)).await;
             if matches!(taken, Ok(Ok(true))) {
                 tracing::info!(topic = %doc.path, callback = %redact::capability(&sub.callback), "delivering what a sender left overdue");
-                self.spawn_delivery(Arc::new(doc), sub);
+                self.start_settling();
+                self.spawn_delivery(doc, sub, owed);
             }
         }
+    }
+
+    /// Claims the versions this process serves that no claim recorded (the store failed at
+    /// the claim): they are distributed now, not at the topic's next change.
+    pub(super) async fn reconcile(self: &Arc<Self>, served: &dyn Served) {
+        let store = self.store.clone();
+        let claimed = match tokio::task::spawn_blocking(move || store.claimed_versions()).await {
+            Ok(Ok(claimed)) => claimed,
+            Ok(Err(e)) => return tracing::warn!("reading the claimed versions: {e}"),
+            Err(e) => return tracing::error!(error = %e, "reading the claimed versions panicked"),
+        };
+        let (docs, seq) = served.documents();
+        let unclaimed: Vec<Document> =
+            docs.into_iter().filter(|d| claimed.get(&d.path).is_some_and(|etag| *etag != d.etag)).collect();
+        // A replica behind another finds its older version taken: nothing is sent twice.
+        self.distribute(unclaimed, seq);
     }
 }

@@ -22,13 +22,14 @@ use tokio::sync::{Semaphore, mpsc};
 use url::Url;
 
 pub use deliver::{Document, RETRY_PAUSES, signature};
+pub use distribute::Served;
 pub use metrics::HubMetrics;
 use request::{Mode, Refused, Request};
 
 use crate::config::Leases;
 use crate::publish::websub::Guard;
 use crate::shutdown::Shutdown;
-use crate::store::{DistributionClaim, HubSecret, StoreError, Subscription};
+use crate::store::{DistributionClaim, HubSecret, Owed, StoreError, Subscription};
 
 /// The hub's state in the store (blocking calls: the hub makes them off the async threads).
 pub trait Subscriptions: Send + Sync + 'static {
@@ -44,19 +45,28 @@ pub trait Subscriptions: Send + Sync + 'static {
     fn unsubscribe(&self, path: &str, callback: &Url) -> Result<bool, StoreError>;
     /// The live subscriptions to `path`.
     fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError>;
-    /// Whether this caller distributes `path` at `etag`, rendered at store change `seq`: only
+    /// Whether `holder` distributes `path` at `etag`, rendered at store change `seq`: only
     /// the one caller that moves a known topic to a new version does. A claim marks each live
-    /// subscriber as owed `etag`, held by this caller for `hold`.
-    fn claim(&self, path: &str, etag: &str, seq: i64, hold: Duration) -> Result<DistributionClaim, StoreError>;
-    /// Holds the delivery of `etag` to `callback` for `hold` more: the subscription as it is
-    /// now, or `None` when it is owed `etag` no more (superseded, or ended).
-    fn hold(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<Option<Subscription>, StoreError>;
-    /// These deliveries (topic path, callback, ETag) are over.
-    fn settle(&self, done: &[(String, Url, String)]) -> Result<(), StoreError>;
-    /// Deliveries whose sender's hold ran out: (subscription, owed ETag).
-    fn overdue(&self) -> Result<Vec<(Subscription, String)>, StoreError>;
-    /// Takes over one of them for `hold`; whether this caller got it.
-    fn take_overdue(&self, path: &str, callback: &Url, etag: &str, hold: Duration) -> Result<bool, StoreError>;
+    /// subscriber as owed that version, sent by `holder`, held for `hold`.
+    fn claim(
+        &self,
+        path: &str,
+        etag: &str,
+        seq: i64,
+        holder: &str,
+        hold: Duration,
+    ) -> Result<DistributionClaim, StoreError>;
+    /// Holds `owed` for `holder` for `hold` more: the subscription as it is now, or `None` when
+    /// it is not `holder`'s to send any more (superseded, ended, or taken over).
+    fn hold(&self, owed: &Owed, holder: &str, hold: Duration) -> Result<Option<Subscription>, StoreError>;
+    /// These deliveries by `holder` are over.
+    fn settle(&self, done: &[Owed], holder: &str) -> Result<(), StoreError>;
+    /// Deliveries whose sender's hold ran out.
+    fn overdue(&self) -> Result<Vec<(Subscription, Owed)>, StoreError>;
+    /// Takes one of them over for `holder`, for `hold`; whether it got it.
+    fn take_overdue(&self, owed: &Owed, holder: &str, hold: Duration) -> Result<bool, StoreError>;
+    /// The version of each topic claimed last, by path.
+    fn claimed_versions(&self) -> Result<HashMap<String, String>, StoreError>;
     /// Drops the subscriptions whose lease ended; how many.
     fn expire(&self) -> Result<u64, StoreError>;
     /// Live subscriptions per topic path.
@@ -103,10 +113,12 @@ pub struct Hub {
     in_flight: Arc<Semaphore>,
     /// Deliveries under way in this process, by (topic, callback): the hold in the store
     /// covers them, but a recovery here must not take what this process is still sending.
-    sending: Mutex<HashMap<(String, Url), usize>>,
-    /// Deliveries that are over, to settle in the store in batches ([`Hub::settle`]).
-    settled: mpsc::UnboundedSender<distribute::Settled>,
-    settled_rx: Mutex<Option<mpsc::UnboundedReceiver<distribute::Settled>>>,
+    sending: Mutex<HashMap<Owed, usize>>,
+    /// Deliveries that are over, to settle in the store in batches.
+    settled: mpsc::UnboundedSender<Owed>,
+    settled_rx: Mutex<Option<mpsc::UnboundedReceiver<Owed>>>,
+    /// Who sends in the store's ledger: this process (a random name).
+    holder: String,
     /// A recount of the subscribers is scheduled: a burst of verifications is counted once.
     recount: AtomicBool,
     pauses: Vec<Duration>,
@@ -132,6 +144,7 @@ impl Hub {
             sending: Mutex::new(HashMap::new()),
             settled,
             settled_rx: Mutex::new(Some(settled_rx)),
+            holder: crate::model::digest::random_hex(),
             recount: AtomicBool::new(false),
             pauses: RETRY_PAUSES.to_vec(),
             metrics: HubMetrics::default(),
@@ -220,24 +233,27 @@ impl Hub {
         }
     }
 
-    /// The hub's upkeep until shutdown: settles finished deliveries in the store, delivers
-    /// what a sender left overdue every few seconds (`current` gives the document this process
-    /// serves at a path), and drops ended leases and recounts subscribers every minute.
-    pub async fn maintain(self: Arc<Self>, current: impl Fn(&str) -> Option<Document> + Send + Sync + 'static) {
-        if let Some(settled) = self.settled_rx.lock().expect("never poisoned").take() {
-            tokio::spawn(self.clone().settle(settled));
-        }
+    /// The hub's upkeep until shutdown: settles finished deliveries in the store, takes over
+    /// what a sender left overdue every few seconds, and every minute claims versions a failed
+    /// claim left unclaimed, drops ended leases and recounts subscribers. `served` is what
+    /// this process serves.
+    pub async fn maintain(self: Arc<Self>, served: impl Served) {
+        self.start_settling();
         let mut recover = tokio::time::interval(distribute::RECOVER_EVERY);
         let mut every = tokio::time::interval(MAINTAIN_EVERY);
+        // After a long pass, the next waits its turn rather than following at once.
+        recover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = recover.tick() => {
-                    self.recover(&current).await;
+                    self.recover(&served).await;
                     continue;
                 }
                 _ = every.tick() => {}
                 () = self.shutdown.wait() => return,
             }
+            self.reconcile(&served).await;
             let store = self.store.clone();
             match tokio::task::spawn_blocking(move || store.expire()).await {
                 Ok(Ok(0)) => {}

@@ -57,6 +57,8 @@ on_both!(
     order_is_by_byte_whatever_the_locale,
     raw_hashes_let_a_poll_skip_what_it_has,
     a_page_of_history_ranks_below_what_the_source_lists,
+    owed_deliveries_have_one_sender_and_a_newer_version_ends_them,
+    concurrent_claims_distribute_a_version_once,
 );
 
 fn at(day: u32) -> DateTime<Utc> {
@@ -705,4 +707,76 @@ fn raw_hashes_let_a_poll_skip_what_it_has(backend: Backend) {
     // Without a and b in the next poll, keep 3 removes the oldest first seen.
     let r = s.record(&feed, &source, &state, Polled { items: &[], unchanged: &unchanged[..1] }, 3, at(5)).unwrap();
     assert_eq!((r.unchanged, r.removed), (1, 1));
+}
+
+/// The built-in hub's ledger: a claim makes every live subscriber owed the version, sent by the
+/// claimer; only the sender holds or settles it; once its hold runs out another takes it over,
+/// and the first can then neither hold nor settle it; a newer version ends the older delivery.
+fn owed_deliveries_have_one_sender_and_a_newer_version_ends_them(backend: Backend) {
+    use feedpub::store::{DistributionClaim, Owed};
+    use std::time::Duration;
+    let db = fresh(backend);
+    let mut s = store::open_sql(&db.url).unwrap();
+    let callback = url::Url::parse("https://sub.example/cb/1").unwrap();
+    let day = Duration::from_secs(86_400);
+    s.subscribe("/f/rss.xml", &callback, None, day).unwrap();
+    assert_eq!(s.claim_distribution("/f/rss.xml", "\"v1\"", 1, "a", Duration::ZERO).unwrap(), DistributionClaim::First);
+    assert_eq!(s.claim_distribution("/f/rss.xml", "\"v2\"", 2, "a", Duration::ZERO).unwrap(), DistributionClaim::Newer);
+    assert_eq!(s.claim_distribution("/f/rss.xml", "\"v2\"", 2, "b", Duration::ZERO).unwrap(), DistributionClaim::Taken);
+    let v2 = Owed { topic: "/f/rss.xml".into(), callback: callback.clone(), etag: "\"v2\"".into(), seq: 2 };
+    // Held for no time: overdue at once.
+    let overdue = s.overdue().unwrap();
+    assert_eq!(overdue.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>(), std::slice::from_ref(&v2));
+    assert!(s.hold_owed(&v2, "b", day).unwrap().is_none(), "not b's to send");
+    assert!(s.take_overdue(&v2, "b", day).unwrap(), "b takes it over");
+    assert!(!s.take_overdue(&v2, "c", day).unwrap(), "held by b now");
+    assert!(s.overdue().unwrap().is_empty());
+    assert!(s.hold_owed(&v2, "a", day).unwrap().is_none(), "a lost it to b");
+    assert_eq!(s.hold_owed(&v2, "b", day).unwrap().map(|sub| sub.callback), Some(callback.clone()));
+    s.settle_owed(std::slice::from_ref(&v2), "a").unwrap();
+    assert!(s.hold_owed(&v2, "b", day).unwrap().is_some(), "a's settlement changed nothing");
+    // A newer version (v3) ends v2's delivery for everyone.
+    assert_eq!(s.claim_distribution("/f/rss.xml", "\"v3\"", 3, "a", day).unwrap(), DistributionClaim::Newer);
+    assert!(s.hold_owed(&v2, "b", day).unwrap().is_none(), "superseded");
+    let v3 = Owed { etag: "\"v3\"".into(), seq: 3, ..v2.clone() };
+    s.settle_owed(&[v2, v3.clone()], "a").unwrap();
+    assert!(s.hold_owed(&v3, "a", day).unwrap().is_none(), "settled");
+    // A revert to v2's bytes is another claim: a late settlement of the first v2 leaves it.
+    assert_eq!(s.claim_distribution("/f/rss.xml", "\"v2\"", 4, "a", day).unwrap(), DistributionClaim::Newer);
+    let again = Owed { etag: "\"v2\"".into(), seq: 4, ..v3 };
+    s.settle_owed(&[Owed { seq: 2, ..again.clone() }], "a").unwrap();
+    assert!(s.hold_owed(&again, "a", day).unwrap().is_some(), "the revert is still owed");
+}
+
+/// Replicas rendering the same change race to claim it: exactly one distributes it.
+fn concurrent_claims_distribute_a_version_once(backend: Backend) {
+    use feedpub::store::DistributionClaim;
+    let db = fresh(backend);
+    let mut first = store::open_sql(&db.url).unwrap();
+    first.claim_distribution("/f/rss.xml", "\"v1\"", 1, "x", std::time::Duration::ZERO).unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let claimers: Vec<_> = (0..6)
+        .map(|n| {
+            let (url, start) = (db.url.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut s = store::open_sql(&url).unwrap();
+                start.wait();
+                (2..22)
+                    .filter(|&seq| {
+                        let etag = format!("\"v{seq}\"");
+                        let claim =
+                            s.claim_distribution("/f/rss.xml", &etag, seq, &n.to_string(), std::time::Duration::ZERO);
+                        claim.unwrap() == DistributionClaim::Newer
+                    })
+                    .collect::<Vec<i64>>()
+            })
+        })
+        .collect();
+    let mut newer: Vec<i64> = claimers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    newer.sort_unstable();
+    let claimed = newer.len();
+    newer.dedup();
+    // No version went to two replicas (some may go to none, when a later one was claimed first).
+    assert_eq!(newer.len(), claimed, "a version claimed twice: {newer:?}");
+    assert!(!newer.is_empty());
 }

@@ -439,6 +439,28 @@ async fn a_source_without_its_hub_is_unsubscribed_and_a_denial_ends_it() {
     assert_eq!(upstream.requests().len(), 4, "a hub that denied is left alone");
 }
 
+/// A source removed from `feed.toml`: a push for it is answered 410 (which ends it at the
+/// hub) and its subscription is forgotten.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_removed_from_its_feed_is_forgotten() {
+    let upstream = Upstream::start().await;
+    let (server, site) = serve(&upstream, &["/feed.xml"]).await;
+    let request = upstream.request(1).await;
+    confirm(&server, &request, "864000").await;
+    let feed_toml = site.feed_dir().join("feed.toml");
+    let def = std::fs::read_to_string(&feed_toml).unwrap();
+    std::fs::write(&feed_toml, &def[..def.find("\n[[source]]").unwrap()]).unwrap();
+    let (callback, secret) = (param(&request, "hub.callback"), param(&request, "hub.secret"));
+    let body = rss(&[("late".into(), "pushed after removal".into())], "");
+    let signature = sign::<hmac::Hmac<sha2::Sha256>>("sha256", secret, &body);
+    // The watcher re-reads feed.toml; until then the push is still stored (200).
+    wait_for("the removal to be seen", async || push(&server, callback, &body, Some(signature.clone())).await == 410)
+        .await;
+    let db = rusqlite::Connection::open(site.db()).unwrap();
+    let rows: i64 = db.query_row("SELECT COUNT(*) FROM websub_upstream", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 0, "forgotten");
+}
+
 /// Without a `base_url` a hub could call back (the shipped `localhost`, with the SSRF guard
 /// on), nothing is subscribed and the callback route is an ordinary path.
 #[tokio::test(flavor = "multi_thread")]

@@ -166,7 +166,7 @@ impl Subscriber {
                 answer(StatusCode::SERVICE_UNAVAILABLE, "the source is being polled; push again later\n".into())
             }
             Ok(Some(o)) if o.status == PollStatus::Retired => {
-                self.metrics.push(PushResult::UnknownCallback);
+                self.forget(&sub).await;
                 answer(StatusCode::GONE, "the source is gone (410) and no longer polled\n".into())
             }
             Ok(Some(o)) => {
@@ -176,13 +176,23 @@ impl Subscriber {
                 answer(StatusCode::ACCEPTED, format!("not read: {}\n", o.status))
             }
             Ok(None) => {
-                self.metrics.push(PushResult::UnknownCallback);
+                self.forget(&sub).await;
                 answer(StatusCode::GONE, "the source is no longer configured\n".into())
             }
             Err(e) => {
                 self.metrics.push(PushResult::StoreError);
                 self.store_failed(&e)
             }
+        }
+    }
+
+    /// Forgets the subscription of a source that is retired or no longer configured; the 410
+    /// the push gets ends it at the hub (7).
+    async fn forget(self: &Arc<Self>, sub: &UpstreamSubscription) {
+        self.metrics.push(PushResult::UnknownCallback);
+        let id = sub.callback_id.clone();
+        if let Err(e) = self.with(move |s| Ok(s.end_upstream(&id)?)).await {
+            tracing::warn!("forgetting the subscription of a source no longer polled: {e}");
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sql::{Row, params};
+use super::sql::{Conn, DbError, Row, params};
 use super::sql_store::SqlStore;
 use super::{StoreError, later, parse_timestamp, timestamp};
 
@@ -198,21 +198,7 @@ impl SqlStore {
     /// replica took it over.
     pub fn hold_owed(&mut self, owed: &Owed, holder: &str, hold: Duration) -> Result<Option<Subscription>, StoreError> {
         let row = self.write(|c| {
-            let now = c.clock()?;
-            let n = c.execute(
-                "UPDATE websub_subscriptions SET owed_until = ?6 WHERE topic = ?1 AND callback = ?2 \
-                 AND owed_etag = ?3 AND owed_seq = ?4 AND owed_by = ?5 AND expires_at > ?7",
-                params![
-                    owed.topic.as_str(),
-                    owed.callback.as_str(),
-                    owed.etag.as_str(),
-                    owed.seq,
-                    holder,
-                    timestamp(later(now, hold)),
-                    timestamp(now)
-                ],
-            )?;
-            if n == 0 {
+            if hold_or_take(c, owed, holder, hold, Hold::Mine)? == 0 {
                 return Ok(None);
             }
             let sql = "SELECT topic, callback, secret, expires_at FROM websub_subscriptions \
@@ -225,23 +211,7 @@ impl SqlStore {
     /// Takes `owed` over for `holder` when its sender's hold ran out (it died, or the store
     /// did not take its settlement); whether `holder` now sends it, for `hold`.
     pub fn take_overdue(&mut self, owed: &Owed, holder: &str, hold: Duration) -> Result<bool, StoreError> {
-        self.write(|c| {
-            let now = c.clock()?;
-            let n = c.execute(
-                "UPDATE websub_subscriptions SET owed_by = ?5, owed_until = ?6 WHERE topic = ?1 AND callback = ?2 \
-                 AND owed_etag = ?3 AND owed_seq = ?4 AND owed_until <= ?7 AND expires_at > ?7",
-                params![
-                    owed.topic.as_str(),
-                    owed.callback.as_str(),
-                    owed.etag.as_str(),
-                    owed.seq,
-                    holder,
-                    timestamp(later(now, hold)),
-                    timestamp(now)
-                ],
-            )?;
-            Ok(n > 0)
-        })
+        self.write(|c| Ok(hold_or_take(c, owed, holder, hold, Hold::Overdue)? > 0))
     }
 
     /// Deliveries whose sender's hold ran out, with their subscriptions.
@@ -285,6 +255,40 @@ impl SqlStore {
         let rows = self.read(|c| c.query("SELECT topic, etag FROM websub_topics", &[]))?;
         rows.iter().map(|r| Ok((r.text(0).map_err(self.err())?, r.text(1).map_err(self.err())?))).collect()
     }
+}
+
+/// Whose hold on an owed delivery [`hold_or_take`] moves on.
+#[derive(Clone, Copy)]
+enum Hold {
+    /// The holder's own.
+    Mine,
+    /// Anyone's that ran out: the holder takes it over.
+    Overdue,
+}
+
+/// Holds `owed` for `holder` until `hold` from now, if it is `holder`'s (or, taking over,
+/// anyone's whose hold ran out) and its subscription is live; the rows changed (0 or 1).
+fn hold_or_take(c: &mut dyn Conn, owed: &Owed, holder: &str, hold: Duration, whose: Hold) -> Result<u64, DbError> {
+    let now = c.clock()?;
+    let whose = match whose {
+        Hold::Mine => "owed_by = ?5",
+        Hold::Overdue => "owed_until <= ?7",
+    };
+    c.execute(
+        &format!(
+            "UPDATE websub_subscriptions SET owed_by = ?5, owed_until = ?6 WHERE topic = ?1 AND callback = ?2 \
+             AND owed_etag = ?3 AND owed_seq = ?4 AND {whose} AND expires_at > ?7"
+        ),
+        params![
+            owed.topic.as_str(),
+            owed.callback.as_str(),
+            owed.etag.as_str(),
+            owed.seq,
+            holder,
+            timestamp(later(now, hold)),
+            timestamp(now)
+        ],
+    )
 }
 
 /// A delivery owed: this version of `topic` to `callback`.

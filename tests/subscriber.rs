@@ -218,17 +218,17 @@ fn time_passes(site: &Site) {
     due_now(site);
 }
 
-/// Waits until the server has polled `n` times in all (by its log).
-async fn polled(server: &Child, n: usize) {
-    wait_for(&format!("poll {n}"), async || {
-        let logs = server.logs.lock().unwrap();
-        logs.iter().filter(|l| l.contains(r#""message":"polled""#)).count() >= n
-    })
-    .await;
+/// Sources the subscriber has looked at after polls (and acted on), in all.
+async fn reviews(server: &Child) -> u64 {
+    metric(server, "feedpub_websub_upstream_reviews_total").await
 }
 
-fn polls(server: &Child) -> usize {
-    server.logs.lock().unwrap().iter().filter(|l| l.contains(r#""message":"polled""#)).count()
+/// Makes the source due and waits until the subscriber has looked at it after the poll: what
+/// it was going to ask of the hub, it has asked.
+async fn poll_and_review(server: &Child, site: &Site) {
+    let n = reviews(server).await;
+    due_now(site);
+    wait_for("the subscriber to review the poll", async || reviews(server).await > n).await;
 }
 
 /// 4 (discovery) and 5.1 (subscriber sends a subscription request): a hub named in the `Link`
@@ -359,15 +359,10 @@ async fn leases_are_renewed_and_polling_falls_back_to_the_longest_interval() {
     assert!((next - renew).num_seconds().abs() < 5, "after a push, next poll {next} at the renewal {renew}");
 
     // A poll before the renewal is due renews nothing.
-    let (n, requests) = (polls(&server), upstream.requests().len());
-    due_now(&site);
-    polled(&server, n + 1).await;
-    // The subscriber acts after the round, in the background: its choice shows in the store.
-    wait_for("the poll to be put off again", async || {
-        let (next, _) = stored_times(&site);
-        (next - renew).num_seconds().abs() < 5
-    })
-    .await;
+    let requests = upstream.requests().len();
+    poll_and_review(&server, &site).await;
+    let (next, _) = stored_times(&site);
+    assert!((next - renew).num_seconds().abs() < 5, "put off to the renewal again: {next}");
     assert_eq!(upstream.requests().len(), requests, "not due for renewal");
 
     // Time passes: the source is polled, and the subscription renewed at the same callback.
@@ -418,22 +413,18 @@ async fn a_source_without_its_hub_is_unsubscribed_and_a_denial_ends_it() {
     assert_ne!(new_callback, callback, "a new subscription, a new callback");
     let refused = r#"feedpub_websub_upstream_requests_total{mode="subscribe",result="refused"}"#;
     wait_for("the refusal to be counted", async || metric(&server, refused).await == 1).await;
-    let n = polls(&server);
-    due_now(&site);
-    polled(&server, n + 1).await;
+    poll_and_review(&server, &site).await;
+    assert_eq!(upstream.requests().len(), 3, "not asked again before the wait was over");
     upstream.refuse.store(false, Ordering::SeqCst);
     time_passes(&site);
     let asked = upstream.request(4).await;
     assert_eq!(param(&asked, "hub.callback"), new_callback, "the same subscription, asked again");
-    assert_eq!(upstream.requests().len(), 4, "not asked at the poll before the wait was over");
 
     // Denied: not taken (410), and not asked for again at the next poll.
     let denied = [("hub.mode", "denied"), ("hub.topic", param(&asked, "hub.topic")), ("hub.reason", "not today")];
     assert_eq!(verify(&server, &new_callback, &denied).await.0, 200);
     assert_eq!(push(&server, &new_callback, &body, None).await, 410);
-    let n = polls(&server);
-    due_now(&site);
-    polled(&server, n + 1).await;
+    poll_and_review(&server, &site).await;
     let subscribe = [("hub.mode", "subscribe"), ("hub.topic", param(&asked, "hub.topic")), ("hub.challenge", "c")];
     assert_eq!(verify(&server, &new_callback, &subscribe).await.0, 404, "a denied subscription is not pending");
     assert_eq!(upstream.requests().len(), 4, "a hub that denied is left alone");

@@ -178,6 +178,7 @@ impl Subscriber {
         if let Some(s) = s {
             self.ask(ask, &s).await;
         }
+        self.metrics.reviewed();
         Ok(())
     }
 

@@ -203,6 +203,7 @@ struct AskLabels {
 /// The subscriber's counters, on `/metrics`.
 #[derive(Debug, Clone, Default)]
 pub struct SubscriberMetrics {
+    reviews: Counter,
     requests: Family<AskLabels, Counter>,
     verifications: Family<AskLabels, Counter>,
     pushes: Family<PushLabels, Counter>,
@@ -211,6 +212,11 @@ pub struct SubscriberMetrics {
 impl SubscriberMetrics {
     /// Registers them in `registry`.
     pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "websub_upstream_reviews",
+            "Polled sources whose WebSub subscription was looked at (and asked for, renewed or ended when due)",
+            self.reviews.clone(),
+        );
         registry.register(
             "websub_upstream_requests",
             "Subscription requests to the hubs of upstream sources, by mode and whether the hub took them",
@@ -226,6 +232,12 @@ impl SubscriberMetrics {
             "Pushes received from the hubs of upstream sources, by what became of them",
             self.pushes.clone(),
         );
+    }
+
+    /// Counts a polled source whose subscription was looked at, once whatever it needed was
+    /// asked of its hub.
+    pub fn reviewed(&self) {
+        self.reviews.inc();
     }
 
     /// Counts a request to a hub.

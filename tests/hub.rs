@@ -471,3 +471,32 @@ async fn a_version_owed_when_the_server_died_is_delivered_after_a_restart() {
     let (_, body, _) = subs.pushes("k").remove(0);
     assert!(String::from_utf8_lossy(&body).contains("ثاني مقال"), "the version that was owed");
 }
+
+/// 5.2 (hub): a subscription the hub will not take is denied at its callback (`hub.mode=denied`
+/// with a reason) and not recorded: here the 101st callback one host has for one topic. A
+/// renewal from that host still goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_with_too_many_callbacks_for_a_topic_is_denied() {
+    let subs = Subscribers::start().await;
+    let site = site("");
+    let server = serve(&site).await;
+    for i in 0..100 {
+        subscribe(&server, &topic("rss.xml"), &subs.callback("ok", &format!("c{i}")), &[]).await;
+    }
+    subscribed(&server, 100).await;
+    let (status, _) = subscribe(&server, &topic("rss.xml"), &subs.callback("ok", "c100"), &[]).await;
+    assert_eq!(status, 202, "denied later, at the callback");
+    wait_for("the denial", async || !subs.verifications("c100").is_empty()).await;
+    let query = subs.verifications("c100").remove(0);
+    assert_eq!(param(&query, "hub.mode"), Some("denied"));
+    assert_eq!(param(&query, "hub.topic"), Some(topic("rss.xml").as_str()));
+    assert!(param(&query, "hub.reason").is_some_and(|r| r.contains("at most 100")), "{query:?}");
+    assert_eq!(param(&query, "hub.challenge"), None, "nothing to confirm");
+    subscribe(&server, &topic("rss.xml"), &subs.callback("ok", "c0"), &[]).await;
+    subscribed(&server, 101).await;
+    new_article(&site, "002_second.txt");
+    wait_for("the push to a renewed subscriber", async || !subs.pushes("c0").is_empty()).await;
+    wait_for("the push to every subscriber", async || (0..100).all(|i| !subs.pushes(&format!("c{i}")).is_empty()))
+        .await;
+    assert!(subs.pushes("c100").is_empty(), "the denied callback gets nothing");
+}

@@ -40,6 +40,9 @@ impl Subscriptions for Store {
     fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError> {
         self.with(|s| s.subscribers(path))
     }
+    fn others_at_host(&self, path: &str, callback: &Url) -> Result<i64, StoreError> {
+        self.with(|s| s.others_at_host(path, callback))
+    }
     fn claim(
         &self,
         path: &str,

@@ -112,6 +112,25 @@ impl SqlStore {
         rows.iter().map(|r| self.subscription_from(r)).collect()
     }
 
+    /// Live subscriptions to `topic` whose callbacks are on `callback`'s host (scheme, name
+    /// and port), other than `callback` itself. A range on the key, so the count costs the
+    /// rows it counts, not the topic's.
+    pub fn others_at_host(&self, topic: &str, callback: &Url) -> Result<i64, StoreError> {
+        // Serialised URLs are ASCII: every callback on the host sorts from `<origin>/` up to
+        // `<origin>/` followed by DEL.
+        let from = format!("{}/", &callback[..url::Position::BeforePath]);
+        let to = format!("{from}\u{7f}");
+        let row = self.read(|c| {
+            let now = timestamp(c.clock()?);
+            c.query_opt(
+                "SELECT COUNT(*) FROM websub_subscriptions WHERE topic = ?1 AND callback >= ?2 AND callback < ?3 \
+                 AND callback <> ?4 AND expires_at > ?5",
+                params![topic, from, to, callback.as_str(), now],
+            )
+        })?;
+        row.map_or(Ok(0), |r| r.int(0).map_err(self.err()))
+    }
+
     fn subscription_from(&self, row: &Row) -> Result<Subscription, StoreError> {
         let corrupt = |what: String| self.err()(super::sql::DbError::Type(what));
         let topic = row.text(0).map_err(self.err())?;

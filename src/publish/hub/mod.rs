@@ -45,6 +45,8 @@ pub trait Subscriptions: Send + Sync + 'static {
     fn unsubscribe(&self, path: &str, callback: &Url) -> Result<bool, StoreError>;
     /// The live subscriptions to `path`.
     fn subscribers(&self, path: &str) -> Result<Vec<Subscription>, StoreError>;
+    /// Live subscriptions to `path` from `callback`'s host, other than `callback`'s own.
+    fn others_at_host(&self, path: &str, callback: &Url) -> Result<i64, StoreError>;
     /// Whether `holder` distributes `path` at `etag`, rendered at store change `seq`: only
     /// the one caller that moves a known topic to a new version does. A claim marks each live
     /// subscriber as owed that version, sent by `holder`, held for `hold`.
@@ -76,6 +78,11 @@ pub trait Subscriptions: Send + Sync + 'static {
 /// Verifications waiting or under way at once; past this, requests get 503 and Retry-After
 /// (a flood of subscription requests must not become a flood of requests to callbacks).
 const PENDING_VERIFICATIONS: usize = 1024;
+
+/// Subscriptions to one topic from one callback host (scheme, name and port), at most: more
+/// are denied (5.2). A reader service needs one callback per topic; a host with hundreds is
+/// multiplying the hub's pushes.
+const MAX_PER_HOST: i64 = 100;
 
 /// Verifications and distributions in flight at once.
 const IN_FLIGHT: usize = 64;
@@ -203,6 +210,22 @@ impl Hub {
 
     async fn verify_and_apply(self: Arc<Self>, r: Request) {
         let lease = (r.mode == Mode::Subscribe).then(|| self.leases.grant(r.lease_seconds));
+        if r.mode == Mode::Subscribe && self.guard.refuses(&r.callback).is_none() {
+            let store = self.store.clone();
+            let (path, callback) = (r.path.clone(), r.callback.clone());
+            let others = tokio::task::spawn_blocking(move || store.others_at_host(&path, &callback)).await;
+            // 5.2: a subscription the hub will not take is denied at its callback. A host
+            // with this many callbacks for one topic is multiplying the hub's pushes.
+            if let Ok(Ok(n)) = others
+                && n >= MAX_PER_HOST
+            {
+                self.metrics.verification(r.mode.as_str(), "denied");
+                let reason = format!("at most {MAX_PER_HOST} subscriptions to a topic from one host");
+                tracing::info!(topic = %r.path, callback = %crate::model::redact::capability(&r.callback), "subscription denied: {reason}");
+                let _permit = self.in_flight.acquire().await;
+                return verify::deny(&self.client, &r.callback, &r.topic, &reason).await;
+            }
+        }
         let confirmed = match self.guard.refuses(&r.callback) {
             Some(why) => Err(why),
             None => {
@@ -216,6 +239,7 @@ impl Hub {
             tracing::info!(topic = %r.path, %callback, mode, why, "the callback did not confirm; nothing changed");
             return;
         }
+        let (r_topic, r_callback) = (r.topic.clone(), r.callback.clone());
         let store = self.store.clone();
         let applied = tokio::task::spawn_blocking(move || match lease {
             Some(lease) => store.subscribe(&r.path, &r.callback, r.secret.as_ref(), lease).map(|()| r),
@@ -228,8 +252,25 @@ impl Hub {
                 tracing::info!(topic = %r.path, %callback, mode, lease_seconds = lease.map(|l| l.as_secs()), "subscription verified");
                 self.recount_soon();
             }
-            Ok(Err(e)) => tracing::error!(%callback, mode, "the store did not take a verified subscription: {e}"),
-            Err(e) => tracing::error!(error = %e, "recording a subscription panicked"),
+            Ok(Err(e)) => {
+                tracing::error!(%callback, mode, "the store did not take a verified subscription: {e}");
+                self.store_failed(&r_topic, &r_callback, mode).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording a subscription panicked");
+                self.store_failed(&r_topic, &r_callback, mode).await;
+            }
+        }
+    }
+
+    /// 5.2: a verified subscription the store did not take is denied at its callback, so the
+    /// subscriber knows to ask again rather than wait for pushes that never come.
+    async fn store_failed(&self, topic: &Url, callback: &Url, mode: &'static str) {
+        self.metrics.verification(mode, "denied");
+        if mode == Mode::Subscribe.as_str() {
+            let _permit = self.in_flight.acquire().await;
+            verify::deny(&self.client, callback, topic, "the hub could not record the subscription; ask again later")
+                .await;
         }
     }
 

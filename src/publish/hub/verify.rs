@@ -49,3 +49,16 @@ pub(super) async fn confirm(
         false => Err("did not echo the challenge".into()),
     }
 }
+
+/// Tells `callback` its subscription to `topic` is denied, and why (5.2): a GET with
+/// `hub.mode=denied`, after the callback's own query. Its answer changes nothing.
+pub(super) async fn deny(client: &reqwest::Client, callback: &url::Url, topic: &url::Url, reason: &str) {
+    let mut url = callback.clone();
+    url.query_pairs_mut()
+        .append_pair("hub.mode", "denied")
+        .append_pair("hub.topic", topic.as_str())
+        .append_pair("hub.reason", reason);
+    if let Err(e) = client.get(url).send().await {
+        tracing::debug!(error = %e.without_url(), "a denial did not reach its callback");
+    }
+}

@@ -59,6 +59,7 @@ on_both!(
     a_page_of_history_ranks_below_what_the_source_lists,
     owed_deliveries_have_one_sender_and_a_newer_version_ends_them,
     concurrent_claims_distribute_a_version_once,
+    a_host_is_counted_whatever_its_scheme_and_port,
 );
 
 fn at(day: u32) -> DateTime<Utc> {
@@ -719,7 +720,7 @@ fn owed_deliveries_have_one_sender_and_a_newer_version_ends_them(backend: Backen
     let mut s = store::open_sql(&db.url).unwrap();
     let callback = url::Url::parse("https://sub.example/cb/1").unwrap();
     let day = Duration::from_secs(86_400);
-    s.subscribe("/f/rss.xml", &callback, None, day).unwrap();
+    s.subscribe("/f/rss.xml", &callback, None, day, 100).unwrap();
     assert_eq!(s.claim_distribution("/f/rss.xml", "\"v1\"", 1, "a", Duration::ZERO).unwrap(), DistributionClaim::First);
     assert_eq!(s.claim_distribution("/f/rss.xml", "\"v2\"", 2, "a", Duration::ZERO).unwrap(), DistributionClaim::Newer);
     assert_eq!(s.claim_distribution("/f/rss.xml", "\"v2\"", 2, "b", Duration::ZERO).unwrap(), DistributionClaim::Taken);
@@ -779,4 +780,31 @@ fn concurrent_claims_distribute_a_version_once(backend: Backend) {
     // No version went to two replicas (some may go to none, when a later one was claimed first).
     assert_eq!(newer.len(), claimed, "a version claimed twice: {newer:?}");
     assert!(!newer.is_empty());
+}
+
+/// The built-in hub's per-host cap counts a host's live callbacks for a topic whatever their
+/// scheme and port, and nothing else: not another host whose name starts the same, not
+/// another topic, not an ended lease, not the callback itself; at the cap a new callback is
+/// not recorded, and a known one is renewed.
+fn a_host_is_counted_whatever_its_scheme_and_port(backend: Backend) {
+    use std::time::Duration;
+    let db = fresh(backend);
+    let mut s = store::open_sql(&db.url).unwrap();
+    let url = |u: &str| url::Url::parse(u).unwrap();
+    let day = Duration::from_secs(86_400);
+    for cb in ["http://h.example/a", "https://h.example/b?x=1", "http://h.example:8080/c", "https://h.example:8443/"] {
+        assert!(s.subscribe("/f/rss.xml", &url(cb), None, day, 100).unwrap().is_some());
+    }
+    for cb in ["http://h.example.org/", "http://hh.example/", "http://[::1]/", "http://h.exampl/"] {
+        s.subscribe("/f/rss.xml", &url(cb), None, day, 100).unwrap();
+    }
+    s.subscribe("/f/atom.xml", &url("http://h.example/other-topic"), None, day, 100).unwrap();
+    s.subscribe("/f/rss.xml", &url("http://h.example/ended"), None, Duration::ZERO, 100).unwrap();
+    assert_eq!(s.others_at_host("/f/rss.xml", &url("http://h.example/new")).unwrap(), 4);
+    assert_eq!(s.others_at_host("/f/rss.xml", &url("http://h.example/a")).unwrap(), 3, "not itself");
+    assert_eq!(s.others_at_host("/f/rss.xml", &url("http://[::1]:9/")).unwrap(), 1);
+    // At the cap (4 here): a new callback is refused, a known one renewed.
+    assert_eq!(s.subscribe("/f/rss.xml", &url("http://h.example/new"), None, day, 4).unwrap(), None);
+    assert!(s.subscribe("/f/rss.xml", &url("http://h.example/a"), None, day, 4).unwrap().is_some());
+    assert!(s.subscribe("/f/rss.xml", &url("http://other.example/"), None, day, 4).unwrap().is_some());
 }

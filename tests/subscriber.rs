@@ -224,8 +224,11 @@ async fn reviews(server: &Child) -> u64 {
 }
 
 /// Makes the source due and waits until the subscriber has looked at it after the poll: what
-/// it was going to ask of the hub, it has asked.
+/// it was going to ask of the hub, it has asked. First, every earlier poll is looked at (each
+/// poll of the one source is one review), so a late review cannot pass for this one.
 async fn poll_and_review(server: &Child, site: &Site) {
+    let polls = || server.logs.lock().unwrap().iter().filter(|l| l.contains(r#""message":"polled""#)).count() as u64;
+    wait_for("earlier polls to be reviewed", async || reviews(server).await == polls()).await;
     let n = reviews(server).await;
     due_now(site);
     wait_for("the subscriber to review the poll", async || reviews(server).await > n).await;
@@ -419,6 +422,7 @@ async fn a_source_without_its_hub_is_unsubscribed_and_a_denial_ends_it() {
     time_passes(&site);
     let asked = upstream.request(4).await;
     assert_eq!(param(&asked, "hub.callback"), new_callback, "the same subscription, asked again");
+    assert_eq!(upstream.requests().len(), 4);
 
     // Denied: not taken (410), and not asked for again at the next poll.
     let denied = [("hub.mode", "denied"), ("hub.topic", param(&asked, "hub.topic")), ("hub.reason", "not today")];

@@ -31,8 +31,9 @@ impl Subscriptions for Store {
         callback: &Url,
         secret: Option<&HubSecret>,
         lease: Duration,
-    ) -> Result<(), StoreError> {
-        self.with(|s| s.subscribe(path, callback, secret, lease).map(drop))
+        per_host: i64,
+    ) -> Result<bool, StoreError> {
+        self.with(|s| s.subscribe(path, callback, secret, lease, per_host).map(|e| e.is_some()))
     }
     fn unsubscribe(&self, path: &str, callback: &Url) -> Result<bool, StoreError> {
         self.with(|s| s.unsubscribe(path, callback))

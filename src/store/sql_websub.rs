@@ -66,16 +66,28 @@ impl std::fmt::Debug for Subscription {
 impl SqlStore {
     /// Records a verified subscription for `lease` from now (by the store's clock), replacing
     /// any earlier one of the same topic and callback (its secret and lease too); returns when
-    /// it expires.
+    /// it expires. A new callback whose host already has `per_host` live subscriptions to
+    /// `topic` is not recorded (`None`): counted and inserted in one transaction, so a burst of
+    /// verifications cannot overshoot (on PostgreSQL, replicas racing may, by one each).
     pub fn subscribe(
         &mut self,
         topic: &str,
         callback: &Url,
         secret: Option<&HubSecret>,
         lease: Duration,
-    ) -> Result<DateTime<Utc>, StoreError> {
+        per_host: i64,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.write(|c| {
             let now = c.clock()?;
+            let known = c
+                .query_opt(
+                    "SELECT 1 FROM websub_subscriptions WHERE topic = ?1 AND callback = ?2",
+                    params![topic, callback.as_str()],
+                )?
+                .is_some();
+            if !known && others_at_host(c, topic, callback, now)? >= per_host {
+                return Ok(None);
+            }
             let expires = later(now, lease);
             c.execute(
                 "INSERT INTO websub_subscriptions (topic, callback, secret, expires_at, renewed_at) \
@@ -84,7 +96,7 @@ impl SqlStore {
                  expires_at = excluded.expires_at, renewed_at = excluded.renewed_at",
                 params![topic, callback.as_str(), secret.map(|s| s.0.clone()), timestamp(expires), timestamp(now)],
             )?;
-            Ok(expires)
+            Ok(Some(expires))
         })
     }
 
@@ -112,23 +124,13 @@ impl SqlStore {
         rows.iter().map(|r| self.subscription_from(r)).collect()
     }
 
-    /// Live subscriptions to `topic` whose callbacks are on `callback`'s host (scheme, name
-    /// and port), other than `callback` itself. A range on the key, so the count costs the
-    /// rows it counts, not the topic's.
+    /// Live subscriptions to `topic` whose callbacks are on `callback`'s host (whatever the
+    /// scheme and port), other than `callback` itself.
     pub fn others_at_host(&self, topic: &str, callback: &Url) -> Result<i64, StoreError> {
-        // Serialised URLs are ASCII: every callback on the host sorts from `<origin>/` up to
-        // `<origin>/` followed by DEL.
-        let from = format!("{}/", &callback[..url::Position::BeforePath]);
-        let to = format!("{from}\u{7f}");
-        let row = self.read(|c| {
-            let now = timestamp(c.clock()?);
-            c.query_opt(
-                "SELECT COUNT(*) FROM websub_subscriptions WHERE topic = ?1 AND callback >= ?2 AND callback < ?3 \
-                 AND callback <> ?4 AND expires_at > ?5",
-                params![topic, from, to, callback.as_str(), now],
-            )
-        })?;
-        row.map_or(Ok(0), |r| r.int(0).map_err(self.err()))
+        self.read(|c| {
+            let now = c.clock()?;
+            others_at_host(c, topic, callback, now)
+        })
     }
 
     fn subscription_from(&self, row: &Row) -> Result<Subscription, StoreError> {
@@ -274,6 +276,28 @@ impl SqlStore {
         let rows = self.read(|c| c.query("SELECT topic, etag FROM websub_topics", &[]))?;
         rows.iter().map(|r| Ok((r.text(0).map_err(self.err())?, r.text(1).map_err(self.err())?))).collect()
     }
+}
+
+/// See [`SqlStore::others_at_host`]. Four ranges on the key — `http://host/`, `http://host:`
+/// and the same for https, each up to the prefix followed by DEL (serialised URLs are ASCII) —
+/// so the count costs the rows it counts, not the topic's.
+fn others_at_host(c: &mut dyn Conn, topic: &str, callback: &Url, now: DateTime<Utc>) -> Result<i64, DbError> {
+    let host = callback.host_str().unwrap_or("");
+    let mut ranges = Vec::new();
+    for scheme in ["http", "https"] {
+        for end in ["/", ":"] {
+            let from = format!("{scheme}://{host}{end}");
+            ranges.push((format!("{from}\u{7f}"), from));
+        }
+    }
+    let [(t1, f1), (t2, f2), (t3, f3), (t4, f4)] = <[(String, String); 4]>::try_from(ranges).expect("four");
+    let row = c.query_opt(
+        "SELECT COUNT(*) FROM websub_subscriptions WHERE topic = ?1 AND callback <> ?2 AND expires_at > ?3 AND (\
+         (callback >= ?4 AND callback < ?5) OR (callback >= ?6 AND callback < ?7) OR \
+         (callback >= ?8 AND callback < ?9) OR (callback >= ?10 AND callback < ?11))",
+        params![topic, callback.as_str(), timestamp(now), f1, t1, f2, t2, f3, t3, f4, t4],
+    )?;
+    row.map_or(Ok(0), |r| r.int(0))
 }
 
 /// Whose hold on an owed delivery [`hold_or_take`] moves on.

@@ -66,7 +66,7 @@ impl HubMetrics {
         );
         registry.register(
             "websub_verifications",
-            "Verifications of intent, by mode and whether the subscriber confirmed",
+            "Verifications of intent, by mode and what came of them (verified, failed, denied, store_error)",
             self.verifications.clone(),
         );
         registry.register(

@@ -33,14 +33,16 @@ use crate::store::{DistributionClaim, HubSecret, Owed, StoreError, Subscription}
 
 /// The hub's state in the store (blocking calls: the hub makes them off the async threads).
 pub trait Subscriptions: Send + Sync + 'static {
-    /// Records a verified subscription for `lease` from now.
+    /// Records a verified subscription for `lease` from now; `false` when it is a new callback
+    /// of a host that already has `per_host` subscriptions to `path`.
     fn subscribe(
         &self,
         path: &str,
         callback: &Url,
         secret: Option<&HubSecret>,
         lease: Duration,
-    ) -> Result<(), StoreError>;
+        per_host: i64,
+    ) -> Result<bool, StoreError>;
     /// Ends one; whether it existed.
     fn unsubscribe(&self, path: &str, callback: &Url) -> Result<bool, StoreError>;
     /// The live subscriptions to `path`.
@@ -79,8 +81,8 @@ pub trait Subscriptions: Send + Sync + 'static {
 /// (a flood of subscription requests must not become a flood of requests to callbacks).
 const PENDING_VERIFICATIONS: usize = 1024;
 
-/// Subscriptions to one topic from one callback host (scheme, name and port), at most: more
-/// are denied (5.2). A reader service needs one callback per topic; a host with hundreds is
+/// Subscriptions to one topic from one callback host (whatever the scheme and port), at most:
+/// more are denied (5.2). A reader service needs one callback per topic; a host with hundreds is
 /// multiplying the hub's pushes.
 const MAX_PER_HOST: i64 = 100;
 
@@ -216,14 +218,11 @@ impl Hub {
             let others = tokio::task::spawn_blocking(move || store.others_at_host(&path, &callback)).await;
             // 5.2: a subscription the hub will not take is denied at its callback. A host
             // with this many callbacks for one topic is multiplying the hub's pushes.
-            if let Ok(Ok(n)) = others
-                && n >= MAX_PER_HOST
-            {
-                self.metrics.verification(r.mode.as_str(), "denied");
-                let reason = format!("at most {MAX_PER_HOST} subscriptions to a topic from one host");
-                tracing::info!(topic = %r.path, callback = %crate::model::redact::capability(&r.callback), "subscription denied: {reason}");
-                let _permit = self.in_flight.acquire().await;
-                return verify::deny(&self.client, &r.callback, &r.topic, &reason).await;
+            // (Checked again when it is recorded; this spares the verification.)
+            match others {
+                Ok(Ok(n)) if n >= MAX_PER_HOST => return self.deny(&r).await,
+                Ok(Err(e)) => tracing::warn!("counting a host's subscriptions: {e}"),
+                _ => {}
             }
         }
         let confirmed = match self.guard.refuses(&r.callback) {
@@ -239,39 +238,44 @@ impl Hub {
             tracing::info!(topic = %r.path, %callback, mode, why, "the callback did not confirm; nothing changed");
             return;
         }
-        let (r_topic, r_callback) = (r.topic.clone(), r.callback.clone());
         let store = self.store.clone();
         let applied = tokio::task::spawn_blocking(move || match lease {
-            Some(lease) => store.subscribe(&r.path, &r.callback, r.secret.as_ref(), lease).map(|()| r),
-            None => store.unsubscribe(&r.path, &r.callback).map(|_| r),
+            Some(lease) => {
+                store.subscribe(&r.path, &r.callback, r.secret.as_ref(), lease, MAX_PER_HOST).map(|ok| (r, ok))
+            }
+            None => store.unsubscribe(&r.path, &r.callback).map(|_| (r, true)),
         })
         .await;
         match applied {
-            Ok(Ok(r)) => {
+            // Others from its host were verified meanwhile.
+            Ok(Ok((r, false))) => self.deny(&r).await,
+            Ok(Ok((r, true))) => {
                 self.metrics.verification(mode, "verified");
                 tracing::info!(topic = %r.path, %callback, mode, lease_seconds = lease.map(|l| l.as_secs()), "subscription verified");
                 self.recount_soon();
             }
+            // Not denied: it may be a renewal whose subscription stays live, and the
+            // subscriber renews again before its lease ends.
             Ok(Err(e)) => {
+                self.metrics.verification(mode, "store_error");
                 tracing::error!(%callback, mode, "the store did not take a verified subscription: {e}");
-                self.store_failed(&r_topic, &r_callback, mode).await;
             }
             Err(e) => {
+                self.metrics.verification(mode, "store_error");
                 tracing::error!(error = %e, "recording a subscription panicked");
-                self.store_failed(&r_topic, &r_callback, mode).await;
             }
         }
     }
 
-    /// 5.2: a verified subscription the store did not take is denied at its callback, so the
-    /// subscriber knows to ask again rather than wait for pushes that never come.
-    async fn store_failed(&self, topic: &Url, callback: &Url, mode: &'static str) {
-        self.metrics.verification(mode, "denied");
-        if mode == Mode::Subscribe.as_str() {
-            let _permit = self.in_flight.acquire().await;
-            verify::deny(&self.client, callback, topic, "the hub could not record the subscription; ask again later")
-                .await;
-        }
+    /// 5.2: tells `r`'s callback its subscription is denied, with the reason: its host holds
+    /// [`MAX_PER_HOST`] callbacks for the topic already.
+    async fn deny(&self, r: &Request) {
+        self.metrics.verification(r.mode.as_str(), "denied");
+        let reason = format!("at most {MAX_PER_HOST} subscriptions to a topic from one host");
+        let callback = crate::model::redact::capability(&r.callback);
+        tracing::info!(topic = %r.path, %callback, "subscription denied: {reason}");
+        let _permit = self.in_flight.acquire().await;
+        verify::deny(&self.client, &r.callback, &r.topic, &reason).await;
     }
 
     /// The hub's upkeep until shutdown: settles finished deliveries in the store, takes over

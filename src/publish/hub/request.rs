@@ -115,6 +115,10 @@ pub fn parse(
     if !matches!(callback.scheme(), "http" | "https") || callback.host().is_none() {
         return refuse("hub.callback is an http(s) URL");
     }
+    // `host.` and `host` are one host to DNS but two to the per-host count.
+    if callback.host_str().is_some_and(|h| h.ends_with('.')) {
+        return refuse("hub.callback's host ends with a dot; name it without");
+    }
     if !callback.username().is_empty() || callback.password().is_some() {
         return refuse("hub.callback may hold no user name or password");
     }
@@ -181,6 +185,7 @@ mod tests {
             (OK.replace("https%3A%2F%2Fr.example", "ftp%3A%2F%2Fr.example"), "hub.callback is an http(s) URL"),
             (OK.replace("r.example", "me%3Apw%40r.example"), "no user name or password"),
             (OK.replace("r.example", "10.0.0.1"), "hub.callback: private"),
+            (OK.replace("r.example", "r.example."), "ends with a dot"),
             (format!("{OK}&hub.lease_seconds=-5"), "hub.lease_seconds"),
             (format!("{OK}&hub.lease_seconds=0"), "hub.lease_seconds"),
             (format!("{OK}&hub.secret="), "hub.secret is empty"),

@@ -112,10 +112,16 @@ impl Served for ServedSite {
         document(&self.app.site(), path)
     }
 
-    fn documents(&self) -> (Vec<Document>, i64) {
+    fn versions(&self) -> (Vec<(String, String)>, i64) {
         let site = self.app.site();
         let seq = self.renderer.seen().map_or(0, |head| head.seq);
-        (site.resources().keys().filter_map(|path| document(&site, path)).collect(), seq)
+        let versions = site
+            .resources()
+            .iter()
+            .filter(|(_, r)| r.kind.is_topic(r.archived))
+            .filter_map(|(path, r)| Some((path.clone(), r.variants[0].etag_header.to_str().ok()?.to_owned())))
+            .collect();
+        (versions, seq)
     }
 }
 

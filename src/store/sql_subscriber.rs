@@ -59,8 +59,6 @@ pub struct UpstreamSubscription {
     pub state: UpstreamState,
     /// When it was last asked for (or to end).
     pub requested_at: DateTime<Utc>,
-    /// Active: when the hub's lease ends.
-    pub lease_until: Option<DateTime<Utc>>,
     /// Active: when to ask again, before the lease ends.
     pub renew_at: Option<DateTime<Utc>>,
 }
@@ -73,12 +71,12 @@ impl std::fmt::Debug for UpstreamSubscription {
             .field("source", &crate::model::redact::for_logs(&self.source))
             .field("hub", &crate::model::redact::for_logs(&self.hub))
             .field("state", &self.state)
-            .field("lease_until", &self.lease_until)
+            .field("renew_at", &self.renew_at)
             .finish_non_exhaustive()
     }
 }
 
-const COLUMNS: &str = "feed, source, callback_id, hub, topic, secret, state, requested_at, lease_until, renew_at";
+const COLUMNS: &str = "feed, source, callback_id, hub, topic, secret, state, requested_at, renew_at";
 
 impl SqlStore {
     /// The subscription of `source` of `feed`, if any.
@@ -106,11 +104,11 @@ impl SqlStore {
             let now = c.clock()?;
             c.execute(
                 &format!(
-                    "INSERT INTO websub_upstream ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                    "INSERT INTO websub_upstream ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                      ON CONFLICT (feed, source) DO UPDATE SET callback_id = excluded.callback_id, \
                      hub = excluded.hub, topic = excluded.topic, secret = excluded.secret, \
                      state = excluded.state, requested_at = excluded.requested_at, \
-                     lease_until = excluded.lease_until, renew_at = excluded.renew_at"
+                     renew_at = excluded.renew_at"
                 ),
                 params![
                     s.feed.as_str(),
@@ -121,7 +119,6 @@ impl SqlStore {
                     s.secret.expose_str(),
                     s.state.as_str(),
                     timestamp(now),
-                    s.lease_until.map(timestamp),
                     s.renew_at.map(timestamp),
                 ],
             )?;
@@ -129,31 +126,22 @@ impl SqlStore {
         })
     }
 
-    /// The hub verified the subscription `id`: active for `lease` from now (by the store's
-    /// clock), asked again after `renew` from now. When it is due for renewal, or `None` when
+    /// The hub verified the subscription `id`: active, asked again after `renew` from now (by
+    /// the store's clock, before its lease ends). When it is due for renewal, or `None` when
     /// there was no such subscription to verify (none, or one being ended or denied meanwhile:
     /// the state is checked in the same statement, so a replica's unsubscription is not undone).
     pub fn activate_upstream(
         &mut self,
         id: &str,
-        lease: chrono::TimeDelta,
-        renew: chrono::TimeDelta,
+        renew: std::time::Duration,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.write(|c| {
-            let now = c.clock()?;
-            let at = |d: chrono::TimeDelta| later(now, d.to_std().unwrap_or_default());
+            let renew_at = later(c.clock()?, renew);
             let n = c.execute(
-                "UPDATE websub_upstream SET state = ?2, lease_until = ?3, renew_at = ?4 \
-                 WHERE callback_id = ?1 AND state IN (?5, ?2)",
-                params![
-                    id,
-                    UpstreamState::Active.as_str(),
-                    timestamp(at(lease)),
-                    timestamp(at(renew)),
-                    UpstreamState::Requested.as_str()
-                ],
+                "UPDATE websub_upstream SET state = ?2, renew_at = ?3 WHERE callback_id = ?1 AND state IN (?4, ?2)",
+                params![id, UpstreamState::Active.as_str(), timestamp(renew_at), UpstreamState::Requested.as_str()],
             )?;
-            Ok((n > 0).then(|| at(renew)))
+            Ok((n > 0).then_some(renew_at))
         })
     }
 
@@ -168,7 +156,7 @@ impl SqlStore {
         self.write(|c| {
             let now = timestamp(c.clock()?);
             let n = c.execute(
-                "UPDATE websub_upstream SET state = ?2, requested_at = ?3, lease_until = NULL, renew_at = NULL \
+                "UPDATE websub_upstream SET state = ?2, requested_at = ?3, renew_at = NULL \
                  WHERE callback_id = ?1",
                 params![id, UpstreamState::Denied.as_str(), now],
             )?;
@@ -203,8 +191,7 @@ impl SqlStore {
             state,
             requested_at: time(7, "request time")?
                 .ok_or_else(|| corrupt("an upstream subscription's request time".into()))?,
-            lease_until: time(8, "lease")?,
-            renew_at: time(9, "renewal time")?,
+            renew_at: time(8, "renewal time")?,
         })
     }
 }

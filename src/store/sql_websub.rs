@@ -147,10 +147,11 @@ impl SqlStore {
     /// Removes the subscriptions whose lease ended; how many.
     pub fn expire_subscriptions(&mut self) -> Result<u64, StoreError> {
         self.write(|c| {
-            let now = timestamp(c.clock()?);
+            let clock = c.clock()?;
+            let now = timestamp(clock);
             // Owed for longer than every retry takes (about 80 minutes): a version no replica
             // serves any more (the topic moved on or went); not looked at again.
-            let stale = timestamp(c.clock()? - chrono::Duration::hours(2));
+            let stale = timestamp(clock - chrono::Duration::hours(2));
             c.execute(
                 "UPDATE websub_subscriptions SET owed_etag = NULL, owed_seq = NULL, owed_by = NULL, owed_until = NULL \
                  WHERE owed_until IS NOT NULL AND owed_until < ?1",

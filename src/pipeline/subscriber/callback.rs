@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use chrono::TimeDelta;
 use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
 use super::{Subscriber, SubscriberError, put_off};
-use crate::model::redact;
+use crate::model::{UpstreamSource, redact};
 use crate::pipeline::poll::{self, PollStatus, Pushed, SourceOutcome};
 use crate::publish::serve::callback::{
     Answer, Answering, Callbacks, Knowing, Outcome, Push, PushResult, SubscriberMetrics,
@@ -84,11 +83,11 @@ impl Subscriber {
             Verification::Subscribe { challenge, lease, .. } => {
                 let lease = lease.unwrap_or(DEFAULT_LEASE).clamp(MIN_LEASE, MAX_LEASE);
                 // Renewed at four fifths of the lease: time for a hub that is down to come back.
-                let (l, r) = (delta(lease), delta(lease.mul_f64(0.8)));
+                let renew = lease.mul_f64(0.8);
                 let (feed, source, this) = (sub.feed.clone(), sub.source.clone(), self.clone());
                 let done = self
                     .with(move |s| {
-                        let Some(renew) = s.activate_upstream(&id, l, r)? else { return Ok(false) };
+                        let Some(renew) = s.activate_upstream(&id, renew)? else { return Ok(false) };
                         // From now on the source is polled only to catch what pushes missed
                         // and to renew: at its longest interval, and no later than the renewal.
                         if let Some(src) = poll::source_definition(&this.config, s, &feed, &source)? {
@@ -140,19 +139,32 @@ impl Subscriber {
             tracing::warn!(feed = %sub.feed, hub = %redact::for_logs(&sub.hub), "WebSub push refused: {bad}");
             return answer(StatusCode::FORBIDDEN, format!("{bad}\n"));
         }
+        // Its definition, read once: the claim below may be tried many times.
+        let (feed, source, this) = (sub.feed.clone(), sub.source.clone(), self.clone());
+        let src = match self.with(move |s| Ok(poll::source_definition(&this.config, s, &feed, &source)?)).await {
+            Ok(Some(src)) => Arc::new(src),
+            Ok(None) => {
+                self.forget(&sub).await;
+                return answer(StatusCode::GONE, "the source is no longer configured\n".into());
+            }
+            Err(e) => {
+                self.metrics.push(PushResult::StoreError);
+                return self.store_failed(&e);
+            }
+        };
         let (sub, push) = (Arc::new(sub), Arc::new(push));
         let started = tokio::time::Instant::now();
         // A poll of the source holds it for one fetch: the push waits for it, a little.
         let stored = loop {
-            let stored = self.store_push(sub.clone(), push.clone()).await;
-            let busy = matches!(&stored, Ok(Some(o)) if o.status == PollStatus::Elsewhere);
+            let stored = self.store_push(sub.clone(), src.clone(), push.clone()).await;
+            let busy = matches!(&stored, Ok(o) if o.status == PollStatus::Elsewhere);
             if !busy || started.elapsed() >= WAIT_FOR_POLL {
                 break stored;
             }
             tokio::time::sleep(WAIT_STEP).await;
         };
         match stored {
-            Ok(Some(o)) if o.status == PollStatus::Fetched => {
+            Ok(o) if o.status == PollStatus::Fetched => {
                 self.metrics.push(PushResult::Stored);
                 let (added, updated) = (o.report.added, o.report.updated);
                 tracing::info!(feed = %o.feed, url = %o.url, added, updated, "WebSub push stored");
@@ -161,23 +173,19 @@ impl Subscriber {
                 }
                 answer(StatusCode::OK, format!("stored: {added} added, {updated} updated\n"))
             }
-            Ok(Some(o)) if o.status == PollStatus::Elsewhere => {
+            Ok(o) if o.status == PollStatus::Elsewhere => {
                 self.metrics.push(PushResult::Busy);
                 answer(StatusCode::SERVICE_UNAVAILABLE, "the source is being polled; push again later\n".into())
             }
-            Ok(Some(o)) if o.status == PollStatus::Retired => {
+            Ok(o) if o.status == PollStatus::Retired => {
                 self.forget(&sub).await;
                 answer(StatusCode::GONE, "the source is gone (410) and no longer polled\n".into())
             }
-            Ok(Some(o)) => {
+            Ok(o) => {
                 self.metrics.push(PushResult::Unreadable);
                 tracing::warn!(feed = %o.feed, url = %o.url, status = %o.status, "WebSub push not read");
                 // 2xx all the same: the hub delivered; the next poll comes soon (a failure).
                 answer(StatusCode::ACCEPTED, format!("not read: {}\n", o.status))
-            }
-            Ok(None) => {
-                self.forget(&sub).await;
-                answer(StatusCode::GONE, "the source is no longer configured\n".into())
             }
             Err(e) => {
                 self.metrics.push(PushResult::StoreError);
@@ -196,26 +204,22 @@ impl Subscriber {
         }
     }
 
-    /// Stores `push` for `sub`'s source as a poll would (see [`poll::receive`]).
+    /// Stores `push` for `src`, `sub`'s source, as a poll would (see [`poll::receive`]).
     async fn store_push(
         self: &Arc<Self>,
         sub: Arc<UpstreamSubscription>,
+        src: Arc<UpstreamSource>,
         push: Arc<Push>,
-    ) -> Result<Option<SourceOutcome>, SubscriberError> {
+    ) -> Result<SourceOutcome, SubscriberError> {
         let this = self.clone();
         self.with(move |s| {
-            let pushed = Pushed {
-                feed: &sub.feed,
-                source: &sub.source,
-                topic: &sub.topic,
-                bytes: push.body.to_vec(),
-                charset: push.charset.clone(),
-            };
-            let outcome = poll::receive(s, &this.config, pushed)?;
+            let pushed =
+                Pushed { feed: &sub.feed, topic: &sub.topic, bytes: &push.body, charset: push.charset.as_deref() };
+            let outcome = poll::receive(s, &this.config, &src, pushed)?;
             // The push put the next poll off to the longest interval; the renewal rides on
             // that poll, so it comes no later than the renewal is due.
-            if let (Some(o), Some(renew)) = (&outcome, sub.renew_at)
-                && o.next_poll.is_some_and(|next| next > renew)
+            if let Some(renew) = sub.renew_at
+                && outcome.next_poll.is_some_and(|next| next > renew)
             {
                 s.poll_source_at(&sub.feed, &sub.source, renew)?;
             }
@@ -255,10 +259,6 @@ impl Callbacks for Subscriber {
     fn metrics(&self) -> &SubscriberMetrics {
         &self.metrics
     }
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 fn answer(status: StatusCode, text: String) -> Answer {

@@ -116,7 +116,7 @@ fn unreachable(base_url: &Url, guard: &Guard) -> Option<String> {
     let Some(Host::Domain(host)) = base_url.host() else { return None };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let local = host == "localhost" || host.ends_with(".localhost") || !host.contains('.');
-    (local && guard.refuses(&Url::parse("http://127.0.0.1/").expect("a URL")).is_some())
+    (local && !guard.allows_private_networks())
         .then(|| format!("{host} is not a public name; set {}=true to allow it", guard::ALLOW_PRIVATE_ENV))
 }
 
@@ -314,7 +314,6 @@ fn fresh(
         secret: HubSecret::new(random()?),
         state: UpstreamState::Requested,
         requested_at: now,
-        lease_until: None,
         renew_at: None,
     })
 }

@@ -34,8 +34,8 @@ const SETTLE_BATCH: usize = 512;
 pub trait Served: Send + Sync + 'static {
     /// The subscription document at `path`, if it is one.
     fn document(&self, path: &str) -> Option<Document>;
-    /// Every subscription document, and the store change they were rendered at.
-    fn documents(&self) -> (Vec<Document>, i64);
+    /// Every subscription document's path and ETag, and the store change they were rendered at.
+    fn versions(&self) -> (Vec<(String, String)>, i64);
 }
 
 /// What became of a distribution, after its retries.
@@ -182,9 +182,12 @@ impl Hub {
     /// stops it) and with which secret.
     async fn deliver(&self, doc: &Document, mut sub: Subscription, owed: &Owed) -> Delivered {
         let started = Instant::now();
-        let mut pauses = self.pauses.iter();
+        let mut pauses = super::RETRY_PAUSES.iter();
         let callback = redact::capability(&sub.callback);
         let mut first = true;
+        // Signed once, and again only when a renewal brought another secret.
+        let sign = |sub: &Subscription| sub.secret.as_ref().map(|s| (s.clone(), signature(s, &doc.bytes)));
+        let mut signed = sign(&sub);
         loop {
             let attempt = {
                 let _permit = self.in_flight.acquire().await;
@@ -201,8 +204,10 @@ impl Hub {
                     tracing::warn!(topic = %doc.path, %callback, why, "distribution refused by the SSRF guard");
                     return Delivered::Failed;
                 }
-                let signed = sub.secret.as_ref().map(|s| signature(s, &doc.bytes));
-                deliver::attempt(&self.client, doc, &sub, signed.as_deref()).await
+                if signed.as_ref().map(|(secret, _)| secret) != sub.secret.as_ref() {
+                    signed = sign(&sub);
+                }
+                deliver::attempt(&self.client, doc, &sub, signed.as_ref().map(|(_, s)| s.as_str())).await
             };
             let why = match attempt {
                 deliver::Attempt::Sent => return Delivered::Sent,
@@ -283,7 +288,6 @@ impl Hub {
             let taken = tokio::task::spawn_blocking(move || store.take_overdue(&taking, &holder, FIRST_HOLD)).await;
             if matches!(taken, Ok(Ok(true))) {
                 tracing::info!(topic = %doc.path, callback = %redact::capability(&sub.callback), "delivering what a sender left overdue");
-                self.start_settling();
                 self.spawn_delivery(doc, sub, owed);
             }
         }
@@ -298,9 +302,12 @@ impl Hub {
             Ok(Err(e)) => return tracing::warn!("reading the claimed versions: {e}"),
             Err(e) => return tracing::error!(error = %e, "reading the claimed versions panicked"),
         };
-        let (docs, seq) = served.documents();
-        let unclaimed: Vec<Document> =
-            docs.into_iter().filter(|d| claimed.get(&d.path).is_some_and(|etag| *etag != d.etag)).collect();
+        let (versions, seq) = served.versions();
+        let unclaimed: Vec<Document> = versions
+            .into_iter()
+            .filter(|(path, etag)| claimed.get(path).is_some_and(|claimed| claimed != etag))
+            .filter_map(|(path, _)| served.document(&path))
+            .collect();
         // A replica behind another finds its older version taken: nothing is sent twice.
         self.distribute(unclaimed, seq);
     }

@@ -130,7 +130,6 @@ pub struct Hub {
     holder: String,
     /// A recount of the subscribers is scheduled: a burst of verifications is counted once.
     recount: AtomicBool,
-    pauses: Vec<Duration>,
     metrics: HubMetrics,
     shutdown: Shutdown,
 }
@@ -155,7 +154,6 @@ impl Hub {
             settled_rx: Mutex::new(Some(settled_rx)),
             holder: crate::model::digest::random_hex(),
             recount: AtomicBool::new(false),
-            pauses: RETRY_PAUSES.to_vec(),
             metrics: HubMetrics::default(),
             shutdown,
         })
@@ -212,7 +210,8 @@ impl Hub {
 
     async fn verify_and_apply(self: Arc<Self>, r: Request) {
         let lease = (r.mode == Mode::Subscribe).then(|| self.leases.grant(r.lease_seconds));
-        if r.mode == Mode::Subscribe && self.guard.refuses(&r.callback).is_none() {
+        let refused = self.guard.refuses(&r.callback);
+        if r.mode == Mode::Subscribe && refused.is_none() {
             let store = self.store.clone();
             let (path, callback) = (r.path.clone(), r.callback.clone());
             let others = tokio::task::spawn_blocking(move || store.others_at_host(&path, &callback)).await;
@@ -225,7 +224,7 @@ impl Hub {
                 _ => {}
             }
         }
-        let confirmed = match self.guard.refuses(&r.callback) {
+        let confirmed = match refused {
             Some(why) => Err(why),
             None => {
                 let _permit = self.in_flight.acquire().await;

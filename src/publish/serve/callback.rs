@@ -18,6 +18,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use super::app::{App, fallback, plain};
+use crate::source::upstream::fetch;
 use crate::source::upstream::subscribe::Ask;
 
 /// The route, below the site's root.
@@ -94,13 +95,10 @@ pub(super) async fn endpoint(State(app): State<Arc<App>>, Path(id): Path<String>
                 Answer { status: StatusCode::GONE, text: "no such subscription\n".into() }
             }
             Ok(true) => {
+                // Read as a polled document's headers are.
                 let headers = request.headers();
-                let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
-                let signature = text(header::HeaderName::from_static("x-hub-signature"));
-                let charset = text(header::CONTENT_TYPE).and_then(|ct| {
-                    let mime: mime::Mime = ct.parse().ok()?;
-                    mime.get_param(mime::CHARSET).map(|c| c.as_str().to_owned())
-                });
+                let signature = fetch::header_text(headers, header::HeaderName::from_static("x-hub-signature"));
+                let charset = fetch::charset(headers);
                 match axum::body::to_bytes(Body::new(request.into_body()), MAX_PUSH).await {
                     Ok(body) => subscriber.push(id, Push { signature, charset, body }).await,
                     Err(_) => {

@@ -348,11 +348,11 @@ fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, FetchError> {
     from.join(location).map_err(|e| bad(format!("bad Location {:?}: {e}", redact::in_text(location))))
 }
 
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+pub(crate) fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-fn charset(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn charset(headers: &HeaderMap) -> Option<String> {
     let content_type = headers.typed_get::<headers::ContentType>()?;
     let mime: mime::Mime = content_type.into();
     mime.get_param(mime::CHARSET).map(|c| c.as_str().to_owned())

@@ -8,7 +8,6 @@ CREATE TABLE websub_upstream (
     secret       TEXT NOT NULL,
     state        TEXT COLLATE "C" NOT NULL,
     requested_at TEXT COLLATE "C" NOT NULL,
-    lease_until  TEXT COLLATE "C",
     renew_at     TEXT COLLATE "C",
     PRIMARY KEY (feed, source)
 );

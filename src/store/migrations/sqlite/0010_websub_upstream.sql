@@ -1,8 +1,8 @@
 -- WebSub subscriptions of upstream sources (issue 17, the subscriber): one per (feed, source),
 -- at the hub its document advertises. callback_id is the capability in the callback URL
 -- (<base_url>websub/callback/<id>); secret keys the signatures the hub must send. state is
--- 'requested' (asked, not verified yet), 'active' (verified: lease_until and renew_at set) or
--- 'unsubscribing'. Times are RFC 3339 UTC text with seconds, by the store's clock.
+-- 'requested' (asked, not verified yet), 'active' (verified: renew_at set, before the hub's
+-- lease ends), 'unsubscribing' or 'denied'. Times are RFC 3339 UTC text with seconds, by the store's clock.
 CREATE TABLE websub_upstream (
     feed         TEXT NOT NULL,
     source       TEXT NOT NULL,
@@ -12,7 +12,6 @@ CREATE TABLE websub_upstream (
     secret       TEXT NOT NULL,
     state        TEXT NOT NULL,
     requested_at TEXT NOT NULL,
-    lease_until  TEXT,
     renew_at     TEXT,
     PRIMARY KEY (feed, source)
 );
